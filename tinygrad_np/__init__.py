@@ -1,0 +1,35 @@
+"""tinygrad_np: a small, verified reverse-mode autograd on NumPy."""
+
+from . import ops
+from .autograd import Function, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
+from .creation import (
+    arange, empty, eye, from_numpy, full, full_like, linspace, manual_seed, ones, ones_like, rand, rand_like, randint,
+    randn, randn_like, zeros, zeros_like,
+)
+from .tensor import Tensor, add, cat, concatenate, div, matmul, maximum, minimum, mul, neg, pow, stack, sub, tensor, where
+from .tensor import pad_ as pad
+
+float32, float64, int64, int32, bool_ = "float32", "float64", "int64", "int32", "bool"  # dtype names, as in torch
+
+
+def _unary(name):
+    def fn(x, *args, **kwargs):
+        return getattr(x if isinstance(x, Tensor) else tensor(x), name)(*args, **kwargs)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Function form of :meth:`Tensor.{name}`."
+    return fn
+
+
+# function forms of Tensor methods: tinygrad_np.exp(x) == x.exp()
+exp, log, sqrt, sin, cos, tanh, sigmoid, relu, leaky_relu, abs, clip, clamp = map(
+    _unary, ["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "leaky_relu", "abs", "clip", "clamp"]
+)
+sum, mean, max, min, var, std, argmax, argmin, logsumexp, softmax, log_softmax = map(
+    _unary, ["sum", "mean", "max", "min", "var", "std", "argmax", "argmin", "logsumexp", "softmax", "log_softmax"]
+)
+reshape, transpose, permute, flatten, squeeze, unsqueeze, expand = map(
+    _unary, ["reshape", "transpose", "permute", "flatten", "squeeze", "unsqueeze", "expand"]
+)
+
+__version__ = "0.1.0"

@@ -1,0 +1,390 @@
+"""The primitive ops: each forward with its local backward rule (vector-Jacobian product).
+
+Conventions shared by every rule:
+
+* ``ctx.inputs`` are the forward's positional arguments and ``ctx.output`` its result:
+  NumPy arrays on the plain path, Tensors under ``create_graph`` (so write rules with
+  operators, NumPy ufuncs and ``reshape``/``sum``/``swapaxes``/``transpose``, which both have).
+* A rule may return a gradient in the broadcast shape of the output; the engine sums it
+  back to the input's shape (``autograd.sum_to_shape``) and casts it to the input's dtype.
+* Return ``None`` for an input that needs no gradient (``ctx.needs_input_grad``).
+
+Kink conventions (documented in docs/engine.md): relu'(0) = 0, abs'(0) = 0, clip passes
+the gradient where min <= x <= max, and ties in max/min/maximum/minimum share it equally.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .autograd import Function, sum_to_shape
+from .tensor import Tensor
+
+
+# ---------------------------------------------------------------- binary elementwise
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, g
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a - b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, (-g if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.inputs
+        need_a, need_b = ctx.needs_input_grad
+        return (g * b if need_a else None), (g * a if need_b else None)
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a / b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.inputs
+        grad_a = g / b
+        return grad_a, (-grad_a * ctx.output if ctx.needs_input_grad[1] else None)
+
+
+class Pow(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a**b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.inputs
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = g * b * a ** (b - 1) if need_a else None
+        grad_b = g * ctx.output * np.log(a) if need_b else None  # defined for a > 0
+        return grad_a, grad_b
+
+
+class Maximum(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        out = np.maximum(a, b)
+        # share of the gradient that goes to a: 1 where a wins, 1/2 on ties, 0 where b wins
+        ctx.share_a = np.where(a == b, 0.5, a > b).astype(out.dtype)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.share_a, g * (1 - ctx.share_a)
+
+
+class Where(Function):
+    @staticmethod
+    def forward(ctx, a, b, condition):
+        return np.where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        cond = ctx.attrs["condition"]
+        return np.where(cond, g, 0), np.where(cond, 0, g)
+
+
+# ---------------------------------------------------------------- unary elementwise
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g
+
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.exp(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.output
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g / ctx.inputs[0]
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.sqrt(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g / (2 * ctx.output)
+
+
+class Sin(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * np.cos(ctx.inputs[0])
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g * np.sin(ctx.inputs[0])
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.tanh(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * (1 - ctx.output * ctx.output)
+
+
+class Sigmoid(Function):
+    # fused rather than 1 / (1 + exp(-x)): that form overflows for x << 0 and its
+    # composed backward then gives inf/inf = nan
+    @staticmethod
+    def forward(ctx, x):
+        e = np.exp(-np.abs(x))  # in (0, 1]: never overflows
+        return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.output * (1 - ctx.output)
+
+
+class Relu(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.maximum(x, 0)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * (ctx.inputs[0] > 0)  # relu'(0) = 0
+
+
+class Abs(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * np.sign(ctx.inputs[0])  # abs'(0) = 0
+
+
+class Clip(Function):
+    @staticmethod
+    def forward(ctx, x, min=None, max=None):
+        inside = np.ones(x.shape, dtype=bool)
+        if min is not None:
+            inside &= x >= min
+        if max is not None:
+            inside &= x <= max
+        ctx.inside = inside
+        return np.clip(x, min, max)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.inside
+
+
+class Cast(Function):
+    @staticmethod
+    def forward(ctx, x, dtype):
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g  # the engine casts it back to the input's dtype
+
+
+class Clone(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+# ---------------------------------------------------------------- reductions
+def _keep_reduced_axes(g, axis, ndim):
+    """Give a reduction's output gradient back the axes the reduction dropped (as size 1)."""
+    if axis is None:
+        return g.reshape((1,) * ndim)
+    shape = list(g.shape)
+    for a in sorted(axis):
+        shape.insert(a, 1)
+    return g.reshape(tuple(shape))
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        return x.sum(axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, g):
+        x = ctx.inputs[0]
+        if not ctx.attrs["keepdims"]:
+            g = _keep_reduced_axes(g, ctx.attrs["axis"], x.ndim)
+        return np.broadcast_to(g, x.shape)
+
+
+class Max(Function):
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        top = x.max(axis=axis, keepdims=True)
+        winners = x == top
+        ctx.share = winners / winners.sum(axis=axis, keepdims=True).astype(x.dtype)  # ties split equally
+        return top if keepdims else top.reshape(()) if axis is None else top.squeeze(axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        if not ctx.attrs["keepdims"]:
+            g = _keep_reduced_axes(g, ctx.attrs["axis"], ctx.share.ndim)
+        return g * ctx.share
+
+
+# ---------------------------------------------------------------- linear algebra
+class Matmul(Function):
+    # both operands have at least 2 dimensions (tensor.matmul promotes 1-D ones)
+    @staticmethod
+    def forward(ctx, a, b):
+        return a @ b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.inputs
+        need_a, need_b = ctx.needs_input_grad
+        return (g @ b.swapaxes(-1, -2) if need_a else None), (a.swapaxes(-1, -2) @ g if need_b else None)
+
+
+# ---------------------------------------------------------------- shape and indexing
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.inputs[0].shape)
+
+
+class Permute(Function):
+    @staticmethod
+    def forward(ctx, x, axes):
+        return x.transpose(axes)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.transpose(tuple(np.argsort(ctx.attrs["axes"]).tolist()))
+
+
+class Expand(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return sum_to_shape(g, ctx.inputs[0].shape)
+
+
+def _has_integer_array(index) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(p, np.ndarray) and p.dtype.kind in "iu" for p in parts)
+
+
+def scatter_add(g, shape, index):
+    """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices accumulate): the
+    transpose of ``x[index]``. Runs on arrays, or as the op ``IndexAdd`` on Tensors."""
+    if isinstance(g, Tensor):
+        return IndexAdd.apply(g, shape=shape, index=index)
+    out = np.zeros(shape, dtype=g.dtype)
+    if _has_integer_array(index):
+        np.add.at(out, index, g)
+    else:  # basic slicing and boolean masks select each element at most once
+        out[index] = g
+    return out
+
+
+class Getitem(Function):
+    @staticmethod
+    def forward(ctx, x, index):
+        return x[index]
+
+    @staticmethod
+    def backward(ctx, g):
+        return scatter_add(g, ctx.inputs[0].shape, ctx.attrs["index"])
+
+
+class IndexAdd(Function):
+    @staticmethod
+    def forward(ctx, g, shape, index):
+        return scatter_add(g, shape, index)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g[ctx.attrs["index"]]
+
+
+class Cat(Function):
+    @staticmethod
+    def forward(ctx, *xs, axis):
+        return np.concatenate(xs, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        axis = ctx.attrs["axis"]
+        bounds = np.cumsum([0] + [x.shape[axis] for x in ctx.inputs])
+        lead = (slice(None),) * axis
+        return tuple(g[lead + (slice(lo, hi),)] for lo, hi in zip(bounds[:-1], bounds[1:]))
+
+
+class Pad(Function):
+    @staticmethod
+    def forward(ctx, x, widths, value=0.0):
+        return np.pad(x, widths, constant_values=value)
+
+    @staticmethod
+    def backward(ctx, g):
+        shape = ctx.inputs[0].shape
+        return g[tuple(slice(before, before + n) for (before, _), n in zip(ctx.attrs["widths"], shape))]

@@ -1,0 +1,851 @@
+"""The Tensor: a NumPy array that remembers the op that made it.
+
+The differentiable ops live in ``ops.py`` (primitives, each with its backward rule) and
+here as methods; composite ops (sigmoid aside, which needs a fused rule) are written in
+terms of primitives and have no backward of their own.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import autograd
+from .autograd import Function, run_backward
+
+__all__ = ["Tensor", "tensor"]
+
+DEFAULT_FLOAT = np.float32
+
+
+def _to_array(data, dtype=None) -> np.ndarray:
+    """Convert user data to an array with PyTorch's dtype defaults (copying, like ``torch.tensor``)."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+    if isinstance(data, np.ndarray) or isinstance(data, np.generic):
+        arr = np.array(data, dtype=dtype)
+    else:
+        try:
+            arr = np.array(data, dtype=dtype)
+        except (ValueError, TypeError) as e:
+            raise TypeError(f"Tensor(): cannot make a numeric tensor from {type(data).__name__}: {e}") from None
+        if dtype is None and arr.dtype == np.float64:
+            arr = arr.astype(DEFAULT_FLOAT)  # Python floats default to float32, as in PyTorch
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"Tensor(): data must be numeric (bool, int or float), got dtype {arr.dtype} from {type(data).__name__}"
+        )
+    return arr
+
+
+def _result_dtype(a: np.dtype, b: np.dtype) -> np.dtype:
+    """PyTorch's promotion between two tensors: a float beats any int/bool (int64 * float32 -> float32)."""
+    a_float, b_float = a.kind == "f", b.kind == "f"
+    if a_float and not b_float:
+        return a
+    if b_float and not a_float:
+        return b
+    return np.result_type(a, b)
+
+
+def _normalize_axis(axis, keepdims, dim, keepdim, ndim: int, *, allow_none: bool = True):
+    """Accept NumPy's ``axis``/``keepdims`` and PyTorch's ``dim``/``keepdim``; return (axes tuple or None, keepdims)."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError("pass either axis or dim, not both")
+        axis = dim
+    if keepdim is not None:
+        keepdims = keepdim
+    if axis is None:
+        if not allow_none:
+            raise TypeError("an axis is required")
+        return None, bool(keepdims)
+    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    out = []
+    for a in axes:
+        if not isinstance(a, numbers.Integral):
+            raise TypeError(f"axis must be an int or a tuple of ints, got {axis!r}")
+        if not -max(ndim, 1) <= a < max(ndim, 1):
+            raise IndexError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
+        out.append(int(a) % max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise ValueError(f"repeated axis in {axis!r}")
+    return tuple(out), bool(keepdims)
+
+
+def _shape_args(shape) -> tuple:
+    """``f(2, 3)`` and ``f((2, 3))`` both mean shape (2, 3)."""
+    if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)
+
+
+class Tensor:
+    """An n-dimensional array with reverse-mode automatic differentiation.
+
+    ``Tensor(data, requires_grad=False, dtype=None)`` copies ``data`` (a scalar, nested
+    list, NumPy array or Tensor). Python floats become float32; NumPy float arrays keep
+    their dtype; ints and bools stay integral and cannot require a gradient.
+    """
+
+    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_retains_grad", "__weakref__")
+    __array_priority__ = 1000  # make ``ndarray <op> Tensor`` defer to Tensor
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None):
+        self.data = _to_array(data, dtype)
+        self.grad = None
+        self.grad_fn = None
+        self._retains_grad = False
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _wrap(cls, data: np.ndarray, grad_fn) -> Tensor:
+        """The fast internal constructor: no copy, no checks."""
+        t = object.__new__(cls)
+        t.data = data
+        t.grad = None
+        t.grad_fn = grad_fn
+        t._requires_grad = grad_fn is not None
+        t._retains_grad = False
+        return t
+
+    # ------------------------------------------------------------------ autograd state
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool):
+        if value and self.data.dtype.kind != "f":
+            raise RuntimeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}")
+        if not value and self.grad_fn is not None:
+            raise RuntimeError("requires_grad can only be turned off on leaf tensors; use .detach()")
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    def retain_grad(self) -> Tensor:
+        """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+        self._retains_grad = True
+        return self
+
+    def detach(self) -> Tensor:
+        """The same data (shared, not copied) outside the graph."""
+        return Tensor._wrap(self.data, None)
+
+    def backward(self, gradient=None, retain_graph: bool = False, create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+
+        A scalar needs no ``gradient``; otherwise pass d(loss)/d(self), shaped like self.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("backward(): this tensor does not require grad and has no grad_fn")
+        run_backward([self], [self._initial_grad(gradient, create_graph)], retain_graph or create_graph, create_graph)
+
+    def _initial_grad(self, gradient, create_graph: bool):
+        if not isinstance(self, Tensor):
+            raise TypeError(f"expected a Tensor, got {type(self).__name__}")
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward(): grad can be implicitly created only for scalar outputs; this tensor has shape "
+                    f"{self.shape}, so pass gradient= with that shape"
+                )
+            g = np.ones_like(self.data)
+        else:
+            g = np.array(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.dtype)
+            if g.shape != self.shape:
+                raise RuntimeError(f"backward(): gradient has shape {g.shape} but the tensor has shape {self.shape}")
+        if create_graph:
+            if isinstance(gradient, Tensor) and gradient.requires_grad:
+                return gradient
+            return Tensor._wrap(g, None)
+        return g
+
+    def _accumulate_grad(self, g) -> None:
+        if isinstance(g, Tensor):  # create_graph: keep the graph of the gradient
+            self.grad = g if self.grad is None else self.grad + g
+            return
+        if type(g) is not np.ndarray:
+            g = np.asarray(g)
+        if self.grad is None:
+            self.grad = Tensor._wrap(g, None)
+        else:
+            self.grad = Tensor._wrap(self.grad.data + g, None)
+
+    # ------------------------------------------------------------------ array-like basics
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    def size(self, dim: int | None = None):
+        """The shape (PyTorch's ``size()``), or one dimension of it."""
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def numel(self) -> int:
+        return self.data.size
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numpy(self) -> np.ndarray:
+        if self.requires_grad and autograd.is_grad_enabled():
+            # like PyTorch: make the loss of the graph explicit
+            raise RuntimeError("numpy(): call .detach().numpy() on a tensor that requires grad")
+        return self.data
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item(): only one-element tensors can be converted, this one has shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        if copy is False and dtype is not None and np.dtype(dtype) != self.dtype:
+            raise ValueError("__array__: a copy is needed to change the dtype")
+        arr = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return arr.copy() if copy else arr
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(f"the truth value of a tensor with shape {self.shape} is ambiguous")
+        return bool(self.data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.kind not in "iu":
+            raise TypeError("only integer tensors can be used as an index")
+        return int(self.item())
+
+    __hash__ = object.__hash__  # identity, although == is elementwise
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(", precision=4)
+        extra = ""
+        if self.dtype != DEFAULT_FLOAT:
+            extra += f", dtype={self.dtype}"
+        if self.grad_fn is not None:
+            extra += f", grad_fn=<{self.grad_fn.name}>"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"Tensor({body}{extra})"
+
+    # ------------------------------------------------------------------ dtype conversion
+    def astype(self, dtype) -> Tensor:
+        dtype = np.dtype(dtype)
+        if dtype == self.dtype:
+            return self
+        return ops.Cast.apply(self, dtype=dtype)
+
+    to = astype
+
+    def float(self) -> Tensor:
+        return self.astype(np.float32)
+
+    def double(self) -> Tensor:
+        return self.astype(np.float64)
+
+    def long(self) -> Tensor:
+        return self.astype(np.int64)
+
+    def clone(self) -> Tensor:
+        return ops.Clone.apply(self)
+
+    # ------------------------------------------------------------------ NumPy interop
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """``np.exp(t)``, ``ndarray * t`` and friends become Tensor ops (that is how backward
+        rules written with NumPy run on Tensors under ``create_graph``)."""
+        fn = _UFUNCS.get(ufunc) if method == "__call__" and not kwargs else None
+        if fn is not None:
+            return fn(*inputs)
+        if any(isinstance(x, Tensor) and x.requires_grad for x in inputs) and autograd.is_grad_enabled():
+            raise TypeError(
+                f"np.{ufunc.__name__} is not differentiable in tinygrad_np; use the Tensor op, or "
+                f".detach() first if no gradient is wanted"
+            )
+        return getattr(ufunc, method)(*[x.data if isinstance(x, Tensor) else x for x in inputs], **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        fn = _ARRAY_FUNCTIONS.get(func)
+        if fn is not None:
+            return fn(*args, **kwargs)
+
+        def unwrap(x):
+            if isinstance(x, Tensor):
+                return x.data
+            if isinstance(x, (list, tuple)):
+                return type(x)(unwrap(v) for v in x)
+            return x
+
+        return func(*unwrap(args), **{k: unwrap(v) for k, v in kwargs.items()})
+
+    # ------------------------------------------------------------------ arithmetic
+    def __add__(self, other):
+        return add(self, other)
+
+    def __radd__(self, other):
+        return add(other, self)
+
+    def __sub__(self, other):
+        return sub(self, other)
+
+    def __rsub__(self, other):
+        return sub(other, self)
+
+    def __mul__(self, other):
+        return mul(self, other)
+
+    def __rmul__(self, other):
+        return mul(other, self)
+
+    def __truediv__(self, other):
+        return div(self, other)
+
+    def __rtruediv__(self, other):
+        return div(other, self)
+
+    def __pow__(self, other):
+        return pow(self, other)
+
+    def __rpow__(self, other):
+        return pow(other, self)
+
+    def __matmul__(self, other):
+        return matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return matmul(other, self)
+
+    def __neg__(self):
+        return ops.Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return self.abs()
+
+    def __iadd__(self, other):
+        raise RuntimeError("in-place ops are not supported on Tensors; write t = t + x (or update t.data)")
+
+    __isub__ = __imul__ = __itruediv__ = __iadd__
+
+    # comparisons: bool tensors outside the graph
+    def __lt__(self, other):
+        return _compare(np.less, self, other)
+
+    def __le__(self, other):
+        return _compare(np.less_equal, self, other)
+
+    def __gt__(self, other):
+        return _compare(np.greater, self, other)
+
+    def __ge__(self, other):
+        return _compare(np.greater_equal, self, other)
+
+    def __eq__(self, other):
+        return _compare(np.equal, self, other)
+
+    def __ne__(self, other):
+        return _compare(np.not_equal, self, other)
+
+    def __invert__(self):
+        if self.dtype != np.bool_:
+            raise TypeError("~ is only defined for bool tensors")
+        return Tensor._wrap(~self.data, None)
+
+    def __and__(self, other):
+        return _compare(np.logical_and, self, other)
+
+    def __or__(self, other):
+        return _compare(np.logical_or, self, other)
+
+    # ------------------------------------------------------------------ elementwise
+    def exp(self):
+        return ops.Exp.apply(self)
+
+    def log(self):
+        return ops.Log.apply(self)
+
+    def sqrt(self):
+        return ops.Sqrt.apply(self)
+
+    def sin(self):
+        return ops.Sin.apply(self)
+
+    def cos(self):
+        return ops.Cos.apply(self)
+
+    def tanh(self):
+        return ops.Tanh.apply(self)
+
+    def sigmoid(self):
+        return ops.Sigmoid.apply(self)
+
+    def relu(self):
+        return ops.Relu.apply(self)
+
+    def leaky_relu(self, negative_slope: float = 0.01):
+        return where(self > 0, self, self * negative_slope)
+
+    def abs(self):
+        return ops.Abs.apply(self)
+
+    def square(self):
+        return self * self
+
+    def clip(self, min=None, max=None):
+        """Limit values to [min, max]; the gradient passes where min <= x <= max."""
+        if min is None and max is None:
+            raise ValueError("clip(): at least one of min and max must be given")
+        return ops.Clip.apply(self, min=min, max=max)
+
+    clamp = clip
+
+    def maximum(self, other):
+        return maximum(self, other)
+
+    def minimum(self, other):
+        return minimum(self, other)
+
+    # ------------------------------------------------------------------ reductions
+    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
+        return ops.Sum.apply(self, axis=axes, keepdims=keep)
+
+    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
+        count = self.data.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
+        if count == 0:
+            raise ValueError(f"mean() of an empty selection (shape {self.shape}, axis {axes})")
+        return ops.Sum.apply(self, axis=axes, keepdims=keep) * (1.0 / count)
+
+    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Largest value (NumPy semantics: values only, never (values, indices)). Ties share the gradient equally."""
+        axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
+        if self.data.size == 0:
+            raise ValueError("max() of an empty tensor")
+        return ops.Max.apply(self, axis=axes, keepdims=keep)
+
+    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Smallest value; ties share the gradient equally."""
+        return -((-self).max(axis, keepdims, dim=dim, keepdim=keepdim))
+
+    amax, amin = max, min
+
+    def var(self, axis=None, keepdims=False, *, dim=None, keepdim=None, correction=None, unbiased=None, ddof=None):
+        """Variance. Like PyTorch the default is the unbiased estimate (``correction=1``);
+        pass ``ddof=0`` (NumPy's name) or ``correction=0`` for the population variance."""
+        given = [c for c in (correction, ddof) if c is not None]
+        if len(given) > 1 or (given and unbiased is not None):
+            raise TypeError("var(): pass only one of correction, ddof and unbiased")
+        corr = given[0] if given else (1 if unbiased is None or unbiased else 0)
+        axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
+        count = self.data.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
+        if count - corr <= 0:
+            raise ValueError(f"var(): {count} element(s) with correction {corr} leave no degrees of freedom")
+        centred = self - self.mean(axes, keepdims=True)
+        return (centred * centred).sum(axes, keepdims=keep) * (1.0 / (count - corr))
+
+    def std(self, axis=None, keepdims=False, *, dim=None, keepdim=None, correction=None, unbiased=None, ddof=None):
+        """Standard deviation (same defaults as :meth:`var`)."""
+        return self.var(axis, keepdims, dim=dim, keepdim=keepdim, correction=correction, unbiased=unbiased, ddof=ddof).sqrt()
+
+    def logsumexp(self, axis=-1, keepdims=False, *, dim=None, keepdim=None):
+        """log(sum(exp(x))), computed stably by shifting by the (constant) maximum."""
+        axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
+        shift = self.data.max(axis=axes, keepdims=True)
+        shift = np.where(np.isfinite(shift), shift, 0)  # an all -inf row stays -inf, not nan
+        out = (self - shift).exp().sum(axes, keepdims=True).log() + shift
+        return out if keep else out.reshape(_reduced_shape(self.shape, axes))
+
+    def softmax(self, axis=-1, *, dim=None):
+        shifted = self - self.data.max(axis=_one_axis(axis, dim, self.ndim), keepdims=True)
+        e = shifted.exp()
+        return e / e.sum(_one_axis(axis, dim, self.ndim), keepdims=True)
+
+    def log_softmax(self, axis=-1, *, dim=None):
+        ax = _one_axis(axis, dim, self.ndim)
+        return self - self.logsumexp(ax, keepdims=True)
+
+    def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
+        ax = None if axes is None else _single(axes)
+        return Tensor._wrap(np.asarray(self.data.argmax(axis=ax, keepdims=keep)), None)
+
+    def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
+        ax = None if axes is None else _single(axes)
+        return Tensor._wrap(np.asarray(self.data.argmin(axis=ax, keepdims=keep)), None)
+
+    # ------------------------------------------------------------------ shape
+    def reshape(self, *shape):
+        shape = _shape_args(shape)
+        if -1 in shape:
+            known = int(np.prod([n for n in shape if n != -1]))
+            if shape.count(-1) > 1 or known == 0 or self.data.size % known:
+                raise ValueError(f"reshape(): cannot reshape a tensor of shape {self.shape} into {shape}")
+            shape = tuple(self.data.size // known if n == -1 else n for n in shape)
+        if int(np.prod(shape)) != self.data.size or any(n < 0 for n in shape):
+            raise ValueError(f"reshape(): cannot reshape a tensor of shape {self.shape} into {shape}")
+        if shape == self.shape:
+            return self
+        return ops.Reshape.apply(self, shape=shape)
+
+    view = reshape
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1):
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = start_dim % self.ndim, end_dim % self.ndim
+        return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1 :])
+
+    def permute(self, *dims):
+        dims = _shape_args(dims)
+        if sorted(d % max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
+            raise ValueError(f"permute(): {dims} is not a permutation of the {self.ndim} dimensions")
+        return ops.Permute.apply(self, axes=tuple(d % self.ndim for d in dims))
+
+    def transpose(self, *dims):
+        """``t.transpose(d0, d1)`` swaps two dimensions (PyTorch); ``t.transpose()`` reverses
+        all of them and ``t.transpose((2, 0, 1))`` permutes (NumPy)."""
+        if not dims:
+            return self.permute(*reversed(range(self.ndim)))
+        if len(dims) == 2 and all(isinstance(d, numbers.Integral) for d in dims):
+            return self.swapaxes(*dims)
+        return self.permute(*dims)
+
+    def swapaxes(self, axis0: int, axis1: int):
+        order = list(range(self.ndim))
+        order[axis0], order[axis1] = order[axis1], order[axis0]
+        return self.permute(*order)
+
+    @property
+    def T(self):
+        return self.permute(*reversed(range(self.ndim)))
+
+    def squeeze(self, axis=None, *, dim=None):
+        axes, _ = _normalize_axis(axis, False, dim, None, self.ndim)
+        if axes is None:
+            axes = tuple(i for i, n in enumerate(self.shape) if n == 1)
+        axes = tuple(a for a in axes if self.shape[a] == 1)  # like PyTorch: other sizes are left alone
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in axes))
+
+    def unsqueeze(self, dim: int):
+        if not -self.ndim - 1 <= dim <= self.ndim:
+            raise IndexError(f"unsqueeze(): dim {dim} is out of range for a tensor with {self.ndim} dimensions")
+        dim = dim % (self.ndim + 1)
+        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
+
+    expand_dims = unsqueeze
+
+    def expand(self, *shape):
+        shape = _shape_args(shape)
+        lead = len(shape) - self.ndim
+        shape = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
+        try:
+            np.broadcast_to(np.empty(self.shape, np.int8), shape)
+        except ValueError:
+            raise ValueError(f"expand(): cannot broadcast shape {self.shape} to {shape}") from None
+        if shape == self.shape:
+            return self
+        return ops.Expand.apply(self, shape=shape)
+
+    broadcast_to = expand
+
+    def __getitem__(self, index):
+        return ops.Getitem.apply(self, index=_index_arrays(index))
+
+    def __setitem__(self, index, value):
+        if self.requires_grad or self.grad_fn is not None:
+            raise RuntimeError("item assignment on a tensor in the graph is not supported; build a new tensor instead")
+        self.data[_index_arrays(index)] = value.data if isinstance(value, Tensor) else value
+
+    # ------------------------------------------------------------------ misc
+    def matmul(self, other):
+        return matmul(self, other)
+
+    def where(self, condition, other):
+        return where(condition, self, other)
+
+    def pad(self, pad, value=0.0):
+        return pad_(self, pad, value)
+
+
+# ============================================================================ functions
+def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
+    """Same as ``Tensor(data, ...)`` (PyTorch's spelling)."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def _as_operand(x, like: Tensor):
+    """Bring the other operand of a binary op to the dtype PyTorch would give the result.
+
+    Python scalars are "weak": they never upcast a tensor (float32 * 2.5 stays float32)
+    but turn an integer tensor into the default float (int * 0.5 -> float32).
+    """
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (bool, numbers.Integral, numbers.Real)) and not isinstance(x, np.generic):
+        if isinstance(x, float) and like.dtype.kind != "f":
+            return np.asarray(x, dtype=DEFAULT_FLOAT)
+        return x
+    return Tensor._wrap(_to_array(x), None)
+
+
+def _binary(op, a, b):
+    if not isinstance(a, Tensor):
+        a = _as_operand(a, b)
+    elif not isinstance(b, Tensor):
+        b = _as_operand(b, a)
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype != b.dtype:
+        dtype = _result_dtype(a.dtype, b.dtype)
+        a, b = a.astype(dtype), b.astype(dtype)
+    return op.apply(a, b)
+
+
+def add(a, b) -> Tensor:
+    return _binary(ops.Add, a, b)
+
+
+def sub(a, b) -> Tensor:
+    return _binary(ops.Sub, a, b)
+
+
+def mul(a, b) -> Tensor:
+    return _binary(ops.Mul, a, b)
+
+
+def div(a, b) -> Tensor:
+    if isinstance(a, Tensor) and a.dtype.kind != "f" and (not isinstance(b, Tensor) or b.dtype.kind != "f"):
+        a = a.astype(DEFAULT_FLOAT)  # true division of integers gives floats, as in PyTorch
+    return _binary(ops.Div, a, b)
+
+
+def pow(a, b) -> Tensor:
+    return _binary(ops.Pow, a, b)
+
+
+def neg(a) -> Tensor:
+    return -_tensor(a)
+
+
+def maximum(a, b) -> Tensor:
+    """Elementwise maximum; where a == b each side gets half the gradient."""
+    return _binary(ops.Maximum, a, b)
+
+
+def minimum(a, b) -> Tensor:
+    """Elementwise minimum; where a == b each side gets half the gradient."""
+    return -maximum(-_tensor(a), -_tensor(b))
+
+
+def where(condition, a, b) -> Tensor:
+    """``a`` where ``condition`` is true, else ``b`` (condition gets no gradient)."""
+    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        cond = cond.astype(bool)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = Tensor._wrap(_to_array(a), None)
+    if not isinstance(a, Tensor):
+        a = _as_operand(a, b)
+    elif not isinstance(b, Tensor):
+        b = _as_operand(b, a)
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype != b.dtype:
+        dtype = _result_dtype(a.dtype, b.dtype)
+        a, b = a.astype(dtype), b.astype(dtype)
+    return ops.Where.apply(a, b, condition=cond)
+
+
+def matmul(a, b) -> Tensor:
+    """Matrix product with NumPy's rules: 1-D operands are promoted and the added axis removed."""
+    a, b = _tensor(a), _tensor(b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError("matmul(): both operands need at least one dimension (use * for scalars)")
+    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+        raise ValueError(f"matmul(): shapes {a.shape} and {b.shape} do not align ({a.shape[-1]} != "
+                         f"{b.shape[-2 if b.ndim > 1 else 0]})")
+    if a.dtype != b.dtype:
+        dtype = _result_dtype(a.dtype, b.dtype)
+        a, b = a.astype(dtype), b.astype(dtype)
+    if a.ndim >= 2 and b.ndim >= 2:
+        try:
+            return ops.Matmul.apply(a, b)
+        except ValueError:
+            raise ValueError(f"matmul(): batch shapes of {a.shape} and {b.shape} do not broadcast") from None
+    out = ops.Matmul.apply(a.reshape(1, -1) if a.ndim == 1 else a, b.reshape(-1, 1) if b.ndim == 1 else b)
+    if a.ndim == 1:
+        out = out.squeeze(-2)
+    if b.ndim == 1:
+        out = out.squeeze(-1)
+    return out
+
+
+def cat(tensors, dim: int = 0, *, axis=None) -> Tensor:
+    """Join tensors along an existing dimension."""
+    tensors = [_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("cat(): expected a non-empty sequence of tensors")
+    ax = dim if axis is None else axis
+    nd = tensors[0].ndim
+    if nd == 0:
+        raise ValueError("cat(): zero-dimensional tensors cannot be concatenated")
+    ax = ax % nd
+    for t in tensors:
+        if t.ndim != nd or t.shape[:ax] + t.shape[ax + 1 :] != tensors[0].shape[:ax] + tensors[0].shape[ax + 1 :]:
+            raise ValueError(f"cat(): shapes {[t.shape for t in tensors]} differ outside dimension {ax}")
+    dtype = tensors[0].dtype
+    for t in tensors[1:]:
+        dtype = _result_dtype(dtype, t.dtype)
+    return ops.Cat.apply(*[t.astype(dtype) for t in tensors], axis=ax)
+
+
+concatenate = cat
+
+
+def stack(tensors, dim: int = 0, *, axis=None) -> Tensor:
+    """Join tensors of one shape along a new dimension."""
+    tensors = [_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack(): expected a non-empty sequence of tensors")
+    if len({t.shape for t in tensors}) != 1:
+        raise ValueError(f"stack(): all tensors need the same shape, got {[t.shape for t in tensors]}")
+    ax = dim if axis is None else axis
+    return cat([t.unsqueeze(ax) for t in tensors], ax)
+
+
+def pad_(x, pad, value=0.0) -> Tensor:
+    """Constant padding. ``pad`` is PyTorch's flat form (left, right) pairs starting from the
+    last dimension, e.g. ``(1, 1, 2, 2)``, or NumPy's per-axis ``((before, after), ...)``."""
+    x = _tensor(x)
+    pad = tuple(pad)
+    if pad and isinstance(pad[0], (tuple, list)):
+        widths = [tuple(int(v) for v in p) for p in pad]
+        if len(widths) != x.ndim:
+            raise ValueError(f"pad(): {len(widths)} (before, after) pairs for a tensor with {x.ndim} dimensions")
+    else:
+        if len(pad) % 2 or len(pad) // 2 > x.ndim:
+            raise ValueError(f"pad(): padding {pad} needs an even length of at most 2*{x.ndim}")
+        pairs = [(int(pad[i]), int(pad[i + 1])) for i in range(0, len(pad), 2)]
+        widths = [(0, 0)] * (x.ndim - len(pairs)) + pairs[::-1]
+    if any(b < 0 or a < 0 for b, a in widths):
+        raise ValueError("pad(): negative padding is not supported")
+    return ops.Pad.apply(x, widths=tuple(widths), value=value)
+
+
+def _tensor(x) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor._wrap(_to_array(x), None)
+
+
+def _compare(ufunc, a, b) -> Tensor:
+    a_data = a.data if isinstance(a, Tensor) else a
+    b_data = b.data if isinstance(b, Tensor) else b
+    return Tensor._wrap(np.asarray(ufunc(a_data, b_data)), None)
+
+
+def _single(axes):
+    if len(axes) != 1:
+        raise ValueError(f"expected a single axis, got {axes}")
+    return axes[0]
+
+
+def _one_axis(axis, dim, ndim):
+    axes, _ = _normalize_axis(axis, False, dim, None, ndim, allow_none=False)
+    return _single(axes)
+
+
+def _reduced_shape(shape, axes):
+    if axes is None:
+        return ()
+    return tuple(n for i, n in enumerate(shape) if i not in axes)
+
+
+def _index_arrays(index):
+    """Tensors inside an index become their arrays (integer or boolean indexing)."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):  # a list index means integer-array indexing, as in NumPy
+        return np.asarray(index)
+    return index
+
+
+from . import ops  # noqa: E402  (ops needs Tensor and Function defined above)
+
+_UFUNCS = {
+    np.add: add,
+    np.subtract: sub,
+    np.multiply: mul,
+    np.true_divide: div,
+    np.power: pow,
+    np.matmul: matmul,
+    np.negative: neg,
+    np.maximum: maximum,
+    np.minimum: minimum,
+    np.exp: Tensor.exp,
+    np.log: Tensor.log,
+    np.sqrt: Tensor.sqrt,
+    np.sin: Tensor.sin,
+    np.cos: Tensor.cos,
+    np.tanh: Tensor.tanh,
+    np.absolute: Tensor.abs,
+    np.sign: lambda x: Tensor._wrap(np.sign(_tensor(x).data), None),  # piecewise constant: no gradient
+    np.greater: Tensor.__gt__,
+    np.greater_equal: Tensor.__ge__,
+    np.less: Tensor.__lt__,
+    np.less_equal: Tensor.__le__,
+    np.equal: lambda a, b: _compare(np.equal, a, b),
+    np.not_equal: lambda a, b: _compare(np.not_equal, a, b),
+}
+
+_ARRAY_FUNCTIONS = {
+    np.where: where,
+    np.broadcast_to: lambda x, shape: _tensor(x).expand(shape),
+    np.concatenate: lambda ts, axis=0: cat(ts, axis),
+    np.stack: lambda ts, axis=0: stack(ts, axis),
+    np.reshape: lambda x, shape: _tensor(x).reshape(shape),
+    np.transpose: lambda x, axes=None: _tensor(x).transpose() if axes is None else _tensor(x).permute(*axes),
+    np.swapaxes: lambda x, a, b: _tensor(x).swapaxes(a, b),
+    np.expand_dims: lambda x, axis: _tensor(x).unsqueeze(axis),
+    np.sum: lambda x, axis=None, keepdims=False: _tensor(x).sum(axis, keepdims),
+    np.mean: lambda x, axis=None, keepdims=False: _tensor(x).mean(axis, keepdims),
+    np.clip: lambda x, a_min=None, a_max=None: _tensor(x).clip(a_min, a_max),
+}
