@@ -1,0 +1,584 @@
+"""Stateless layers and losses: ``import tinygrad_np.nn.functional as F``.
+
+Every function takes Tensors (arrays are accepted for inputs that need no gradient) and is
+composed from Tensor ops, except the few fused ops of :mod:`tinygrad_np.nn.primitives`.
+Values and gradients follow PyTorch's definitions.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .. import creation
+from ..tensor import Tensor, _result_dtype, _to_array, pad_, where
+from .primitives import (
+    BinaryCrossEntropyFn,
+    CrossEntropyFn,
+    LinearFn,
+    Softplus,
+    WindowMax,
+    window_output_size,
+    windows,
+)
+
+__all__ = [
+    "linear", "relu", "leaky_relu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax", "dropout", "conv2d",
+    "max_pool2d", "avg_pool2d", "batch_norm", "layer_norm", "embedding", "one_hot", "pad", "mse_loss", "l1_loss",
+    "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+]
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _tensor(x, name: str = "input") -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    try:
+        return Tensor._wrap(_to_array(x), None)
+    except TypeError:
+        raise TypeError(f"{name} must be a Tensor or array-like, got {type(x).__name__}") from None
+
+
+def _float_tensor(x, fn: str, name: str = "input") -> Tensor:
+    x = _tensor(x, name)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{fn}(): {name} must be a floating-point tensor, got dtype {x.dtype}")
+    return x
+
+
+def _same_dtype(x: Tensor, *others):
+    """Cast ``x`` and the other (optional) tensors to their common float dtype."""
+    dtype = x.dtype
+    for o in others:
+        if o is not None:
+            dtype = _result_dtype(dtype, o.dtype)
+    return [None if t is None else t.astype(dtype) for t in (x, *others)]
+
+
+def _reduce(loss: Tensor, reduction: str, fn: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{fn}(): reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _check_reduction(reduction: str, fn: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{fn}(): reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _tuple(value, n: int, name: str) -> tuple:
+    if isinstance(value, numbers.Integral):
+        return (int(value),) * n
+    value = tuple(int(v) for v in value)
+    if len(value) != n:
+        raise ValueError(f"{name} must be an int or a tuple of {n} ints, got {value}")
+    return value
+
+
+# ============================================================================ activations
+def linear(input, weight, bias=None) -> Tensor:
+    """``input @ weight.T + bias`` with ``weight`` of shape (out_features, in_features), as in PyTorch."""
+    x, weight = _tensor(input), _tensor(weight, "weight")
+    bias = None if bias is None else _tensor(bias, "bias")
+    if weight.ndim != 2:
+        raise ValueError(f"linear(): weight must be 2-D (out_features, in_features), got shape {weight.shape}")
+    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear(): input of shape {x.shape} does not match weight of shape {weight.shape} "
+            f"(expected input.shape[-1] == {weight.shape[1]})"
+        )
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(f"linear(): bias must have shape ({weight.shape[0]},), got {bias.shape}")
+    if x.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
+        x, weight, bias = _same_dtype(x.astype(weight.dtype) if x.dtype.kind != "f" else x, weight, bias)
+    return LinearFn.apply(x, weight, bias)
+
+
+def relu(input) -> Tensor:
+    return _tensor(input).relu()
+
+
+def leaky_relu(input, negative_slope: float = 0.01) -> Tensor:
+    return _tensor(input).leaky_relu(negative_slope)
+
+
+def sigmoid(input) -> Tensor:
+    return _tensor(input).sigmoid()
+
+
+def tanh(input) -> Tensor:
+    return _tensor(input).tanh()
+
+
+def softplus(input, beta: float = 1.0) -> Tensor:
+    """``log(1 + exp(beta * x)) / beta``, computed without overflow."""
+    x = _float_tensor(input, "softplus")
+    if beta == 1:
+        return Softplus.apply(x)
+    return Softplus.apply(x * beta) * (1.0 / beta)
+
+
+def softmax(input, dim: int = -1, *, axis=None) -> Tensor:
+    """Softmax along ``dim`` (default: the last axis)."""
+    return _float_tensor(input, "softmax").softmax(dim if axis is None else axis)
+
+
+def log_softmax(input, dim: int = -1, *, axis=None) -> Tensor:
+    """log(softmax) along ``dim``, computed stably (x - logsumexp(x))."""
+    return _float_tensor(input, "log_softmax").log_softmax(dim if axis is None else axis)
+
+
+def dropout(input, p: float = 0.5, training: bool = True) -> Tensor:
+    """Inverted dropout: zero each element with probability ``p`` and scale the rest by 1/(1-p).
+
+    Uses the global generator (``tinygrad_np.manual_seed``); the identity when not training.
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout(): probability p must be between 0 and 1, got {p}")
+    x = _float_tensor(input, "dropout")
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    u = creation.generator().random(x.shape, dtype=np.float64 if x.dtype == np.float64 else np.float32)
+    mask = (u >= p).astype(x.dtype)
+    mask *= 1.0 / (1.0 - p)
+    return x * Tensor._wrap(mask, None)
+
+
+def pad(input, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
+    """Constant padding, ``pad`` in PyTorch's flat form (last dimension first)."""
+    if mode != "constant":
+        raise NotImplementedError(f"pad(): only mode='constant' is supported, got {mode!r}")
+    return pad_(_tensor(input), pad, value)
+
+
+def one_hot(tensor, num_classes: int = -1) -> Tensor:
+    """int64 one-hot encoding with a new last axis of size ``num_classes`` (max + 1 if -1)."""
+    idx = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"one_hot(): expected an integer tensor, got dtype {idx.dtype}")
+    if num_classes == -1:
+        num_classes = int(idx.max()) + 1 if idx.size else 0
+    if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
+        raise IndexError(f"one_hot(): class values must be in [0, {num_classes}), got {idx.min()}..{idx.max()}")
+    return Tensor._wrap((idx[..., None] == np.arange(num_classes)).astype(np.int64), None)
+
+
+# ============================================================================ convolution and pooling
+def _spatial_input(input, fn: str, d: int = 2):
+    """(N, C, *spatial) input; an unbatched (C, *spatial) one gets a batch axis (returned flag)."""
+    x = _float_tensor(input, fn)
+    if x.ndim == d + 1:
+        return x.unsqueeze(0), True
+    if x.ndim != d + 2:
+        raise ValueError(f"{fn}(): expected a {d + 1}-D (unbatched) or {d + 2}-D (batched) input, got shape {x.shape}")
+    return x, False
+
+
+def _padded(x: Tensor, padding: tuple, value: float = 0.0) -> Tensor:
+    """Pad the last len(padding) axes; ``padding`` holds (before, after) pairs."""
+    if not any(b or a for b, a in padding):
+        return x
+    return pad_(x, ((0, 0),) * (x.ndim - len(padding)) + tuple(padding), value)
+
+
+def _check_windows(fn: str, shape: tuple, kernel, stride, dilation) -> tuple:
+    out = tuple(window_output_size(n, k, s, dl) for n, k, s, dl in zip(shape, kernel, stride, dilation))
+    if any(o <= 0 for o in out):
+        raise ValueError(
+            f"{fn}(): the (padded) input of spatial size {shape} is smaller than the kernel {kernel} "
+            f"(dilation {dilation}): output size would be {out}"
+        )
+    return out
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
+    """2-D convolution (cross-correlation, as in PyTorch) of (N, C, H, W) input with (O, C/groups, kh, kw) weight.
+
+    Built as im2col: a strided window view of the padded input, reshaped to patches, times the
+    weight; its gradient to the input is the transpose op (col2im). ``padding`` is an int, a pair,
+    ``"valid"`` (0) or ``"same"`` (stride 1 only).
+    """
+    x, unbatched = _spatial_input(input, "conv2d")
+    weight = _float_tensor(weight, "conv2d", "weight")
+    bias = None if bias is None else _float_tensor(bias, "conv2d", "bias")
+    if weight.ndim != 4:
+        raise ValueError(f"conv2d(): weight must be 4-D (out_channels, in_channels/groups, kh, kw), got {weight.shape}")
+    n, c, h, w = x.shape
+    o, cg, kh, kw = weight.shape
+    if groups < 1 or c % groups or o % groups:
+        raise ValueError(f"conv2d(): groups={groups} must divide in_channels={c} and out_channels={o}")
+    if cg * groups != c:
+        raise ValueError(
+            f"conv2d(): input has {c} channels but weight of shape {weight.shape} expects {cg * groups} "
+            f"(in_channels/groups={cg}, groups={groups})"
+        )
+    if bias is not None and bias.shape != (o,):
+        raise ValueError(f"conv2d(): bias must have shape ({o},), got {bias.shape}")
+    stride, dilation = _tuple(stride, 2, "stride"), _tuple(dilation, 2, "dilation")
+    kernel = (kh, kw)
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = ((0, 0), (0, 0))
+        elif padding == "same":
+            if stride != (1, 1):
+                raise ValueError("conv2d(): padding='same' is only supported with stride 1")
+            total = [dl * (k - 1) for dl, k in zip(dilation, kernel)]
+            pads = tuple((t // 2, t - t // 2) for t in total)
+        else:
+            raise ValueError(f"conv2d(): padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+    else:
+        pads = tuple((p, p) for p in _tuple(padding, 2, "padding"))
+    x, weight, bias = _same_dtype(x, weight, bias)
+    x = _padded(x, pads)
+    oh, ow = _check_windows("conv2d", x.shape[2:], kernel, stride, dilation)
+    cols = windows(x, kernel, stride, dilation)  # (N, C, OH, OW, kh, kw), a view
+    if groups == 1:
+        cols = cols.permute(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)  # im2col (the one copy)
+        out = LinearFn.apply(cols, weight.reshape(o, c * kh * kw), bias)  # (N*OH*OW, O)
+        out = out.reshape(n, oh, ow, o).permute(0, 3, 1, 2)
+    else:
+        cols = cols.reshape(n, groups, cg, oh, ow, kh, kw).permute(1, 0, 3, 4, 2, 5, 6)
+        cols = cols.reshape(groups, n * oh * ow, cg * kh * kw)
+        wg = weight.reshape(groups, o // groups, cg * kh * kw).permute(0, 2, 1)
+        out = (cols @ wg).reshape(groups, n, oh, ow, o // groups).permute(1, 0, 4, 2, 3).reshape(n, o, oh, ow)
+        if bias is not None:
+            out = out + bias.reshape(1, o, 1, 1)
+    return out.squeeze(0) if unbatched else out
+
+
+def _pool_args(fn, kernel_size, stride, padding, dilation):
+    kernel = _tuple(kernel_size, 2, "kernel_size")
+    stride = kernel if stride is None or (not isinstance(stride, numbers.Integral) and len(stride) == 0) else stride
+    stride = _tuple(stride, 2, "stride")
+    padding = _tuple(padding, 2, "padding")
+    dilation = _tuple(dilation, 2, "dilation")
+    if any(p > k // 2 for p, k in zip(padding, kernel)):
+        raise ValueError(f"{fn}(): padding {padding} must be at most half the kernel size {kernel}")
+    if any(v < 1 for v in kernel + stride + dilation):
+        raise ValueError(f"{fn}(): kernel_size, stride and dilation must be positive")
+    return kernel, stride, tuple((p, p) for p in padding), dilation
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False) -> Tensor:
+    """Maximum over each window of (N, C, H, W) input; ``stride`` defaults to ``kernel_size``.
+
+    Padding is implicit -inf. Ties: the whole gradient of a window goes to its first maximum in
+    row-major order (PyTorch's rule); NaN propagates.
+    """
+    if ceil_mode:
+        raise NotImplementedError("max_pool2d(): ceil_mode=True is not supported")
+    x, unbatched = _spatial_input(input, "max_pool2d")
+    kernel, stride, pads, dilation = _pool_args("max_pool2d", kernel_size, stride, padding, dilation)
+    x = _padded(x, pads, -np.inf)
+    _check_windows("max_pool2d", x.shape[2:], kernel, stride, dilation)
+    out = WindowMax.apply(windows(x, kernel, stride, dilation), ndim=2)
+    return out.squeeze(0) if unbatched else out
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override=None) -> Tensor:
+    """Mean over each window of (N, C, H, W) input; padded zeros count unless ``count_include_pad=False``."""
+    if ceil_mode:
+        raise NotImplementedError("avg_pool2d(): ceil_mode=True is not supported")
+    x, unbatched = _spatial_input(input, "avg_pool2d")
+    kernel, stride, pads, dilation = _pool_args("avg_pool2d", kernel_size, stride, padding, 1)
+    size = x.shape[2:]
+    x = _padded(x, pads)
+    _check_windows("avg_pool2d", x.shape[2:], kernel, stride, dilation)
+    sums = windows(x, kernel, stride, dilation).sum(axis=(-2, -1))
+    if divisor_override is not None:
+        out = sums * (1.0 / divisor_override)
+    elif count_include_pad or not any(b for b, _ in pads):
+        out = sums * (1.0 / (kernel[0] * kernel[1]))
+    else:
+        inside = np.pad(np.ones(size, dtype=x.dtype), pads)
+        counts = windows(inside, kernel, stride, dilation).sum(axis=(-2, -1))
+        out = sums / counts
+    return out.squeeze(0) if unbatched else out
+
+
+# ============================================================================ normalisation
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel (axis 1) of (N, C, ...) input, as ``torch.nn.functional.batch_norm``.
+
+    ``training=True``: use the batch mean and biased variance, and (if given) update the running
+    statistics in place: ``running = (1 - momentum) * running + momentum * batch`` with the
+    *unbiased* batch variance. ``training=False``: normalise with the running statistics.
+    """
+    x = _float_tensor(input, "batch_norm")
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm(): expected input of shape (N, C, ...), got {x.shape}")
+    c = x.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
+        if t is not None and tuple(np.shape(t.data if isinstance(t, Tensor) else t)) != (c,):
+            raise ValueError(f"batch_norm(): {name} must have shape ({c},) for input of shape {x.shape}, "
+                             f"got {np.shape(t.data if isinstance(t, Tensor) else t)}")
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    axes = (0,) + tuple(range(2, x.ndim))
+    if training:
+        count = x.data.size // max(c, 1)
+        if count <= 1:
+            raise ValueError(f"batch_norm(): expected more than 1 value per channel when training, got input {x.shape}")
+        mean = x.mean(axes, keepdims=True)
+        centred = x - mean
+        var = (centred * centred).mean(axes, keepdims=True)
+        if running_mean is not None:
+            rm = running_mean.data if isinstance(running_mean, Tensor) else running_mean
+            rm *= 1 - momentum
+            rm += momentum * mean.data.reshape(c)
+        if running_var is not None:
+            rv = running_var.data if isinstance(running_var, Tensor) else running_var
+            rv *= 1 - momentum
+            rv += (momentum * count / (count - 1)) * var.data.reshape(c)
+        out = centred / (var + eps).sqrt()
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm(): running_mean and running_var are needed when training=False")
+        rm = np.asarray(running_mean.data if isinstance(running_mean, Tensor) else running_mean)
+        rv = np.asarray(running_var.data if isinstance(running_var, Tensor) else running_var)
+        scale = (1.0 / np.sqrt(rv.astype(x.dtype) + eps)).reshape(shape)
+        out = (x - rm.astype(x.dtype).reshape(shape)) * Tensor._wrap(scale, None)
+    if weight is not None:
+        out = out * _tensor(weight, "weight").reshape(shape)
+    if bias is not None:
+        out = out + _tensor(bias, "bias").reshape(shape)
+    return out
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
+    """Normalise over the trailing ``normalized_shape`` axes (biased variance), then scale and shift."""
+    x = _float_tensor(input, "layer_norm")
+    normalized_shape = _tuple(normalized_shape, 1, "normalized_shape") if isinstance(
+        normalized_shape, numbers.Integral) else tuple(int(n) for n in normalized_shape)
+    k = len(normalized_shape)
+    if k == 0 or x.shape[-k:] != normalized_shape:
+        raise ValueError(
+            f"layer_norm(): input of shape {x.shape} does not end with normalized_shape {normalized_shape}"
+        )
+    axes = tuple(range(x.ndim - k, x.ndim))
+    mean = x.mean(axes, keepdims=True)
+    centred = x - mean
+    var = (centred * centred).mean(axes, keepdims=True)
+    out = centred / (var + eps).sqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def embedding(input, weight, padding_idx=None) -> Tensor:
+    """Rows of ``weight`` (num_embeddings, dim) picked by the integer ``input``; output shape input.shape + (dim,).
+
+    Entries equal to ``padding_idx`` pass no gradient to their row.
+    """
+    idx = input.data if isinstance(input, Tensor) else np.asarray(input)
+    weight = _float_tensor(weight, "embedding", "weight")
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding(): input must hold integer indices, got dtype {idx.dtype}")
+    num = weight.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= num):
+        raise IndexError(f"embedding(): index out of range: values {idx.min()}..{idx.max()} for {num} embeddings")
+    out = weight[idx]
+    if padding_idx is not None:
+        keep = (idx != padding_idx % num)[..., None]
+        out = where(keep, out, out.detach())
+    return out
+
+
+# ============================================================================ losses
+def _check_same_shape(fn: str, input: Tensor, target: Tensor) -> None:
+    if input.shape != target.shape:
+        raise ValueError(
+            f"{fn}(): input of shape {input.shape} and target of shape {target.shape} must have the same shape"
+        )
+
+
+def mse_loss(input, target, reduction: str = "mean") -> Tensor:
+    """Mean (or sum, or elementwise) squared error. Shapes must match."""
+    _check_reduction(reduction, "mse_loss")
+    x, t = _float_tensor(input, "mse_loss"), _tensor(target, "target")
+    _check_same_shape("mse_loss", x, t)
+    x, t = _same_dtype(x, t.astype(x.dtype) if t.dtype.kind != "f" else t)
+    d = x - t
+    return _reduce(d * d, reduction, "mse_loss")
+
+
+def l1_loss(input, target, reduction: str = "mean") -> Tensor:
+    """Mean (or sum, or elementwise) absolute error. Shapes must match."""
+    _check_reduction(reduction, "l1_loss")
+    x, t = _float_tensor(input, "l1_loss"), _tensor(target, "target")
+    _check_same_shape("l1_loss", x, t)
+    x, t = _same_dtype(x, t.astype(x.dtype) if t.dtype.kind != "f" else t)
+    return _reduce((x - t).abs(), reduction, "l1_loss")
+
+
+def _class_weight(weight, c: int, dtype, fn: str):
+    if weight is None:
+        return None
+    w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=dtype)
+    if w.shape != (c,):
+        raise ValueError(f"{fn}(): weight must have one entry per class, shape ({c},), got {w.shape}")
+    return w
+
+
+def _class_targets(fn: str, x: Tensor, target, ignore_index: int):
+    """Validate integer class targets for (N, C, d1, ...) input; return (flat targets, valid mask)."""
+    y = target.data if isinstance(target, Tensor) else np.asarray(target)
+    expected = x.shape[:1] + x.shape[2:] if x.ndim > 1 else ()
+    if y.dtype.kind not in "iu":
+        raise TypeError(
+            f"{fn}(): target must hold integer class indices (or, for cross_entropy, class probabilities of the "
+            f"input's shape {x.shape}); got dtype {y.dtype} and shape {y.shape}"
+        )
+    if y.shape != expected:
+        raise ValueError(f"{fn}(): input of shape {x.shape} needs a target of shape {expected}, got {y.shape}")
+    c = x.shape[1] if x.ndim > 1 else x.shape[0]
+    y = y.reshape(-1)
+    valid = y != ignore_index
+    if valid.any():
+        bad = y[valid & ((y < 0) | (y >= c))]
+        if bad.size:
+            raise IndexError(f"{fn}(): target {bad[0]} is out of range for {c} classes (valid: 0..{c - 1})")
+    return y, valid
+
+
+def _class_last(x: Tensor) -> Tensor:
+    """(N, C, d1, ...) or (C,) -> (M, C) with the class axis last."""
+    if x.ndim == 1:
+        return x.reshape(1, -1)
+    if x.ndim > 2:
+        x = x.permute(0, *range(2, x.ndim), 1)
+    return x.reshape(-1, x.shape[-1])
+
+
+def cross_entropy(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Cross-entropy between logits ``input`` (N, C) or (N, C, d1, ...) (or (C,)) and ``target``.
+
+    ``target`` holds integer class indices of shape (N, d1, ...), or class probabilities of the
+    input's shape. Same definition as PyTorch, including ``weight`` (per class),
+    ``ignore_index`` (index targets only), ``label_smoothing`` and ``reduction``
+    (``'mean'`` divides by the total weight of the non-ignored targets). Index targets use one fused,
+    stable log-softmax + NLL op; probability targets are composed from ``log_softmax``.
+    """
+    _check_reduction(reduction, "cross_entropy")
+    x = _float_tensor(input, "cross_entropy")
+    if x.ndim == 0:
+        raise ValueError("cross_entropy(): input must have a class axis, got a 0-d tensor")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy(): label_smoothing must be in [0, 1], got {label_smoothing}")
+    c = x.shape[1] if x.ndim > 1 else x.shape[0]
+    w = _class_weight(weight, c, x.dtype, "cross_entropy")
+    t_data = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if t_data.dtype.kind == "f":
+        return _cross_entropy_probs(x, target, w, reduction, label_smoothing)
+    y, valid = _class_targets("cross_entropy", x, target, ignore_index)
+    y = np.where(valid, y, 0)
+    coef = (valid if w is None else valid * w[y]).astype(x.dtype)
+    divisor = float(coef.sum()) if reduction == "mean" else 1.0 if reduction == "sum" else None
+    smooth = None
+    if label_smoothing:
+        coef *= 1 - label_smoothing
+        row = (valid.astype(x.dtype) * (label_smoothing / c))[:, None]
+        smooth = row * (np.ones(c, x.dtype) if w is None else w)
+    loss = CrossEntropyFn.apply(_class_last(x), target=y, coef=coef, smooth=smooth, divisor=divisor)
+    if divisor is None:
+        return loss.reshape(t_data.shape)
+    return loss
+
+
+def _cross_entropy_probs(x: Tensor, target, w, reduction: str, label_smoothing: float) -> Tensor:
+    t = _tensor(target, "target")
+    if t.shape != x.shape:
+        raise ValueError(
+            f"cross_entropy(): class-probability target must have the input's shape {x.shape}, got {t.shape} "
+            f"(for class indices use an integer target)"
+        )
+    x, t = _same_dtype(x, t)
+    axis = 1 if x.ndim > 1 else 0
+    c = x.shape[axis]
+    if label_smoothing:
+        t = t * (1 - label_smoothing) + label_smoothing / c
+    if w is not None:
+        t = t * Tensor._wrap(w.reshape((c,) + (1,) * (x.ndim - axis - 1)).astype(x.dtype), None)
+    losses = -(x.log_softmax(axis) * t).sum(axis)
+    if reduction == "mean":
+        return losses.sum() * (c / x.data.size)
+    return _reduce(losses, reduction, "cross_entropy")
+
+
+def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of log-probabilities ``input`` (N, C) or (N, C, d1, ...) at integer ``target``.
+
+    ``reduction='mean'`` divides by the summed weight of the non-ignored targets, as in PyTorch.
+    """
+    _check_reduction(reduction, "nll_loss")
+    x = _float_tensor(input, "nll_loss")
+    if x.ndim == 0:
+        raise ValueError("nll_loss(): input must have a class axis, got a 0-d tensor")
+    c = x.shape[1] if x.ndim > 1 else x.shape[0]
+    w = _class_weight(weight, c, x.dtype, "nll_loss")
+    y, valid = _class_targets("nll_loss", x, target, ignore_index)
+    y = np.where(valid, y, 0)
+    coef = (valid if w is None else valid * w[y]).astype(x.dtype)
+    picks = np.zeros((y.size, c), dtype=x.dtype)  # row i holds -coef_i at its target class
+    picks[np.arange(y.size), y] = -coef
+    losses = (_class_last(x) * Tensor._wrap(picks, None)).sum(1)
+    if reduction == "none":
+        t_shape = target.shape if isinstance(target, Tensor) else np.shape(target)
+        return losses.reshape(t_shape)
+    if reduction == "sum":
+        return losses.sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return losses.sum() * (np.float64(1.0) / coef.sum()).astype(x.dtype)
+
+
+def _check_probability_inputs(fn: str, x: Tensor, t: Tensor) -> None:
+    _check_same_shape(fn, x, t)
+    if x.data.size and (np.nanmin(x.data) < 0 or np.nanmax(x.data) > 1):
+        raise ValueError(f"{fn}(): all elements of input must be between 0 and 1 (probabilities; for logits use "
+                         f"binary_cross_entropy_with_logits)")
+
+
+def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") -> Tensor:
+    """-(t log x + (1-t) log(1-x)) for probabilities ``input``; each log is clamped at -100, as in PyTorch."""
+    _check_reduction(reduction, "binary_cross_entropy")
+    x = _float_tensor(input, "binary_cross_entropy")
+    t = _float_tensor(target, "binary_cross_entropy", "target")
+    _check_probability_inputs("binary_cross_entropy", x, t)
+    x, t = _same_dtype(x, t)
+    loss = BinaryCrossEntropyFn.apply(x, t)
+    if weight is not None:
+        loss = loss * _tensor(weight, "weight").astype(x.dtype)
+    return _reduce(loss, reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str = "mean",
+                                     pos_weight=None) -> Tensor:
+    """Sigmoid + binary cross-entropy in one stable expression:
+    ``(1 - t) * x + (1 + (pos_weight - 1) * t) * softplus(-x)``."""
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    x = _float_tensor(input, "binary_cross_entropy_with_logits")
+    t = _float_tensor(target, "binary_cross_entropy_with_logits", "target")
+    _check_same_shape("binary_cross_entropy_with_logits", x, t)
+    x, t = _same_dtype(x, t)
+    sp = Softplus.apply(-x)
+    if pos_weight is None:
+        loss = (1 - t) * x + sp
+    else:
+        pw = _tensor(pos_weight, "pos_weight").astype(x.dtype)
+        loss = (1 - t) * x + (1 + (pw - 1) * t) * sp
+    if weight is not None:
+        loss = loss * _tensor(weight, "weight").astype(x.dtype)
+    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+

@@ -1,0 +1,502 @@
+"""``Module`` (the base class of every layer), ``Parameter``, and the containers
+``Sequential`` and ``ModuleList``.
+
+A module registers what it is given by attribute assignment, in order: a
+:class:`Parameter` becomes a parameter, a ``Module`` a submodule; tensors meant to be
+saved but not trained (BatchNorm's running statistics) are registered with
+:meth:`Module.register_buffer`. While ``forward`` runs the module sits on
+``tinygrad_np.autograd.module_stack``, so every op it records knows which module made it.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections import OrderedDict, namedtuple
+
+import numpy as np
+
+from .. import autograd
+from ..tensor import Tensor, _to_array
+
+__all__ = ["Parameter", "Module", "Sequential", "ModuleList", "IncompatibleKeys"]
+
+
+class Parameter(Tensor):
+    """A Tensor that a :class:`Module` registers as trainable: a leaf that requires grad.
+
+    ``Parameter(data)`` wraps a float ndarray or a Tensor's data without copying (as PyTorch
+    does); anything else (lists, scalars) is converted like ``Tensor(data)``.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data=None, requires_grad: bool = True):
+        if data is None:
+            data = np.empty(0, dtype=np.float32)
+        elif isinstance(data, Tensor):
+            data = data.data
+        elif not isinstance(data, np.ndarray):
+            data = _to_array(data)
+        self.data = data
+        self.grad = None
+        self.grad_fn = None
+        self._retains_grad = False
+        self._requires_grad = False
+        self.requires_grad = requires_grad
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+def _as_buffer(name, value):
+    if value is None or isinstance(value, Tensor):
+        return value
+    if isinstance(value, np.ndarray):
+        return Tensor._wrap(value, None)
+    raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor, ndarray or None expected)")
+
+
+class Module:
+    """Base class of all layers and models. Subclass it, call ``super().__init__()`` first,
+    assign parameters and submodules as attributes, and define ``forward``::
+
+        class MLP(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc1 = nn.Linear(784, 256)
+                self.fc2 = nn.Linear(256, 10)
+
+            def forward(self, x):
+                return self.fc2(self.fc1(x).relu())
+    """
+
+    training: bool
+
+    def __init__(self):
+        d = self.__dict__
+        d["_parameters"] = {}
+        d["_buffers"] = {}
+        d["_non_persistent"] = set()
+        d["_modules"] = {}
+        d["training"] = True
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} has no forward(); define forward(self, ...) in the subclass")
+
+    def __call__(self, *args, **kwargs):
+        stack = autograd.module_stack
+        stack.append(self)
+        try:
+            return self.forward(*args, **kwargs)
+        finally:
+            stack.pop()
+
+    # ------------------------------------------------------------------ registration
+    def __setattr__(self, name: str, value) -> None:
+        d = self.__dict__
+        if "_parameters" not in d:
+            if isinstance(value, (Parameter, Module)):
+                raise AttributeError(
+                    f"cannot assign {type(value).__name__} '{name}' before Module.__init__() call: "
+                    f"call super().__init__() first in {type(self).__name__}.__init__"
+                )
+            object.__setattr__(self, name, value)
+            return
+        params, buffers, modules = d["_parameters"], d["_buffers"], d["_modules"]
+        if isinstance(value, Parameter):
+            self._forget(name)
+            params[name] = value
+        elif isinstance(value, Module):
+            self._forget(name)
+            modules[name] = value
+        elif name in params:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as parameter '{name}' (nn.Parameter or None expected)"
+                )
+            params[name] = None
+        elif name in modules:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as child module '{name}' (Module or None expected)"
+                )
+            modules[name] = None
+        elif name in buffers:
+            buffers[name] = _as_buffer(name, value)
+        else:
+            object.__setattr__(self, name, value)
+
+    def _forget(self, name: str) -> None:
+        d = self.__dict__
+        d.pop(name, None)
+        for key in ("_parameters", "_buffers", "_modules"):
+            d[key].pop(name, None)
+        d["_non_persistent"].discard(name)
+
+    def __getattr__(self, name: str):
+        # only called when normal lookup fails: parameters, buffers and submodules live here
+        d = self.__dict__
+        for key in ("_parameters", "_buffers", "_modules"):
+            if key in d and name in d[key]:
+                return d[key][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        d = self.__dict__
+        for key in ("_parameters", "_buffers", "_modules"):
+            if key in d and name in d[key]:
+                del d[key][name]
+                d["_non_persistent"].discard(name)
+                return
+        object.__delattr__(self, name)
+
+    def __dir__(self):
+        extra = [k for key in ("_parameters", "_buffers", "_modules") for k in self.__dict__.get(key, {})]
+        return sorted(set(super().__dir__()) | set(extra))
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Add a parameter (or a None placeholder, e.g. ``bias=False``) under ``name``."""
+        self._check_name(name)
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(
+                f"cannot assign '{type(param).__name__}' as parameter '{name}' (nn.Parameter or None expected)"
+            )
+        self._forget(name)
+        self._parameters[name] = param
+
+    def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
+        """Add a tensor that is saved in ``state_dict`` (unless ``persistent=False``) but not trained."""
+        self._check_name(name)
+        value = _as_buffer(name, tensor)
+        self._forget(name)
+        self._buffers[name] = value
+        if not persistent:
+            self._non_persistent.add(name)
+
+    def register_module(self, name: str, module: Module | None) -> None:
+        """Add a submodule under ``name`` (same as assigning it as an attribute)."""
+        self._check_name(name)
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module")
+        self._forget(name)
+        self._modules[name] = module
+
+    add_module = register_module
+
+    def _check_name(self, name) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(
+                f"call super().__init__() in {type(self).__name__}.__init__ before registering '{name}'"
+            )
+        if not isinstance(name, str):
+            raise TypeError(f"a name must be a string, got {type(name).__name__}")
+        if not name or "." in name:
+            raise KeyError(f"invalid name {name!r}: it must be non-empty and contain no '.'")
+
+    # ------------------------------------------------------------------ traversal
+    def named_children(self):
+        """(name, module) for each direct submodule, in registration order."""
+        seen = set()
+        for name, m in self._modules.items():
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
+                yield name, m
+
+    def children(self):
+        for _, m in self.named_children():
+            yield m
+
+    def named_modules(self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True):
+        """(dotted name, module) for this module (name ``""``) and every submodule, depth first."""
+        stack = [(prefix, self)]
+        memo = set() if memo is None else memo
+        while stack:
+            name, m = stack.pop()
+            if remove_duplicate:
+                if id(m) in memo:
+                    continue
+                memo.add(id(m))
+            yield name, m
+            kids = [(f"{name}.{k}" if name else k, c) for k, c in m._modules.items() if c is not None]
+            stack.extend(reversed(kids))
+
+    def modules(self):
+        for _, m in self.named_modules():
+            yield m
+
+    def _named_members(self, key: str, prefix: str, recurse: bool, remove_duplicate: bool = True):
+        seen = set()
+        mods = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for mod_name, m in mods:
+            for name, v in m.__dict__[key].items():
+                if v is None or (remove_duplicate and id(v) in seen):
+                    continue
+                seen.add(id(v))
+                yield (f"{mod_name}.{name}" if mod_name else name), v
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
+        """(dotted name, Parameter), e.g. ``("fc1.weight", ...)``; a shared parameter is listed once."""
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse: bool = True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def apply(self, fn):
+        """Call ``fn`` on every submodule, then on this module (e.g. for custom initialisation)."""
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
+
+    # ------------------------------------------------------------------ modes and grads
+    def train(self, mode: bool = True):
+        """Training mode (Dropout drops, BatchNorm uses batch statistics), recursively."""
+        if not isinstance(mode, bool):
+            raise ValueError(f"train(mode): mode must be a bool, got {mode!r}")
+        for m in self.modules():
+            m.__dict__["training"] = mode
+        return self
+
+    def eval(self):
+        """Evaluation mode: same as ``train(False)``."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True):
+        for p in self.parameters():
+            p.requires_grad = requires_grad
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients (sets every ``.grad`` to None)."""
+        for p in self.parameters():
+            p.grad = None
+
+    # ------------------------------------------------------------------ dtype
+    def _cast(self, dtype):
+        for m in self.modules():
+            for store in (m._parameters, m._buffers):
+                for t in store.values():
+                    if t is not None and t.dtype.kind == "f" and t.dtype != dtype:
+                        t.data = t.data.astype(dtype)
+                        if t.grad is not None:
+                            t.grad = Tensor._wrap(t.grad.data.astype(dtype), None)
+        return self
+
+    def float(self):
+        """Cast floating-point parameters and buffers to float32 (in place); returns self."""
+        return self._cast(np.dtype(np.float32))
+
+    def double(self):
+        """Cast floating-point parameters and buffers to float64 (in place); returns self."""
+        return self._cast(np.dtype(np.float64))
+
+    def to(self, dtype):
+        """``module.to(np.float64)``: cast floating-point parameters and buffers."""
+        return self._cast(np.dtype(dtype))
+
+    # ------------------------------------------------------------------ state
+    def _state_items(self, prefix: str = ""):
+        """(dotted name, Tensor) for what ``state_dict`` saves: per module its parameters, then
+        its persistent buffers, then its submodules (PyTorch's order)."""
+        stack = [(prefix, self)]
+        seen = set()
+        while stack:
+            name, m = stack.pop()
+            if id(m) in seen:
+                continue
+            seen.add(id(m))
+            for k, v in m._parameters.items():
+                if v is not None:
+                    yield name + k, v
+            for k, v in m._buffers.items():
+                if v is not None and k not in m._non_persistent:
+                    yield name + k, v
+            stack.extend(reversed([(f"{name}{k}.", c) for k, c in m._modules.items() if c is not None]))
+
+    def state_dict(self, prefix: str = "") -> OrderedDict:
+        """An ordered dict from dotted names to NumPy copies of parameters and persistent buffers."""
+        return OrderedDict((k, v.data.copy()) for k, v in self._state_items(prefix))
+
+    def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
+        """Copy arrays (or Tensors) from ``state_dict`` into the parameters and buffers.
+
+        Nothing is changed unless every check passes. Shapes must match. With ``strict=True``
+        missing or unexpected keys are an error; with ``strict=False`` they are returned as
+        ``(missing_keys, unexpected_keys)``. Values are copied (cast to each parameter's dtype),
+        never aliased.
+        """
+        if not hasattr(state_dict, "items"):
+            raise TypeError(f"load_state_dict(): expected a dict, got {type(state_dict).__name__}")
+        own = OrderedDict(self._state_items())
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        problems = []
+        if strict and missing:
+            problems.append("missing keys: " + ", ".join(repr(k) for k in missing))
+        if strict and unexpected:
+            problems.append("unexpected keys: " + ", ".join(repr(k) for k in unexpected))
+        updates = []
+        for key, target in own.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            value = value.data if isinstance(value, Tensor) else value
+            if not isinstance(value, (np.ndarray, numbers.Number, list, tuple)):
+                problems.append(f"{key!r}: expected an array, got {type(value).__name__}")
+                continue
+            value = np.asarray(value)
+            if value.shape != target.shape:
+                problems.append(f"size mismatch for {key!r}: got shape {value.shape}, the model has {target.shape}")
+                continue
+            if value.dtype.kind not in "biuf":
+                problems.append(f"{key!r}: expected numeric values, got dtype {value.dtype}")
+                continue
+            updates.append((target, value))
+        if problems:
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {type(self).__name__}:\n  " + "\n  ".join(problems)
+            )
+        for target, value in updates:
+            target.data = np.array(value, dtype=target.dtype, copy=True)
+        return IncompatibleKeys(missing, unexpected)
+
+    # ------------------------------------------------------------------ repr
+    def extra_repr(self) -> str:
+        """The text inside ``Name(...)``; override to describe a layer's settings."""
+        return ""
+
+    def _get_name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        extra = self.extra_repr()
+        lines = extra.split("\n") if extra else []
+        for name, m in self._modules.items():
+            child = repr(m).replace("\n", "\n  ")
+            lines.append(f"({name}): {child}")
+        if not self._modules:
+            if len(lines) <= 1:
+                return f"{self._get_name()}({extra})"
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
+
+
+class Sequential(Module):
+    """Modules applied one after the other: ``Sequential(Linear(2, 4), ReLU(), Linear(4, 1))``.
+
+    Also accepts an ordered dict of named modules. Indexable (``seq[0]``, ``seq[-1]``; a slice
+    gives a Sequential), iterable, ``len``, ``append``.
+    """
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], (dict, OrderedDict)):
+            for name, m in modules[0].items():
+                self.register_module(name, _check_module(m))
+        else:
+            for i, m in enumerate(modules):
+                self.register_module(str(i), _check_module(m))
+
+    def forward(self, x):
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+    def _index(self, idx) -> str:
+        if not isinstance(idx, numbers.Integral):
+            raise TypeError(f"{type(self).__name__} indices must be integers or slices, not {type(idx).__name__}")
+        n = len(self._modules)
+        if not -n <= idx < n:
+            raise IndexError(f"index {idx} is out of range for {type(self).__name__} of length {n}")
+        return list(self._modules)[idx % n]
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return type(self)(OrderedDict(list(self._modules.items())[idx]))
+        return self._modules[self._index(idx)]
+
+    def __setitem__(self, idx, module) -> None:
+        self.register_module(self._index(idx), _check_module(module))
+
+    def __delitem__(self, idx) -> None:
+        keys = list(self._modules)[idx] if isinstance(idx, slice) else [self._index(idx)]
+        for k in keys:
+            del self._modules[k]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module: Module):
+        self.register_module(str(len(self._modules)), _check_module(module))
+        return self
+
+
+class ModuleList(Module):
+    """A list of modules that registers them (so their parameters are found). No forward."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def _index(self, idx) -> str:
+        return Sequential._index(self, idx)
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return type(self)(list(self._modules.values())[idx])
+        return self._modules[self._index(idx)]
+
+    def __setitem__(self, idx, module) -> None:
+        self.register_module(self._index(idx), _check_module(module))
+
+    def __delitem__(self, idx) -> None:
+        mods = list(self._modules.values())
+        del mods[idx]
+        self._modules.clear()
+        for i, m in enumerate(mods):
+            self._modules[str(i)] = m
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+    def append(self, module: Module):
+        self.register_module(str(len(self._modules)), _check_module(module))
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        mods = list(self._modules.values())
+        mods.insert(index, _check_module(module))
+        self._modules.clear()
+        for i, m in enumerate(mods):
+            self._modules[str(i)] = m
+
+
+def _check_module(m):
+    if not isinstance(m, Module):
+        raise TypeError(f"{type(m).__name__} is not a Module")
+    return m

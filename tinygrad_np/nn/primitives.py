@@ -1,0 +1,238 @@
+"""The few custom ops of the nn package, each a :class:`~tinygrad_np.autograd.Function`.
+
+Everything else in ``nn`` is composed from Tensor ops. Each op here says in one line why it
+has a rule of its own. All rules are written with operators, ufuncs and array methods that
+NumPy arrays and Tensors share (or dispatch on the type), so they are twice differentiable.
+
+* ``Windows`` / ``WindowsTranspose``: the sliding-window view used by convolution and pooling
+  (im2col) and its transpose (col2im). They are linear and each one's backward is the other,
+  so gradients of any order exist.
+* ``LinearFn``: ``x @ W.T + b`` as one node (speed).
+* ``WindowMax``: the maximum of each pooling window (speed, and PyTorch's tie rule).
+* ``CrossEntropyFn``: log-softmax + negative log-likelihood (speed and stability).
+* ``BinaryCrossEntropyFn``, ``Softplus``: PyTorch's clamped and overflow-free forms (stability).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ..autograd import Function
+from ..tensor import Tensor
+
+__all__ = [
+    "Windows", "WindowsTranspose", "windows", "col2im", "LinearFn", "WindowMax", "CrossEntropyFn",
+    "BinaryCrossEntropyFn", "Softplus", "window_output_size",
+]
+
+
+# ----------------------------------------------------------------------------- sliding windows
+def window_output_size(size: int, kernel: int, stride: int, dilation: int) -> int:
+    """Number of windows along one axis of length ``size`` (already padded)."""
+    return (size - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def _window_view(x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple) -> np.ndarray:
+    """Read-only strided view of shape ``lead + out_sizes + kernel`` over the last len(kernel) axes."""
+    d = len(kernel)
+    lead, sizes = x.shape[:-d], x.shape[-d:]
+    out = tuple(window_output_size(n, k, s, dl) for n, k, s, dl in zip(sizes, kernel, stride, dilation))
+    steps = x.strides[-d:]
+    strides = x.strides[:-d] + tuple(a * s for a, s in zip(steps, stride))
+    strides += tuple(a * dl for a, dl in zip(steps, dilation))
+    return as_strided(x, lead + out + tuple(kernel), strides, writeable=False)
+
+
+def _col2im(g: np.ndarray, shape: tuple, kernel: tuple, stride: tuple, dilation: tuple) -> np.ndarray:
+    """Sum each window's values back onto the positions it was read from (transpose of the view)."""
+    d = len(kernel)
+    out_sizes = g.shape[-2 * d : -d]
+    nlead = len(shape) - d
+    if tuple(stride) == tuple(kernel) and all(dl == 1 for dl in dilation):
+        # windows do not overlap: a transpose-copy instead of kernel-size scatters
+        order = list(range(nlead)) + [a for i in range(d) for a in (nlead + i, nlead + d + i)]
+        block = g.transpose(order).reshape(shape[:nlead] + tuple(o * k for o, k in zip(out_sizes, kernel)))
+        if block.shape == tuple(shape):
+            return block
+        res = np.zeros(shape, dtype=g.dtype)
+        res[(Ellipsis,) + tuple(slice(0, n) for n in block.shape[nlead:])] = block
+        return res
+    res = np.zeros(shape, dtype=g.dtype)
+    lead = (slice(None),) * nlead
+    for offs in itertools.product(*(range(k) for k in kernel)):  # a loop over kernel offsets only
+        target = tuple(
+            slice(o * dl, o * dl + s * (n - 1) + 1, s) for o, dl, s, n in zip(offs, dilation, stride, out_sizes)
+        )
+        res[lead + target] += g[(Ellipsis,) + offs]
+    return res
+
+
+def windows(x, kernel: tuple, stride: tuple, dilation: tuple):
+    """Sliding windows over the last ``len(kernel)`` axes: arrays -> view, Tensors -> the ``Windows`` op."""
+    if isinstance(x, Tensor):
+        return Windows.apply(x, kernel=kernel, stride=stride, dilation=dilation)
+    return _window_view(x, kernel, stride, dilation)
+
+
+def col2im(g, shape: tuple, kernel: tuple, stride: tuple, dilation: tuple):
+    """Transpose of :func:`windows`: arrays -> scatter-add, Tensors -> the ``WindowsTranspose`` op."""
+    if isinstance(g, Tensor):
+        return WindowsTranspose.apply(g, shape=shape, kernel=kernel, stride=stride, dilation=dilation)
+    return _col2im(g, shape, kernel, stride, dilation)
+
+
+class Windows(Function):
+    # a primitive: the strided view has no expression in other ops; its backward is its transpose
+    @staticmethod
+    def forward(ctx, x, kernel, stride, dilation):
+        return _window_view(x, kernel, stride, dilation)
+
+    @staticmethod
+    def backward(ctx, g):
+        a = ctx.attrs
+        return col2im(g, ctx.inputs[0].shape, a["kernel"], a["stride"], a["dilation"])
+
+
+class WindowsTranspose(Function):
+    # the transpose of Windows (col2im); its backward is Windows again, so any order works
+    @staticmethod
+    def forward(ctx, g, shape, kernel, stride, dilation):
+        return _col2im(g, shape, kernel, stride, dilation)
+
+    @staticmethod
+    def backward(ctx, g):
+        a = ctx.attrs
+        return windows(g, a["kernel"], a["stride"], a["dilation"])
+
+
+class WindowMax(Function):
+    # fused for speed, and to send each window's gradient to its first maximum, as PyTorch does
+    @staticmethod
+    def forward(ctx, w, ndim):
+        lead = w.shape[:-ndim]
+        flat = w.reshape(lead + (-1,))
+        idx = flat.argmax(-1)[..., None]  # the first maximum (or the first NaN, which then propagates)
+        ctx.mask = (idx == np.arange(flat.shape[-1])).reshape(w.shape)
+        return np.take_along_axis(flat, idx, -1)[..., 0]
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(g.shape + (1,) * ctx.attrs["ndim"]) * ctx.mask
+
+
+# ----------------------------------------------------------------------------- linear
+class LinearFn(Function):
+    # fused x @ W.T + b: one node instead of three, gradients made directly in their final layout (speed)
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        out = x @ weight.T
+        if bias is not None:
+            out += bias
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight, _ = ctx.inputs
+        need_x, need_w, need_b = ctx.needs_input_grad
+        grad_x = g @ weight if need_x else None
+        grad_w = grad_b = None
+        if need_w:
+            if g.ndim == 2:
+                grad_w = g.T @ x
+            elif g.ndim == 1:
+                grad_w = g.reshape(-1, 1) @ x.reshape(1, -1)
+            else:
+                grad_w = g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])
+        if need_b:
+            grad_b = g.sum(axis=tuple(range(g.ndim - 1))) if g.ndim > 1 else g
+        return grad_x, grad_w, grad_b
+
+
+# ----------------------------------------------------------------------------- losses
+class CrossEntropyFn(Function):
+    """Cross-entropy of logits ``x`` (M, C) against class indices, fused with log-softmax.
+
+    attrs: ``target`` (M,) indices (any value where ``coef`` is 0), ``coef`` (M,) weight of each
+    row's true-class term, ``smooth`` (M, C) or None: label-smoothing weights, ``divisor``:
+    the sum is divided by it (``reduction='none'`` when ``divisor`` is None: one loss per row).
+    """
+
+    # fused log-softmax + NLL: one pass, no (M, C) log-probabilities graph (speed), shift by the max (stability)
+    @staticmethod
+    def forward(ctx, x, target, coef, smooth, divisor):
+        shifted = x - x.max(axis=1, keepdims=True)
+        e = np.exp(shifted)
+        s = e.sum(axis=1, keepdims=True)
+        log_s = np.log(s)
+        rows = np.arange(x.shape[0])
+        losses = coef * (log_s[:, 0] - shifted[rows, target])
+        if smooth is not None:
+            losses += (smooth * (log_s - shifted)).sum(axis=1)
+        ctx.e, ctx.s = e, s
+        if divisor is None:
+            return losses
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.asarray(losses.sum() / divisor, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        x = ctx.inputs[0]
+        a = ctx.attrs
+        target, coef, smooth, divisor = a["target"], a["coef"], a["smooth"], a["divisor"]
+        rows = np.arange(x.shape[0])
+        # d loss_i / d x_i = p_i * (total weight of row i) - (weights of row i), times the upstream gradient
+        row_total = coef if smooth is None else coef + smooth.sum(axis=1)
+        if divisor is not None:
+            g = g / divisor  # a scalar; with reduction='none' g has one entry per row
+        if isinstance(x, np.ndarray):
+            grad = ctx.e * (row_total * g / ctx.s[:, 0])[:, None]
+            grad[rows, target] -= coef * g
+            if smooth is not None:
+                grad -= smooth * (g[:, None] if g.ndim else g)
+            return grad
+        scale = g.reshape(-1, 1) if g.ndim == 1 else g
+        weights = np.zeros(x.shape, dtype=x.dtype)  # create_graph: the same rule in Tensor ops
+        weights[rows, target] = coef
+        if smooth is not None:
+            weights += smooth
+        return (x.softmax(axis=1) * row_total.reshape(-1, 1) - weights) * scale
+
+
+class BinaryCrossEntropyFn(Function):
+    # PyTorch's form: log clamped at -100 and a gradient divided by max(x(1-x), 1e-12), finite at x = 0 or 1 (stability)
+    @staticmethod
+    def forward(ctx, x, t):
+        with np.errstate(divide="ignore"):
+            return -(t * np.maximum(np.log(x), -100) + (1 - t) * np.maximum(np.log1p(-x), -100))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, t = ctx.inputs
+        need_x, need_t = ctx.needs_input_grad
+        grad_x = grad_t = None
+        if need_x:
+            grad_x = g * (x - t) / np.maximum(x * (1 - x), 1e-12)
+        if need_t:
+            with np.errstate(divide="ignore"):
+                grad_t = g * (np.log(1 - x).clip(min=-100) - np.log(x).clip(min=-100))
+        return grad_x, grad_t
+
+
+def _sigmoid(x):
+    if isinstance(x, Tensor):
+        return x.sigmoid()
+    return np.exp(-np.logaddexp(0, -x))  # 1 / (1 + exp(-x)) without overflow
+
+
+class Softplus(Function):
+    # log(1 + exp(x)) with no overflow for large x and no underflow to log(1) for very negative x (stability)
+    @staticmethod
+    def forward(ctx, x):
+        return np.logaddexp(0, x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * _sigmoid(ctx.inputs[0])
