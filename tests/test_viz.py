@@ -3,6 +3,8 @@
 import os
 import re
 import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -418,3 +420,41 @@ def test_missing_dot_writes_source_and_explains(tmp_path, monkeypatch, how):
     assert isinstance(info.value, RuntimeError)
     assert (tmp_path / "out" / "graph.dot").read_text() == g.source
     assert not (tmp_path / "out" / "graph.png").exists()
+
+
+def test_graphviz_is_imported_lazily():
+    code = "import sys, tinygrad_np, tinygrad_np.viz; assert 'graphviz' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+# ----------------------------------------------------------------------------- with tinygrad_np.nn
+def test_nn_mlp_clusters_and_parameter_names():
+    nn = pytest.importorskip("tinygrad_np.nn")
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1), nn.Sigmoid())
+    x = tg.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    loss = ((model(x) - tg.tensor([[0.0], [1.0], [1.0], [0.0]])) ** 2).mean()
+    loss.backward()
+    g = draw_graph(loss, names={"x": x, "loss": loss}, model=model)
+    expected = {"0: Linear(2 -> 8)", "1: ReLU", "2: Linear(8 -> 1)", "3: Sigmoid", "Sequential"}
+    assert expected <= set(clusters(g).values())
+    for name in ["0.weight", "0.bias", "2.weight", "2.bias"]:
+        ((_, lines, rest),) = find(g, name)
+        assert "#cfe2ff" in rest and lines[-1].startswith("grad ")
+    folded = draw_graph(loss, model=model, depth=1)
+    boxes = sorted(lines[0] for lines, rest in nodes(folded).values() if "box3d" in rest)
+    assert boxes == ["0: Linear(2 -> 8)", "1: ReLU", "2: Linear(8 -> 1)", "3: Sigmoid"]
+    assert find(folded, "1 op") and find(folded, "1 op, 24 params")
+
+
+def test_nn_cnn_is_grouped_and_auto_folded():
+    nn = pytest.importorskip("tinygrad_np.nn")
+    F = pytest.importorskip("tinygrad_np.nn.functional")
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 3 * 3, 10))
+    loss = F.cross_entropy(model(tg.randn(2, 1, 8, 8)), tg.tensor([1, 2]))
+    g = draw_graph(loss, model=model)
+    assert {"0: Conv2d(1 -> 4, 3x3)", "2: MaxPool2d", "4: Linear(36 -> 10)"} <= set(clusters(g).values())
+    small = draw_graph(loss, model=model, max_nodes=12)
+    assert len(nodes(small)) <= 12 and "folded into boxes" in small.source
+    assert find(small, "0: Conv2d(1 -> 4, 3x3)")

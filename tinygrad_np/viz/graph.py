@@ -206,7 +206,7 @@ def fold_modules(nodes, edges, modules, depth: int):
     for box, n in extra.items():
         module = modules.get(box.partition("_")[2])
         n_params = sum(p.data.size for _, p in module.named_parameters()) if module is not None else 0
-        n["lines"].append(f"{n['ops']} ops" + (f", {n_params:,} params" if n_params else ""))
+        n["lines"].append(f"{n['ops']} op{'s' * (n['ops'] != 1)}" + (f", {n_params:,} params" if n_params else ""))
     return contract(nodes, edges, rep, extra)
 
 
