@@ -1,4 +1,4 @@
-"""Chain of 1,000 elementwise ops on a (16, 16) tensor, forward + backward, against NumPy by hand."""
+"""Chain of 1,000 (200 x 5) elementwise ops on a (16, 16) tensor, forward + backward, against NumPy by hand."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def make_inputs(seed=0):
 def run_tinygrad(x0):
     x = tg.Tensor._wrap(x0, None).requires_grad_()
     y = x
-    for i in range(N_OPS // 4):
+    for _ in range(N_OPS // 5):
         y = (y * 1.01 + 0.1).tanh() - 0.05 * y
     y.sum().backward()
     return x.grad.data
@@ -28,7 +28,7 @@ def run_numpy(x0):
     # the same chain with forward and backward written by hand
     saved = []
     y = x0
-    for i in range(N_OPS // 4):
+    for _ in range(N_OPS // 5):
         t = np.tanh(y * 1.01 + 0.1)
         saved.append(t)
         y = t - 0.05 * y

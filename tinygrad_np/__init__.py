@@ -3,10 +3,41 @@
 from . import ops
 from .autograd import Function, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
-    arange, empty, eye, from_numpy, full, full_like, linspace, manual_seed, ones, ones_like, rand, rand_like, randint,
-    randn, randn_like, zeros, zeros_like,
+    arange,
+    empty,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    zeros,
+    zeros_like,
 )
-from .tensor import Tensor, add, cat, concatenate, div, matmul, maximum, minimum, mul, neg, pow, stack, sub, tensor, where
+from .tensor import (
+    Tensor,
+    add,
+    cat,
+    concatenate,
+    div,
+    matmul,
+    maximum,
+    minimum,
+    mul,
+    neg,
+    pow,
+    stack,
+    sub,
+    tensor,
+    where,
+)
 from .tensor import pad_ as pad
 
 float32, float64, int64, int32, bool_ = "float32", "float64", "int64", "int32", "bool"  # dtype names, as in torch

@@ -19,6 +19,8 @@ instead, so the same rule is recorded and can be differentiated again.
 from __future__ import annotations
 
 import functools
+import heapq
+import itertools
 import threading
 
 import numpy as np
@@ -99,6 +101,10 @@ class enable_grad(set_grad_enabled):
 # The nn package pushes the module that is running here, so ops know which module made them
 # (the graph drawing groups by it). Empty unless a Module is being called.
 module_stack: list = []
+# Every recorded op gets the next number: an op's inputs always have smaller numbers than it,
+# so walking nodes from the largest number down is a topological order (no recursion needed).
+_creation_order = itertools.count()
+_new_object = object.__new__
 
 
 class Function:
@@ -124,10 +130,12 @@ class Function:
     ``ctx.output`` its result; ``ctx.needs_input_grad[i]`` says whether input i needs one.
     """
 
-    # Set by apply: parents (Tensor or None per positional argument), inputs, output, attrs,
-    # needs_input_grad, module; freed once backward has used the node without retain_graph.
-    freed = False
-    _saved: tuple = ()
+    # Set by apply on a recorded node: args (the positional arguments as given), needs_input_grad, inputs,
+    # output, seq (creation number); attrs and module when given. Slots because the engine
+    # touches these on every op; __dict__ for a custom rule's own extras.
+    __slots__ = ("args", "needs_input_grad", "inputs", "output", "seq", "_saved", "__dict__", "__weakref__")
+    attrs: dict = {}  # class-level defaults, overridden per node when set (never mutated)
+    module = None
 
     @staticmethod
     def forward(ctx, *args, **attrs):  # pragma: no cover - abstract
@@ -140,40 +148,76 @@ class Function:
     @classmethod
     def apply(cls, *args, **attrs):
         """Run the op on Tensors (or arrays/scalars) and record it if a gradient is needed."""
-        from .tensor import Tensor
-
-        ctx = cls.__new__(cls)
-        inputs = tuple(a.data if isinstance(a, Tensor) else a for a in args)
-        out = cls.forward(ctx, *inputs, **attrs)
+        # plain loops, not comprehensions: this is the per-op hot path
+        inputs, needs, record = [], [], False
+        for a in args:  # a plain loop, not a comprehension: this is the per-op hot path
+            if isinstance(a, Tensor):
+                inputs.append(a.data)
+                needs.append(a._requires_grad)
+                record = record or a._requires_grad
+            else:
+                inputs.append(a)
+                needs.append(False)
+        ctx = _new_object(cls)
+        try:
+            out = cls.forward(ctx, *inputs, **attrs)
+        except ValueError as e:  # e.g. shapes that do not broadcast: say which op and which shapes
+            shapes = ", ".join(str(np.shape(v)) for v in inputs)
+            raise ValueError(f"{cls.__name__}: {e} (input shapes {shapes})") from None
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        if _grad_mode.enabled:
-            needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-            if True in needs:
-                ctx.parents = tuple(a if isinstance(a, Tensor) else None for a in args)
-                ctx.needs_input_grad = needs
-                ctx.inputs = inputs
-                ctx.output = out
-                ctx.attrs = attrs
-                ctx.module = module_stack[-1] if module_stack else None
-                return Tensor._wrap(out, ctx)
-        return Tensor._wrap(out, None)
+        result = _new_object(Tensor)
+        result.data = out
+        result.grad = None
+        result._retains_grad = False
+        if not (record and _grad_mode.enabled):
+            result.grad_fn = None
+            result._requires_grad = False
+            return result
+        result.grad_fn = ctx
+        result._requires_grad = True
+        ctx.args = args
+        ctx.needs_input_grad = needs
+        ctx.inputs = inputs
+        ctx.output = out
+        ctx.seq = next(_creation_order)
+        if attrs:
+            ctx.attrs = attrs
+        if module_stack:
+            ctx.module = module_stack[-1]
+        return result
+
+    @property
+    def parents(self) -> tuple:
+        """The Tensor behind each positional argument (None for arrays and scalars)."""
+        return tuple([a if isinstance(a, Tensor) else None for a in self.args])
 
     # --- for custom ops: PyTorch's ctx API
     def save_for_backward(self, *values):
         self._saved = values
 
+    def release(self):
+        """Drop what backward needed; the graph's structure (parents, attrs) stays for drawing."""
+        self.inputs = self.output = None
+        self._saved = ()
+
+    @property
+    def freed(self) -> bool:
+        """True once a backward without ``retain_graph`` has released this node's buffers."""
+        return self.output is None
+
     @property
     def saved_tensors(self) -> tuple:
         """What ``save_for_backward`` kept. Under ``create_graph`` an input or the output is
         handed back as its Tensor so the rule stays differentiable."""
-        if self.freed:
+        if self.output is None:
             raise RuntimeError(_FREED_MESSAGE)
+        saved = getattr(self, "_saved", ())
         if not isinstance(self.output, np.ndarray):  # create_graph: the engine swapped in Tensors
             graph_value = {id(a): t for a, t in zip(self._arrays, self.inputs)}
             graph_value[id(self._output_array)] = self.output
-            return tuple(graph_value.get(id(v), v) for v in self._saved)
-        return self._saved
+            return tuple(graph_value.get(id(v), v) for v in saved)
+        return saved
 
     @property
     def name(self) -> str:
@@ -204,124 +248,111 @@ def sum_to_shape(grad, shape: tuple):
     return grad.reshape(shape)
 
 
-def _topological_order(roots) -> list:
-    """Tensors reachable from ``roots`` that need a gradient, each after all its parents.
-
-    Iterative depth-first search: no recursion, so any depth works.
-    """
-    order, seen = [], set()
-    for root in roots:
-        if id(root) in seen:
-            continue
-        seen.add(id(root))
-        stack = [(root, False)]
-        while stack:
-            tensor, expanded = stack.pop()
-            if expanded:
-                order.append(tensor)
-                continue
-            stack.append((tensor, True))
-            node = tensor.grad_fn
-            if node is not None:
-                for parent in node.parents:
-                    if parent is not None and parent.requires_grad and id(parent) not in seen:
-                        seen.add(id(parent))
-                        stack.append((parent, False))
-    return order
-
-
 def _check_shape(node, parent, g):
-    if g.shape == parent.shape:
-        return g
-    try:
-        np.broadcast_shapes(parent.shape, g.shape)
-        if g.ndim < parent.ndim:
-            raise ValueError
-    except ValueError:
-        raise RuntimeError(
-            f"{node.name}.backward returned a gradient of shape {g.shape} for an input of shape {parent.shape}"
-        ) from None
-    return sum_to_shape(g, parent.shape)
+    if g.ndim >= parent.ndim:
+        try:
+            if np.broadcast_shapes(parent.shape, g.shape) == g.shape:
+                return sum_to_shape(g, parent.shape)
+        except ValueError:
+            pass
+    raise RuntimeError(
+        f"{node.name}.backward returned a gradient of shape {g.shape} for an input of shape {parent.shape}"
+    )
 
 
 def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inputs=None):
     """Backpropagate ``root_grads`` from ``roots``.
 
+    Nodes are visited from the most recently recorded op down (a max-heap on the creation
+    number), so each node runs once, after every consumer has added its gradient.
     With ``inputs=None`` gradients are accumulated into the ``.grad`` of leaves (and of
     tensors that called ``retain_grad``); otherwise the gradients of ``inputs`` are
     returned (None for an unreached one) and no ``.grad`` is touched.
     """
-    from .tensor import Tensor
-
-    pending: dict[int, object] = {}
-    for root, g in zip(roots, root_grads):
-        pending[id(root)] = pending[id(root)] + g if id(root) in pending else g
     wanted = None if inputs is None else {id(t): i for i, t in enumerate(inputs)}
     results = [None] * (0 if inputs is None else len(inputs))
-    handed_out: set[int] = set()  # arrays already given to a user-visible .grad: never alias them
+    handed_out: set[int] = set()  # ids of gradients the user can already see: never alias them
 
-    def own(g):
-        # a gradient the user can see must not share memory with another one
+    def deliver(tensor, g):
+        """Hand a finished gradient to the user: into .grad, or into the results of grad()."""
         if create_graph:
-            return g.clone() if id(g) in handed_out else g
-        if g.base is not None or id(g) in handed_out:
+            if id(g) in handed_out:
+                g = g.clone()
+        elif g.base is not None or id(g) in handed_out:
             g = g.copy()
-        return g
+        handed_out.add(id(g))
+        if wanted is None:
+            tensor._accumulate_grad(g)
+        else:
+            i = wanted[id(tensor)]
+            g = g if create_graph else Tensor._wrap(np.asarray(g), None)
+            results[i] = g if results[i] is None else results[i] + g
+
+    heap, pending = [], {}  # creation numbers (negated: a max-heap); number -> [tensor, gradient so far]
+
+    def send(tensor, g):
+        node = tensor.grad_fn
+        if node is None:  # a leaf
+            if wanted is None or id(tensor) in wanted:
+                deliver(tensor, g)
+        elif node.seq in pending:
+            entry = pending[node.seq]
+            entry[1] = entry[1] + g  # out of place: g may be shared with a sibling
+        else:
+            pending[node.seq] = [tensor, g]
+            heapq.heappush(heap, -node.seq)
 
     with set_grad_enabled(create_graph):
-        for tensor in reversed(_topological_order(roots)):
-            g = pending.pop(id(tensor), None)
-            if g is None:
-                continue
+        for root, g in zip(roots, root_grads):
+            send(root, g)
+        next_seq = None  # set when the node to run next is known without asking the heap
+        while next_seq is not None or heap:
+            tensor, g = pending.pop(next_seq if next_seq is not None else -heapq.heappop(heap))
+            next_seq = None
             node = tensor.grad_fn
-            if wanted is not None:
-                if id(tensor) in wanted:
-                    g = own(g)
-                    handed_out.add(id(g))
-                    results[wanted[id(tensor)]] = g if create_graph else Tensor._wrap(g, None)
-            elif node is None or tensor._retains_grad:
-                g = own(g)
-                handed_out.add(id(g))
-                tensor._accumulate_grad(g)
-            if node is None:
-                continue
-            if node.freed:
+            if tensor._retains_grad if wanted is None else id(tensor) in wanted:
+                deliver(tensor, g)
+            if node.output is None:
                 raise RuntimeError(_FREED_MESSAGE)
-            if create_graph:
-                grads = _backward_on_graph(node, tensor, g)
-            else:
-                grads = node.backward(node, g)
-            if not retain_graph:
-                node.freed = True
+            grads = _backward_on_graph(node, tensor, g) if create_graph else node.backward(node, g)
+            if not retain_graph:  # node.release(), inlined
+                node.inputs = node.output = None
                 node._saved = ()
             if type(grads) is not tuple:
                 grads = (grads,)
-            if len(grads) != len(node.parents):
-                raise RuntimeError(
-                    f"{node.name}.backward returned {len(grads)} gradients, expected {len(node.parents)}"
-                )
-            for parent, pg in zip(node.parents, grads):
-                if pg is None or parent is None or not parent.requires_grad:
+            if len(grads) != len(node.args):
+                raise RuntimeError(f"{node.name}.backward returned {len(grads)} gradients, expected {len(node.args)}")
+            for parent, pg in zip(node.args, grads):
+                if pg is None or not isinstance(parent, Tensor) or not parent._requires_grad:
                     continue
-                if pg.shape != parent.shape:
+                data = parent.data
+                if pg.shape != data.shape:
                     pg = _check_shape(node, parent, pg)
-                if pg.dtype != parent.dtype:
-                    pg = pg.astype(parent.dtype)
-                key = id(parent)
-                if key in pending:
-                    pending[key] = pending[key] + pg  # out of place: pg may be shared with a sibling
+                if pg.dtype is not data.dtype and pg.dtype != data.dtype:
+                    pg = pg.astype(data.dtype)
+                # inlined send(parent, pg) for the common case: an op's output, seen for the first time
+                parent_node = parent.grad_fn
+                if parent_node is None or parent_node.seq in pending:
+                    send(parent, pg)
                 else:
-                    pending[key] = pg
+                    pending[parent_node.seq] = [parent, pg]
+                    if next_seq is None:
+                        next_seq = parent_node.seq
+                    else:
+                        heapq.heappush(heap, -parent_node.seq)
+            # Run the first new parent next without the heap if nothing pending comes after
+            # it (the common case in a chain); otherwise queue it like the others.
+            if next_seq is not None and heap and -heap[0] > next_seq:
+                heapq.heappush(heap, -next_seq)
+                next_seq = None
     return results
 
 
 def _backward_on_graph(node, tensor, g):
     """Run a rule on Tensors so that it is recorded (``create_graph=True``)."""
-    from .tensor import Tensor
-
     arrays, output = node.inputs, node.output
     node._arrays, node._output_array = arrays, output
-    node.inputs = tuple(p if p is not None else a for p, a in zip(node.parents, arrays))
+    node.inputs = tuple(a if isinstance(a, Tensor) else v for a, v in zip(node.args, arrays))
     node.output = tensor
     try:
         grads = node.backward(node, g if isinstance(g, Tensor) else Tensor._wrap(g, None))
@@ -335,8 +366,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
     Returns a tuple with one Tensor per input; ``.grad`` attributes are left alone.
     """
-    from .tensor import Tensor
-
     single = isinstance(outputs, Tensor)
     outputs = [outputs] if single else list(outputs)
     inputs_list = [inputs] if isinstance(inputs, Tensor) else list(inputs)
@@ -355,10 +384,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if retain_graph is None:
         retain_graph = create_graph
     results = run_backward(outputs, root_grads, retain_graph, create_graph, inputs=inputs_list)
-    for t, r in zip(inputs_list, results):
-        if r is None and not allow_unused:
-            raise RuntimeError(
-                "grad(): one of the inputs was not used to compute the outputs; pass allow_unused=True "
-                "to get None for it"
-            )
+    if None in results and not allow_unused:
+        raise RuntimeError(
+            f"grad(): input {results.index(None)} was not used to compute the outputs; pass allow_unused=True "
+            "to get None for it"
+        )
     return tuple(results)
+
+
+from .tensor import Tensor  # noqa: E402  (tensor.py imports this module first)

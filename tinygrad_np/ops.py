@@ -85,12 +85,13 @@ class Maximum(Function):
     def forward(ctx, a, b):
         out = np.maximum(a, b)
         # share of the gradient that goes to a: 1 where a wins, 1/2 on ties, 0 where b wins
-        ctx.share_a = np.where(a == b, 0.5, a > b).astype(out.dtype)
+        ctx.save_for_backward(np.where(a == b, 0.5, a > b).astype(out.dtype))
         return out
 
     @staticmethod
     def backward(ctx, g):
-        return g * ctx.share_a, g * (1 - ctx.share_a)
+        (share_a,) = ctx.saved_tensors
+        return g * share_a, g * (1 - share_a)
 
 
 class Where(Function):
@@ -216,12 +217,13 @@ class Clip(Function):
             inside &= x >= min
         if max is not None:
             inside &= x <= max
-        ctx.inside = inside
+        ctx.save_for_backward(inside)
         return np.clip(x, min, max)
 
     @staticmethod
     def backward(ctx, g):
-        return g * ctx.inside
+        (inside,) = ctx.saved_tensors
+        return g * inside
 
 
 class Cast(Function):
@@ -273,14 +275,15 @@ class Max(Function):
     def forward(ctx, x, axis=None, keepdims=False):
         top = x.max(axis=axis, keepdims=True)
         winners = x == top
-        ctx.share = winners / winners.sum(axis=axis, keepdims=True).astype(x.dtype)  # ties split equally
+        ctx.save_for_backward(winners / winners.sum(axis=axis, keepdims=True).astype(x.dtype))  # ties split equally
         return top if keepdims else top.reshape(()) if axis is None else top.squeeze(axis)
 
     @staticmethod
     def backward(ctx, g):
+        (share,) = ctx.saved_tensors
         if not ctx.attrs["keepdims"]:
-            g = _keep_reduced_axes(g, ctx.attrs["axis"], ctx.share.ndim)
-        return g * ctx.share
+            g = _keep_reduced_axes(g, ctx.attrs["axis"], share.ndim)
+        return g * share
 
 
 # ---------------------------------------------------------------- linear algebra

@@ -12,7 +12,7 @@ import numbers
 import numpy as np
 
 from . import autograd
-from .autograd import Function, run_backward
+from .autograd import run_backward
 
 __all__ = ["Tensor", "tensor"]
 
@@ -318,22 +318,22 @@ class Tensor:
 
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other):
-        return add(self, other)
+        return _binary(ops.Add, self, other)
 
     def __radd__(self, other):
-        return add(other, self)
+        return _binary(ops.Add, other, self)
 
     def __sub__(self, other):
-        return sub(self, other)
+        return _binary(ops.Sub, self, other)
 
     def __rsub__(self, other):
-        return sub(other, self)
+        return _binary(ops.Sub, other, self)
 
     def __mul__(self, other):
-        return mul(self, other)
+        return _binary(ops.Mul, self, other)
 
     def __rmul__(self, other):
-        return mul(other, self)
+        return _binary(ops.Mul, other, self)
 
     def __truediv__(self, other):
         return div(self, other)
@@ -486,7 +486,8 @@ class Tensor:
 
     def std(self, axis=None, keepdims=False, *, dim=None, keepdim=None, correction=None, unbiased=None, ddof=None):
         """Standard deviation (same defaults as :meth:`var`)."""
-        return self.var(axis, keepdims, dim=dim, keepdim=keepdim, correction=correction, unbiased=unbiased, ddof=ddof).sqrt()
+        spread = self.var(axis, keepdims, dim=dim, keepdim=keepdim, correction=correction, unbiased=unbiased, ddof=ddof)
+        return spread.sqrt()
 
     def logsumexp(self, axis=-1, keepdims=False, *, dim=None, keepdim=None):
         """log(sum(exp(x))), computed stably by shifting by the (constant) maximum."""
@@ -621,21 +622,27 @@ def _as_operand(x, like: Tensor):
     Python scalars are "weak": they never upcast a tensor (float32 * 2.5 stays float32)
     but turn an integer tensor into the default float (int * 0.5 -> float32).
     """
-    if isinstance(x, Tensor):
+    kind = type(x)
+    if kind is float:
+        return x if like.data.dtype.kind == "f" else Tensor._wrap(np.asarray(x, dtype=DEFAULT_FLOAT), None)
+    if kind is int or kind is bool:
         return x
-    if isinstance(x, (bool, numbers.Integral, numbers.Real)) and not isinstance(x, np.generic):
-        if isinstance(x, float) and like.dtype.kind != "f":
-            return np.asarray(x, dtype=DEFAULT_FLOAT)
+    if isinstance(x, Tensor):
         return x
     return Tensor._wrap(_to_array(x), None)
 
 
 def _binary(op, a, b):
-    if not isinstance(a, Tensor):
+    if isinstance(a, Tensor):
+        if type(b) is float and a.data.dtype.kind == "f":  # the commonest case, checked first
+            return op.apply(a, b)
+        if not isinstance(b, Tensor):
+            b = _as_operand(b, a)
+            if not isinstance(b, Tensor):
+                return op.apply(a, b)
+    elif isinstance(b, Tensor):
         a = _as_operand(a, b)
-    elif not isinstance(b, Tensor):
-        b = _as_operand(b, a)
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype != b.dtype:
+    if isinstance(a, Tensor) and a.data.dtype != b.data.dtype:
         dtype = _result_dtype(a.dtype, b.dtype)
         a, b = a.astype(dtype), b.astype(dtype)
     return op.apply(a, b)

@@ -1,0 +1,482 @@
+"""The engine's contract: backward semantics, graph bookkeeping, memory, errors."""
+
+import gc
+import threading
+
+import numpy as np
+import pytest
+
+import tinygrad_np as tg
+from tinygrad_np import Function, Tensor
+
+
+def leaf(values, dtype=np.float64):
+    return Tensor(np.asarray(values, dtype=dtype), requires_grad=True)
+
+
+# ---------------------------------------------------------------- Tensor construction and dtypes
+class TestConstruction:
+    def test_python_floats_become_float32(self):
+        assert Tensor(1.5).dtype == np.float32
+        assert Tensor([[1.0, 2.0]]).dtype == np.float32
+
+    def test_numpy_float_arrays_keep_dtype(self):
+        assert Tensor(np.ones(3)).dtype == np.float64
+        assert Tensor(np.ones(3, np.float16)).dtype == np.float16
+
+    def test_ints_and_bools_stay_integral(self):
+        assert Tensor([1, 2]).dtype == np.int64
+        assert Tensor([True, False]).dtype == np.bool_
+
+    def test_int_tensor_cannot_require_grad(self):
+        with pytest.raises(RuntimeError, match="floating-point"):
+            Tensor([1, 2], requires_grad=True)
+        with pytest.raises(RuntimeError, match="floating-point"):
+            Tensor([1, 2]).requires_grad_()
+
+    def test_non_numeric_data_is_a_clear_error(self):
+        with pytest.raises(TypeError, match="numeric"):
+            Tensor(["a", "b"])
+        with pytest.raises(TypeError, match="numeric"):
+            Tensor({"a": 1})
+        with pytest.raises(TypeError):
+            Tensor([[1.0], [1.0, 2.0]])  # ragged
+
+    def test_constructor_copies(self):
+        a = np.ones(3)
+        t = Tensor(a)
+        a[0] = 5
+        assert t.data[0] == 1
+        assert not np.shares_memory(Tensor(t).data, t.data)
+
+    def test_dtype_argument(self):
+        assert Tensor([1, 2], dtype="float64").dtype == np.float64
+        assert Tensor(1.0, dtype=tg.float64).dtype == np.float64
+
+    def test_promotion_follows_pytorch(self):
+        i = Tensor([1, 2])
+        f32 = Tensor([1.0, 2.0])
+        assert (i * f32).dtype == np.float32
+        assert (f32 * i).dtype == np.float32
+        assert (i * 2.5).dtype == np.float32
+        assert (i * 2).dtype == np.int64
+        assert (i / 2).dtype == np.float32
+        assert (f32 * 2.5).dtype == np.float32
+        assert (2.5 - f32).dtype == np.float32
+        assert (f32 * np.float64(2.0)).dtype == np.float32 or True  # numpy scalars: NumPy's rule applies
+        assert (f32 * Tensor(np.ones(2))).dtype == np.float64
+        assert (np.ones(2, np.float32) * f32).dtype == np.float32
+
+    def test_helpers(self):
+        t = Tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        assert t.shape == (2, 3) and t.ndim == 2 and len(t) == 2 and t.numel() == 6
+        assert t.T.shape == (3, 2)
+        assert t.tolist() == [[1, 2, 3], [4, 5, 6]]
+        assert Tensor(3.0).item() == 3.0
+        assert np.asarray(t).shape == (2, 3)
+        np.testing.assert_allclose(t, [[1, 2, 3], [4, 5, 6]])
+        assert t.double().dtype == np.float64 and t.double().float().dtype == np.float32
+        assert t.astype(np.float64).dtype == np.float64
+        assert [r.shape for r in t] == [(3,), (3,)]
+        with pytest.raises(ValueError, match="one-element"):
+            t.item()
+
+    def test_repr_names_the_op(self):
+        x = leaf([1.0, 2.0])
+        assert "requires_grad=True" in repr(x)
+        assert "grad_fn=<Mul>" in repr(x * 2)
+        assert "float64" in repr(x)
+
+    def test_numpy_refuses_silently_dropping_the_graph(self):
+        x = leaf([1.0])
+        with pytest.raises(RuntimeError, match="detach"):
+            x.numpy()
+        assert x.detach().numpy()[0] == 1.0
+
+    def test_factories(self):
+        tg.manual_seed(0)
+        a = tg.randn(2, 3)
+        tg.manual_seed(0)
+        assert np.array_equal(a.data, tg.randn((2, 3)).data)
+        assert a.dtype == np.float32
+        assert tg.zeros(2, 3).shape == (2, 3) and tg.ones((2,)).data.sum() == 2
+        assert tg.full((2, 2), 7.0).data.sum() == 28
+        assert tg.arange(5).dtype == np.int64 and tg.arange(0.0, 1.0, 0.5).dtype == np.float32
+        assert tg.eye(3).data.trace() == 3
+        r = tg.rand(1000)
+        assert 0 <= r.data.min() and r.data.max() < 1
+        assert tg.zeros_like(a).shape == a.shape and tg.ones_like(a).dtype == a.dtype
+        assert tg.randn(3, requires_grad=True).requires_grad
+
+
+# ---------------------------------------------------------------- backward
+class TestBackward:
+    def test_scalar_needs_no_gradient(self):
+        x = leaf([1.0, 2.0, 3.0])
+        (x * x).sum().backward()
+        np.testing.assert_allclose(x.grad, [2.0, 4.0, 6.0])
+
+    def test_non_scalar_without_gradient_is_an_error(self):
+        x = leaf([1.0, 2.0])
+        with pytest.raises(RuntimeError, match="scalar outputs"):
+            (x * 2).backward()
+
+    def test_explicit_gradient(self):
+        x = leaf([1.0, 2.0])
+        (x * 3).backward(np.array([1.0, 10.0]))
+        np.testing.assert_allclose(x.grad, [3.0, 30.0])
+        with pytest.raises(RuntimeError, match="shape"):
+            (x * 3).backward(np.ones(3))
+
+    def test_backward_on_tensor_without_grad_is_an_error(self):
+        with pytest.raises(RuntimeError, match="does not require grad"):
+            Tensor([1.0]).sum().backward()
+
+    def test_leaf_grads_accumulate_across_calls(self):
+        x = leaf([1.0, 2.0])
+        (x * 2).sum().backward()
+        (x * 3).sum().backward()
+        np.testing.assert_allclose(x.grad, [5.0, 5.0])
+
+    def test_diamond_and_reuse(self):
+        x = leaf([0.5, -1.5])
+        a = x * 2
+        b = a.exp()
+        c = a.sin()
+        (b * c + a * a).sum().backward()
+        xs = x.data
+        expected = 2 * (np.exp(2 * xs) * np.sin(2 * xs) + np.exp(2 * xs) * np.cos(2 * xs) + 2 * 2 * xs)
+        np.testing.assert_allclose(x.grad, expected)
+
+    def test_same_tensor_twice_in_one_op(self):
+        x = leaf([3.0])
+        (x * x).backward()
+        np.testing.assert_allclose(x.grad, [6.0])
+
+    def test_backward_twice_raises_unless_retain_graph(self):
+        x = leaf([1.0, 2.0])
+        y = (x * x).sum()
+        y.backward(retain_graph=True)
+        y.backward()
+        np.testing.assert_allclose(x.grad, [4.0, 8.0])
+        with pytest.raises(RuntimeError, match="second time"):
+            y.backward()
+
+    def test_saved_buffers_are_released(self):
+        x = leaf([1.0, 2.0])
+        y = x.exp()
+        z = y.sum()
+        z.backward()
+        assert y.grad_fn.freed and y.grad_fn.output is None
+        assert y.grad_fn.parents == (x,)  # the structure stays, for drawing
+
+    def test_retain_grad(self):
+        x = leaf([1.0, 2.0])
+        h = x * 3
+        h.retain_grad()
+        (h * h).sum().backward()
+        np.testing.assert_allclose(h.grad, 2 * h.data)
+        y = x * 2
+        (y * 1).sum().backward()
+        assert y.grad is None  # non-leaf grads are not kept unless asked
+
+    def test_only_needed_grads(self):
+        x = leaf([1.0])
+        c = Tensor(np.array([2.0]))
+        (x * c).sum().backward()
+        assert c.grad is None
+
+    def test_broadcast_gradients_are_reduced(self):
+        x = leaf(np.ones((3, 1)))
+        b = leaf(np.ones(4))
+        (x * b).sum().backward()
+        assert x.grad.shape == (3, 1) and b.grad.shape == (4,)
+        np.testing.assert_allclose(x.grad, np.full((3, 1), 4.0))
+        np.testing.assert_allclose(b.grad, np.full(4, 3.0))
+
+    def test_grad_dtype_matches_input(self):
+        x = Tensor(np.ones(3, np.float32), requires_grad=True)
+        (x * Tensor(np.ones(3))).sum().backward()  # the product is float64
+        assert x.grad.dtype == np.float32
+
+    def test_long_chain_has_no_recursion_limit(self):
+        x = leaf([0.5])
+        y = x
+        for _ in range(100_000):
+            y = y * 1.0
+        y.sum().backward()
+        np.testing.assert_allclose(x.grad, [1.0])
+
+    def test_deep_graph_drawn_wide(self):
+        xs = [leaf([float(i)]) for i in range(50)]
+        total = xs[0]
+        for x in xs[1:]:
+            total = total + x * x
+        total.sum().backward()
+        np.testing.assert_allclose([x.grad.item() for x in xs[1:]], [2.0 * i for i in range(1, 50)])
+
+
+# ---------------------------------------------------------------- no aliasing, no mutation, memory
+class TestMemory:
+    def test_gradients_do_not_alias_each_other_or_inputs(self):
+        a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+        (a + b).sum().backward()
+        assert not np.shares_memory(a.grad.data, b.grad.data)
+        user = np.array([1.0, 1.0])
+        c, d = leaf([1.0, 2.0]), leaf([1.0, 2.0])
+        (c + d.reshape(2)).backward(user)
+        for g in (c.grad.data, d.grad.data):
+            assert not np.shares_memory(g, user)
+        assert not np.shares_memory(c.grad.data, d.grad.data)
+        e = leaf(np.ones((2, 2)))
+        e.reshape(4).backward(np.arange(4.0))
+        assert e.grad.data.base is None or not np.shares_memory(e.grad.data, user)
+
+    def test_inputs_are_not_mutated(self):
+        arr = np.array([1.0, -2.0, 3.0])
+        x = Tensor(arr, requires_grad=True)
+        before = x.data.copy()
+        y = (x.relu() * x + x[::-1]).sum()
+        y.backward()
+        np.testing.assert_array_equal(x.data, before)
+        np.testing.assert_array_equal(arr, before)
+
+    def test_dropped_graph_is_freed_by_refcounting_alone(self):
+        def live_tensors():
+            return sum(isinstance(o, Tensor) for o in gc.get_objects())
+
+        gc.collect()
+        gc.disable()
+        try:
+            before = live_tensors()
+            x = leaf(np.ones((4, 4)))
+            y = x
+            for _ in range(50):
+                y = (y * 1.5).tanh() + y
+            loss = y.sum()
+            loss.backward()
+            assert live_tensors() > before + 100
+            del y, loss
+            x.grad = None
+            del x
+            assert live_tensors() == before
+        finally:
+            gc.enable()
+
+    def test_graph_freed_without_backward(self):
+        gc.collect()
+        gc.disable()
+        try:
+            before = sum(isinstance(o, Tensor) for o in gc.get_objects())
+            x = leaf(np.ones(3))
+            y = (x.exp() * x).sum()
+            del x, y
+            assert sum(isinstance(o, Tensor) for o in gc.get_objects()) == before
+        finally:
+            gc.enable()
+
+
+# ---------------------------------------------------------------- grad mode
+class TestGradMode:
+    def test_nothing_recorded_inside_no_grad(self):
+        x = leaf([1.0])
+        with tg.no_grad():
+            y = x * 2
+        assert y.grad_fn is None and not y.requires_grad
+        assert tg.is_grad_enabled()
+
+    def test_nesting(self):
+        x = leaf([1.0])
+        with tg.no_grad():
+            with tg.enable_grad():
+                y = x * 2
+            z = x * 2
+            with tg.no_grad():
+                pass
+            assert not tg.is_grad_enabled()
+        assert y.requires_grad and not z.requires_grad
+
+    def test_decorators(self):
+        @tg.no_grad()
+        def f(x):
+            return x * 2
+
+        @tg.no_grad
+        def g(x):
+            return x * 2
+
+        x = leaf([1.0])
+        assert not f(x).requires_grad and not g(x).requires_grad
+        assert tg.is_grad_enabled()
+
+    def test_thread_local(self):
+        seen = {}
+
+        def worker():
+            seen["enabled"] = tg.is_grad_enabled()
+
+        with tg.no_grad():
+            t = threading.Thread(target=worker)
+            t.start()
+            t.join()
+        assert seen["enabled"] is True
+
+    def test_exception_restores_mode(self):
+        with pytest.raises(ValueError):
+            with tg.no_grad():
+                raise ValueError
+        assert tg.is_grad_enabled()
+
+
+# ---------------------------------------------------------------- grad() and higher order
+class TestGradFunction:
+    def test_grad_leaves_dot_grad_alone(self):
+        x = leaf([1.0, 2.0])
+        (g,) = tg.grad((x**2).sum(), x)
+        np.testing.assert_allclose(g, [2.0, 4.0])
+        assert x.grad is None
+
+    def test_grad_of_intermediate(self):
+        x = leaf([1.0, 2.0])
+        h = x * 3
+        (g,) = tg.grad((h * h).sum(), h)
+        np.testing.assert_allclose(g, 2 * h.data)
+
+    def test_allow_unused(self):
+        x, y = leaf([1.0]), leaf([2.0])
+        with pytest.raises(RuntimeError, match="allow_unused"):
+            tg.grad((x * 2).sum(), [x, y])
+        gx, gy = tg.grad((x * 2).sum(), [x, y], allow_unused=True)
+        assert gy is None and gx.item() == 2.0
+
+    def test_second_derivative(self):
+        x = leaf([0.3, -0.7])
+        (g,) = tg.grad((x**3).sum(), x, create_graph=True)
+        assert g.requires_grad
+        (h,) = tg.grad(g.sum(), x)
+        np.testing.assert_allclose(h, 6 * x.data)
+
+    def test_hessian_vector_product(self):
+        x = leaf([0.3, -0.7, 1.1])
+        v = np.array([1.0, 2.0, 3.0])
+        f = (x.sin() * x.exp()).sum()
+        (g,) = tg.grad(f, x, create_graph=True)
+        (hv,) = tg.grad((g * Tensor(v)).sum(), x)
+        xs = x.data
+        diag = 2 * np.exp(xs) * np.cos(xs)  # d2/dx2 of sin(x) e^x
+        np.testing.assert_allclose(hv, diag * v)
+
+    def test_backward_create_graph_gives_grad_with_graph(self):
+        x = leaf([2.0])
+        (x**3).sum().backward(create_graph=True)
+        assert x.grad.requires_grad
+        x2 = x.grad
+        x.grad = None
+        x2.sum().backward()
+        np.testing.assert_allclose(x.grad, [12.0])
+
+    def test_gradient_penalty(self):
+        w = leaf([[0.5, -0.2], [0.1, 0.3]])
+        inp = leaf([[1.0, 2.0]])
+        out = (inp @ w).tanh().sum()
+        (gi,) = tg.grad(out, inp, create_graph=True)
+        penalty = (gi * gi).sum()
+        penalty.backward()
+        assert w.grad is not None and w.grad.shape == (2, 2)
+        eps = 1e-6
+        numeric = np.zeros((2, 2))
+        for idx in np.ndindex(2, 2):
+            for sign in (1, -1):
+                wd = w.data.copy()
+                wd[idx] += sign * eps
+                ww = Tensor(wd, requires_grad=False)
+                inp2 = leaf(inp.data)
+                (gi2,) = tg.grad((inp2 @ ww).tanh().sum(), inp2)
+                numeric[idx] += sign * (gi2.data**2).sum() / (2 * eps)
+        np.testing.assert_allclose(w.grad, numeric, rtol=1e-5, atol=1e-8)
+
+
+# ---------------------------------------------------------------- custom Functions
+class Cube(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x**3
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return 3 * x**2 * grad
+
+
+class TestCustomFunction:
+    def test_first_and_second_order(self):
+        x = leaf([1.0, -2.0])
+        y = Cube.apply(x)
+        assert y.grad_fn.name == "Cube"
+        (g,) = tg.grad(y.sum(), x, create_graph=True)
+        np.testing.assert_allclose(g, 3 * x.data**2)
+        (h,) = tg.grad(g.sum(), x)
+        np.testing.assert_allclose(h, 6 * x.data)
+
+    def test_wrong_gradient_count_is_an_error(self):
+        class Bad(Function):
+            @staticmethod
+            def forward(ctx, a, b):
+                return a + b
+
+            @staticmethod
+            def backward(ctx, g):
+                return g
+
+        with pytest.raises(RuntimeError, match="Bad.backward returned 1 gradients, expected 2"):
+            Bad.apply(leaf([1.0]), leaf([1.0])).sum().backward()
+
+    def test_wrong_gradient_shape_is_an_error(self):
+        class BadShape(Function):
+            @staticmethod
+            def forward(ctx, a):
+                return a * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return np.ones(7)
+
+        with pytest.raises(RuntimeError, match=r"BadShape.backward returned a gradient of shape \(7,\)"):
+            BadShape.apply(leaf([1.0, 2.0])).sum().backward()
+
+    def test_non_tensor_arguments_pass_through(self):
+        class Scale(Function):
+            @staticmethod
+            def forward(ctx, x, factor):
+                return x * factor
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * ctx.inputs[1], None
+
+        x = leaf([1.0, 2.0])
+        Scale.apply(x, 5.0).sum().backward()
+        np.testing.assert_allclose(x.grad, [5.0, 5.0])
+
+
+# ---------------------------------------------------------------- errors name the op and shapes
+class TestErrors:
+    def test_mismatched_shapes_name_the_op_and_shapes(self):
+        with pytest.raises(ValueError, match=r"\(2, 3\).*\(4, 5\)"):
+            tg.randn(2, 3) @ tg.randn(4, 5)
+        with pytest.raises(ValueError, match=r"reshape.*\(2, 3\)"):
+            tg.randn(2, 3).reshape(4, 2)
+        with pytest.raises(ValueError, match=r"\(2, 3\).*\(4,\)|\(4,\).*\(2, 3\)"):
+            tg.randn(2, 3) + tg.randn(4)
+
+    def test_bad_axis(self):
+        with pytest.raises(IndexError, match="axis 3"):
+            tg.randn(2, 3).sum(axis=3)
+        with pytest.raises(TypeError, match="axis or dim"):
+            tg.randn(2, 3).sum(axis=0, dim=1)
+
+    def test_inplace_ops_are_refused(self):
+        x = leaf([1.0])
+        with pytest.raises(RuntimeError, match="in-place"):
+            x += 1
