@@ -384,9 +384,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if retain_graph is None:
         retain_graph = create_graph
     results = run_backward(outputs, root_grads, retain_graph, create_graph, inputs=inputs_list)
-    if None in results and not allow_unused:
+    unused = [i for i, r in enumerate(results) if r is None]
+    if unused and not allow_unused:
         raise RuntimeError(
-            f"grad(): input {results.index(None)} was not used to compute the outputs; pass allow_unused=True "
+            f"grad(): input {unused[0]} was not used to compute the outputs; pass allow_unused=True "
             "to get None for it"
         )
     return tuple(results)
