@@ -458,3 +458,10 @@ def test_nn_cnn_is_grouped_and_auto_folded():
     small = draw_graph(loss, model=model, max_nodes=12)
     assert len(nodes(small)) <= 12 and "folded into boxes" in small.source
     assert find(small, "0: Conv2d(1 -> 4, 3x3)")
+
+
+def test_backward_view_scalar_gradients_are_values():
+    v = scalar_expr()
+    g = draw_graph(v["L"], names=v, backward=True)
+    ((ka, *_),) = find(g, "a")
+    assert [attrs.split(" color")[0] for a, b, attrs in edges(g) if a == ka] == ['label="grad 6"']

@@ -121,7 +121,9 @@ def build(roots, tensors, names, params, modules, show_data, show_grad, grads, b
 
     def grad_label(t):
         g = grads.get(id(t))
-        return None if g is None else f"grad {tuple(g.shape)} |g|={_num(np.linalg.norm(g.astype(np.float64)))}"
+        if g is None or g.size == 1:
+            return None if g is None else f"grad {_num(g.reshape(-1)[0])}"
+        return f"grad {tuple(g.shape)} |g|={_num(np.linalg.norm(g.astype(np.float64)))}"
 
     for t in tensors:
         ctx = t.grad_fn
