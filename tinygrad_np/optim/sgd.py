@@ -34,6 +34,19 @@ class SGD(Optimizer):
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum > 0 and zero dampening")
 
+    def step(self, closure=None):
+        if closure is not None or any(g["momentum"] or g["weight_decay"] or g["maximize"] for g in self.param_groups):
+            return super().step(closure)
+        for group in self.param_groups:  # plain SGD: a tight loop, as cheap as the update written by hand
+            lr = group["lr"]
+            for p in group["params"]:
+                if p.grad is not None:
+                    data, g = p.data, p.grad.data
+                    if g.shape != data.shape:
+                        raise RuntimeError(f"SGD.step(): grad shape {g.shape} != parameter shape {data.shape}")
+                    data -= lr * g
+        return None
+
     def _update(self, p, g, state, group):
         lr, momentum, weight_decay = group["lr"], group["momentum"], group["weight_decay"]
         if group["maximize"]:
