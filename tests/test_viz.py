@@ -465,3 +465,30 @@ def test_backward_view_scalar_gradients_are_values():
     g = draw_graph(v["L"], names=v, backward=True)
     ((ka, *_),) = find(g, "a")
     assert [attrs.split(" color")[0] for a, b, attrs in edges(g) if a == ka] == ['label="grad 6"']
+
+
+# ----------------------------------------------------------------------------- the example and the docs pictures
+@needs_dot
+def test_example_visualize_fast(tmp_path):
+    pytest.importorskip("sklearn")
+    run = subprocess.run([sys.executable, str(ROOT / "examples" / "visualize.py"), "--fast", "--out", str(tmp_path)],
+                         capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    expected = {"xor_mlp": "0: Linear(2 -> 8)", "xor_mlp_backward": "2.weight",
+                "digits_cnn": "0: Conv2d(1 -> 8, 3x3)", "digits_cnn_layers": "4: Linear(72 -> 10)"}  # fmt: skip
+    for name, label in expected.items():
+        texts = svg_texts(tmp_path / f"{name}.svg")
+        assert label in texts, (name, texts[:20])
+    assert any(t.startswith("grad") for t in svg_texts(tmp_path / "xor_mlp.svg"))
+
+
+@needs_dot
+def test_docs_pictures_script(tmp_path):
+    script = ROOT / "docs" / "scripts" / "make_viz_pictures.py"
+    run = subprocess.run([sys.executable, str(script), "--out", str(tmp_path)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    written = sorted(p.name for p in tmp_path.glob("*.svg"))
+    assert written == sorted(p.name for p in (ROOT / "docs" / "images").glob("viz_*.svg"))  # docs use them all
+    assert "nan starts here!" in svg_texts(tmp_path / "viz_nan.svg")
+    for name in written:
+        assert f"images/{name}" in (ROOT / "docs" / "visualization.md").read_text()
