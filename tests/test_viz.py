@@ -16,6 +16,7 @@ from tinygrad_np import autograd
 from tinygrad_np.viz import GraphvizNotFoundError, draw_graph, module_label, render
 
 ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
 HAVE_DOT = shutil.which("dot") is not None
 needs_dot = pytest.mark.skipif(
     not HAVE_DOT and not os.environ.get("CI"), reason="Graphviz `dot` not installed (CI installs it)"
@@ -196,6 +197,14 @@ def test_several_roots_are_all_outputs():
     assert len(find(g, "x")) == 1  # a shared input is drawn once
 
 
+def test_a_leaf_alone_and_repeated_roots():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    g = draw_graph(x, names={"x": x})
+    assert list(nodes(g).values()) == [(["x", "(2,) float32"], nodes(g)[next(iter(nodes(g)))][1])]
+    y = x.exp()
+    assert nodes(draw_graph(y, y, x)).keys() == nodes(draw_graph(y, x)).keys()
+
+
 def test_scalar_constants_are_drawn():
     x = tg.tensor(3.0, requires_grad=True)
     y = x * 2.5 + 1
@@ -326,6 +335,7 @@ def test_max_nodes_merges_elementwise_chains_then_truncates():
     assert len(nodes(g)) <= 20 and "chains of elementwise ops merged" in g.source
     (chain,) = [lines for lines, _ in nodes(g).values() if lines[-1] == "(60 elementwise ops)"]
     assert chain[0] == "Mul > … > Tanh"
+    assert len(nodes(g)) == 5 and "more nodes" not in g.source  # x, chain (constants folded in), t, Sum, out
     # an elementwise chain broken by non-elementwise ops cannot merge: truncated instead, with a note
     z = x
     for _ in range(30):
@@ -472,7 +482,7 @@ def test_backward_view_scalar_gradients_are_values():
 def test_example_visualize_fast(tmp_path):
     pytest.importorskip("sklearn")
     run = subprocess.run([sys.executable, str(ROOT / "examples" / "visualize.py"), "--fast", "--out", str(tmp_path)],
-                         capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
+                         capture_output=True, text=True, cwd=tmp_path, env=ENV)  # fmt: skip
     assert run.returncode == 0, run.stderr
     expected = {"xor_mlp": "0: Linear(2 -> 8)", "xor_mlp_backward": "2.weight",
                 "digits_cnn": "0: Conv2d(1 -> 8, 3x3)", "digits_cnn_layers": "4: Linear(72 -> 10)"}  # fmt: skip
@@ -485,7 +495,7 @@ def test_example_visualize_fast(tmp_path):
 @needs_dot
 def test_docs_pictures_script(tmp_path):
     script = ROOT / "docs" / "scripts" / "make_viz_pictures.py"
-    run = subprocess.run([sys.executable, str(script), "--out", str(tmp_path)], capture_output=True, text=True)
+    run = subprocess.run([sys.executable, str(script), "--out", str(tmp_path)], capture_output=True, text=True, env=ENV)
     assert run.returncode == 0, run.stderr
     written = sorted(p.name for p in tmp_path.glob("*.svg"))
     assert written == sorted(p.name for p in (ROOT / "docs" / "images").glob("viz_*.svg"))  # docs use them all

@@ -149,7 +149,8 @@ def draw_graph(*roots, names=None, show_data=False, show_grad=True, model=None, 
     * ``show_data``: show values of small tensors, mean/std/min/max of larger ones. ``show_grad``: show
       ``.grad`` (values, or the norm) once backward has run. NaN/Inf in either is drawn in red.
     * ``model``: group ops into a cluster per module that ran them. ``depth``: modules ``depth`` levels
-      below the model are drawn as one box each (``depth=0``: the whole model is one box).
+      below the model, and leaf modules above that, are drawn as one box each (``depth=0``: the whole
+      model is one box).
     * ``max_nodes``: larger graphs are folded (by module depth, else by merging chains of elementwise
       ops, else truncated) and a note on the picture says so.
     * ``backward``: label each tensor -> op edge with the gradient flowing back along it (shape, norm),

@@ -45,7 +45,7 @@ def _num(x) -> str:
 
 def _short(v, width: int = 28) -> str:
     """An op attribute in a few characters: arrays (masks, indices) by dtype and shape."""
-    if isinstance(v, np.ndarray):
+    if isinstance(v, np.ndarray) or (hasattr(v, "shape") and hasattr(v, "dtype") and not isinstance(v, np.generic)):
         s = f"{v.dtype}[{', '.join(map(str, v.shape))}]"
     elif isinstance(v, slice):
         s = ":".join("" if x is None else str(x) for x in (v.start, v.stop, v.step)[: 3 if v.step else 2])
@@ -224,7 +224,7 @@ def merge_chains(nodes, edges):
 
     def find(k):
         while parent.get(k, k) != k:
-            k = parent[k]
+            k = parent[k] = parent.get(parent[k], parent[k])  # path halving: long chains stay fast
         return k
 
     for t, op, _ in edges:
@@ -245,6 +245,7 @@ def merge_chains(nodes, edges):
         extra[f"chain_{root}"] = dict(kind="op", lines=[label, f"({len(ops)} elementwise ops)"],
                                       group=nodes[root]["group"], bad=None, op="chain")  # fmt: skip
     rep = {k: f"chain_{find(k)}" for k in merged}
+    rep.update({c: rep[op] for c, op, _ in edges if op in rep and nodes[c]["kind"] == "const"})  # 2.5 in x * 2.5
     return contract(nodes, edges, rep, extra)
 
 
