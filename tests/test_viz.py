@@ -119,7 +119,7 @@ def test_scalar_expression_nodes_labels_and_edges():
     v = scalar_expr()
     v["L"].backward()
     g = draw_graph(v["L"], names=v, show_data=True)
-    assert g.__class__.__name__ == "Digraph"
+    assert g.__class__.__name__ == "Digraph" and hasattr(g, "_repr_mimebundle_")  # Jupyter shows it inline
     for name, value, grad in [("a", "2", "6"), ("b", "-3", "-4"), ("c", "10", "-2"), ("f", "-2", "4")]:
         ((_, lines, rest),) = find(g, name)
         assert lines == [name, "scalar float32", value, f"grad {grad}"]
