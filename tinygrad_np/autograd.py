@@ -148,21 +148,26 @@ class Function:
     @classmethod
     def apply(cls, *args, **attrs):
         """Run the op on Tensors (or arrays/scalars) and record it if a gradient is needed."""
-        # plain loops, not comprehensions: this is the per-op hot path
-        inputs, needs, record = [], [], False
-        for a in args:  # a plain loop, not a comprehension: this is the per-op hot path
-            if isinstance(a, Tensor):
-                inputs.append(a.data)
-                needs.append(a._requires_grad)
-                record = record or a._requires_grad
-            else:
-                inputs.append(a)
-                needs.append(False)
+        # The per-op hot path: unary and binary ops skip the general loop and *-calls.
         ctx = _new_object(cls)
         try:
-            out = cls.forward(ctx, *inputs, **attrs)
+            if len(args) == 1 and not attrs and isinstance(args[0], Tensor):
+                a = args[0]
+                inputs, needs, record = (a.data,), (a._requires_grad,), a._requires_grad
+                out = cls.forward(ctx, a.data)
+            elif len(args) == 2 and not attrs:
+                a, b = args
+                a_data, need_a = (a.data, a._requires_grad) if isinstance(a, Tensor) else (a, False)
+                b_data, need_b = (b.data, b._requires_grad) if isinstance(b, Tensor) else (b, False)
+                inputs, needs, record = (a_data, b_data), (need_a, need_b), need_a or need_b
+                out = cls.forward(ctx, a_data, b_data)
+            else:
+                inputs = tuple([a.data if isinstance(a, Tensor) else a for a in args])
+                needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
+                record = True in needs
+                out = cls.forward(ctx, *inputs, **attrs)
         except ValueError as e:  # e.g. shapes that do not broadcast: say which op and which shapes
-            shapes = ", ".join(str(np.shape(v)) for v in inputs)
+            shapes = ", ".join(str(np.shape(a.data if isinstance(a, Tensor) else a)) for a in args)
             raise ValueError(f"{cls.__name__}: {e} (input shapes {shapes})") from None
         if type(out) is not np.ndarray:
             out = np.asarray(out)
