@@ -17,8 +17,9 @@ from .primitives import (
     BinaryCrossEntropyFn,
     CrossEntropyFn,
     LinearFn,
+    MaxPool,
     Softplus,
-    WindowMax,
+    WindowSum,
     window_output_size,
     windows,
 )
@@ -84,19 +85,22 @@ def _tuple(value, n: int, name: str) -> tuple:
 # ============================================================================ activations
 def linear(input, weight, bias=None) -> Tensor:
     """``input @ weight.T + bias`` with ``weight`` of shape (out_features, in_features), as in PyTorch."""
-    x, weight = _tensor(input), _tensor(weight, "weight")
-    bias = None if bias is None else _tensor(bias, "bias")
-    if weight.ndim != 2:
-        raise ValueError(f"linear(): weight must be 2-D (out_features, in_features), got shape {weight.shape}")
-    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+    x = input if isinstance(input, Tensor) else _tensor(input)
+    weight = weight if isinstance(weight, Tensor) else _tensor(weight, "weight")
+    if bias is not None and not isinstance(bias, Tensor):
+        bias = _tensor(bias, "bias")
+    wd = weight.data
+    if wd.ndim != 2 or x.data.ndim == 0 or x.data.shape[-1] != wd.shape[1]:
+        if wd.ndim != 2:
+            raise ValueError(f"linear(): weight must be 2-D (out_features, in_features), got shape {wd.shape}")
         raise ValueError(
-            f"linear(): input of shape {x.shape} does not match weight of shape {weight.shape} "
-            f"(expected input.shape[-1] == {weight.shape[1]})"
+            f"linear(): input of shape {x.shape} does not match weight of shape {wd.shape} "
+            f"(expected input.shape[-1] == {wd.shape[1]})"
         )
-    if bias is not None and bias.shape != (weight.shape[0],):
-        raise ValueError(f"linear(): bias must have shape ({weight.shape[0]},), got {bias.shape}")
-    if x.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
-        x, weight, bias = _same_dtype(x.astype(weight.dtype) if x.dtype.kind != "f" else x, weight, bias)
+    if bias is not None and bias.data.shape != (wd.shape[0],):
+        raise ValueError(f"linear(): bias must have shape ({wd.shape[0]},), got {bias.shape}")
+    if x.data.dtype != wd.dtype or (bias is not None and bias.data.dtype != wd.dtype):
+        x, weight, bias = _same_dtype(x.astype(wd.dtype) if x.dtype.kind != "f" else x, weight, bias)
     return LinearFn.apply(x, weight, bias)
 
 
@@ -239,18 +243,17 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
     x, weight, bias = _same_dtype(x, weight, bias)
     x = _padded(x, pads)
     oh, ow = _check_windows("conv2d", x.shape[2:], kernel, stride, dilation)
-    cols = windows(x, kernel, stride, dilation)  # (N, C, OH, OW, kh, kw), a view
+    # im2col with the image axes innermost: (N, C*kh*kw, OH*OW), then one small matmul per sample
+    # gives (N, O, OH*OW), already in NCHW order
+    cols = windows(x, kernel, stride, dilation).permute(0, 1, 4, 5, 2, 3)  # (N, C, kh, kw, OH, OW), a view
     if groups == 1:
-        cols = cols.permute(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)  # im2col (the one copy)
-        out = LinearFn.apply(cols, weight.reshape(o, c * kh * kw), bias)  # (N*OH*OW, O)
-        out = out.reshape(n, oh, ow, o).permute(0, 3, 1, 2)
+        out = weight.reshape(o, c * kh * kw) @ cols.reshape(n, c * kh * kw, oh * ow)
     else:
-        cols = cols.reshape(n, groups, cg, oh, ow, kh, kw).permute(1, 0, 3, 4, 2, 5, 6)
-        cols = cols.reshape(groups, n * oh * ow, cg * kh * kw)
-        wg = weight.reshape(groups, o // groups, cg * kh * kw).permute(0, 2, 1)
-        out = (cols @ wg).reshape(groups, n, oh, ow, o // groups).permute(1, 0, 4, 2, 3).reshape(n, o, oh, ow)
-        if bias is not None:
-            out = out + bias.reshape(1, o, 1, 1)
+        cols = cols.reshape(n, groups, cg * kh * kw, oh * ow)
+        out = weight.reshape(groups, o // groups, cg * kh * kw) @ cols  # (N, groups, O/groups, OH*OW)
+    out = out.reshape(n, o, oh, ow)
+    if bias is not None:
+        out = out + bias.reshape(1, o, 1, 1)
     return out.squeeze(0) if unbatched else out
 
 
@@ -279,7 +282,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     kernel, stride, pads, dilation = _pool_args("max_pool2d", kernel_size, stride, padding, dilation)
     x = _padded(x, pads, -np.inf)
     _check_windows("max_pool2d", x.shape[2:], kernel, stride, dilation)
-    out = WindowMax.apply(windows(x, kernel, stride, dilation), ndim=2)
+    out = MaxPool.apply(x, kernel=kernel, stride=stride, dilation=dilation)
     return out.squeeze(0) if unbatched else out
 
 
@@ -293,14 +296,14 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = Fal
     size = x.shape[2:]
     x = _padded(x, pads)
     _check_windows("avg_pool2d", x.shape[2:], kernel, stride, dilation)
-    sums = windows(x, kernel, stride, dilation).sum(axis=(-2, -1))
+    sums = WindowSum.apply(x, kernel=kernel, stride=stride, dilation=dilation)
     if divisor_override is not None:
         out = sums * (1.0 / divisor_override)
     elif count_include_pad or not any(b for b, _ in pads):
         out = sums * (1.0 / (kernel[0] * kernel[1]))
     else:
         inside = np.pad(np.ones(size, dtype=x.dtype), pads)
-        counts = windows(inside, kernel, stride, dilation).sum(axis=(-2, -1))
+        counts = WindowSum.forward(None, inside, kernel, stride, dilation)
         out = sums / counts
     return out.squeeze(0) if unbatched else out
 
@@ -478,10 +481,16 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy(): label_smoothing must be in [0, 1], got {label_smoothing}")
     c = x.shape[1] if x.ndim > 1 else x.shape[0]
+    y = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if y.dtype.kind == "f":
+        return _cross_entropy_probs(x, target, _class_weight(weight, c, x.dtype, "cross_entropy"), reduction,
+                                    label_smoothing)
+    if (x.ndim == 2 and y.ndim == 1 and y.dtype.kind in "iu" and len(y) == len(x.data) and weight is None
+            and not label_smoothing and not 0 <= ignore_index < c and y.size and 0 <= y.min() and y.max() < c):
+        # the common case, kept cheap: every target is a valid class, no weights, no smoothing
+        divisor = float(y.size) if reduction == "mean" else 1.0 if reduction == "sum" else None
+        return CrossEntropyFn.apply(x, target=y, coef=None, smooth=None, divisor=divisor)
     w = _class_weight(weight, c, x.dtype, "cross_entropy")
-    t_data = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if t_data.dtype.kind == "f":
-        return _cross_entropy_probs(x, target, w, reduction, label_smoothing)
     y, valid = _class_targets("cross_entropy", x, target, ignore_index)
     y = np.where(valid, y, 0)
     coef = (valid if w is None else valid * w[y]).astype(x.dtype)
@@ -493,8 +502,12 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
         smooth = row * (np.ones(c, x.dtype) if w is None else w)
     loss = CrossEntropyFn.apply(_class_last(x), target=y, coef=coef, smooth=smooth, divisor=divisor)
     if divisor is None:
-        return loss.reshape(t_data.shape)
+        return loss.reshape(_target_shape(target))
     return loss
+
+
+def _target_shape(target) -> tuple:
+    return target.shape if isinstance(target, Tensor) else np.shape(target)
 
 
 def _cross_entropy_probs(x: Tensor, target, w, reduction: str, label_smoothing: float) -> Tensor:
@@ -535,8 +548,7 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
     picks[np.arange(y.size), y] = -coef
     losses = (_class_last(x) * Tensor._wrap(picks, None)).sum(1)
     if reduction == "none":
-        t_shape = target.shape if isinstance(target, Tensor) else np.shape(target)
-        return losses.reshape(t_shape)
+        return losses.reshape(_target_shape(target))
     if reduction == "sum":
         return losses.sum()
     with np.errstate(invalid="ignore", divide="ignore"):

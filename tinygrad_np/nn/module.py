@@ -50,6 +50,11 @@ class Parameter(Tensor):
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
+# Bumped whenever any module gains or loses a parameter or submodule: module and parameter
+# lists cached by _walk/parameters are valid only while it is unchanged.
+_structure = [0]
+_CACHES = ("_walk_cache", "_params_cache")
+
 
 def _as_buffer(name, value):
     if value is None or isinstance(value, Tensor):
@@ -118,18 +123,21 @@ class Module:
                     f"cannot assign '{type(value).__name__}' as parameter '{name}' (nn.Parameter or None expected)"
                 )
             params[name] = None
+            _structure[0] += 1
         elif name in modules:
             if value is not None:
                 raise TypeError(
                     f"cannot assign '{type(value).__name__}' as child module '{name}' (Module or None expected)"
                 )
             modules[name] = None
+            _structure[0] += 1
         elif name in buffers:
             buffers[name] = _as_buffer(name, value)
         else:
             object.__setattr__(self, name, value)
 
     def _forget(self, name: str) -> None:
+        _structure[0] += 1
         d = self.__dict__
         d.pop(name, None)
         for key in ("_parameters", "_buffers", "_modules"):
@@ -150,6 +158,7 @@ class Module:
             if key in d and name in d[key]:
                 del d[key][name]
                 d["_non_persistent"].discard(name)
+                _structure[0] += 1
                 return
         object.__delattr__(self, name)
 
@@ -227,6 +236,28 @@ class Module:
         for _, m in self.named_modules():
             yield m
 
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k not in _CACHES}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+    def _walk(self) -> list:
+        """Every distinct module, depth first, this one first (no names: the fast path; cached)."""
+        cache = self.__dict__.get("_walk_cache")
+        if cache is not None and cache[0] == _structure[0]:
+            return cache[1]
+        out, stack, seen = [], [self], set()
+        while stack:
+            m = stack.pop()
+            if id(m) in seen:
+                continue
+            seen.add(id(m))
+            out.append(m)
+            stack.extend([c for c in reversed(m._modules.values()) if c is not None])
+        self.__dict__["_walk_cache"] = (_structure[0], out)
+        return out
+
     def _named_members(self, key: str, prefix: str, recurse: bool, remove_duplicate: bool = True):
         seen = set()
         mods = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
@@ -242,8 +273,20 @@ class Module:
         return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True):
-        for _, p in self.named_parameters(recurse=recurse):
-            yield p
+        """An iterator over every distinct parameter (a shared one once), in registration order."""
+        if not recurse:
+            return iter([p for p in self._parameters.values() if p is not None])
+        cache = self.__dict__.get("_params_cache")
+        if cache is not None and cache[0] == _structure[0]:
+            return iter(cache[1])
+        out, seen = [], set()
+        for m in self._walk():
+            for p in m._parameters.values():
+                if p is not None and id(p) not in seen:
+                    seen.add(id(p))
+                    out.append(p)
+        self.__dict__["_params_cache"] = (_structure[0], out)
+        return iter(out)
 
     def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
         return self._named_members("_buffers", prefix, recurse, remove_duplicate)
@@ -264,7 +307,7 @@ class Module:
         """Training mode (Dropout drops, BatchNorm uses batch statistics), recursively."""
         if not isinstance(mode, bool):
             raise ValueError(f"train(mode): mode must be a bool, got {mode!r}")
-        for m in self.modules():
+        for m in self._walk():
             m.__dict__["training"] = mode
         return self
 
@@ -432,6 +475,7 @@ class Sequential(Module):
         keys = list(self._modules)[idx] if isinstance(idx, slice) else [self._index(idx)]
         for k in keys:
             del self._modules[k]
+        _structure[0] += 1
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -469,6 +513,7 @@ class ModuleList(Module):
         self._modules.clear()
         for i, m in enumerate(mods):
             self._modules[str(i)] = m
+        _structure[0] += 1
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -494,6 +539,7 @@ class ModuleList(Module):
         self._modules.clear()
         for i, m in enumerate(mods):
             self._modules[str(i)] = m
+        _structure[0] += 1
 
 
 def _check_module(m):

@@ -8,7 +8,8 @@ NumPy arrays and Tensors share (or dispatch on the type), so they are twice diff
   (im2col) and its transpose (col2im). They are linear and each one's backward is the other,
   so gradients of any order exist.
 * ``LinearFn``: ``x @ W.T + b`` as one node (speed).
-* ``WindowMax``: the maximum of each pooling window (speed, and PyTorch's tie rule).
+* ``WindowSum``, ``MaxPool``: sum and maximum over each pooling window, as loops over the
+  kernel offsets (speed; MaxPool also for PyTorch's tie rule).
 * ``CrossEntropyFn``: log-softmax + negative log-likelihood (speed and stability).
 * ``BinaryCrossEntropyFn``, ``Softplus``: PyTorch's clamped and overflow-free forms (stability).
 """
@@ -24,7 +25,7 @@ from ..autograd import Function
 from ..tensor import Tensor
 
 __all__ = [
-    "Windows", "WindowsTranspose", "windows", "col2im", "LinearFn", "WindowMax", "CrossEntropyFn",
+    "Windows", "WindowsTranspose", "windows", "col2im", "LinearFn", "WindowSum", "MaxPool", "CrossEntropyFn",
     "BinaryCrossEntropyFn", "Softplus", "window_output_size",
 ]
 
@@ -108,19 +109,86 @@ class WindowsTranspose(Function):
         return windows(g, a["kernel"], a["stride"], a["dilation"])
 
 
-class WindowMax(Function):
-    # fused for speed, and to send each window's gradient to its first maximum, as PyTorch does
+def _offsets(kernel: tuple):
+    return list(itertools.product(*(range(k) for k in kernel)))
+
+
+def _offset_slices(offs, stride, dilation, out_sizes) -> tuple:
+    """The slice of the input that kernel offset ``offs`` reads in every window."""
+    return (Ellipsis,) + tuple(
+        slice(o * dl, o * dl + s * (n - 1) + 1, s) for o, dl, s, n in zip(offs, dilation, stride, out_sizes)
+    )
+
+
+def _disjoint(kernel, stride, dilation) -> bool:
+    """True when no input element is read by two windows."""
+    return all(s >= dl * (k - 1) + 1 for k, s, dl in zip(kernel, stride, dilation))
+
+
+class WindowSum(Function):
+    # fused for speed: NumPy reduces tiny trailing window axes ~20x slower than this loop over kernel offsets
     @staticmethod
-    def forward(ctx, w, ndim):
-        lead = w.shape[:-ndim]
-        flat = w.reshape(lead + (-1,))
-        idx = flat.argmax(-1)[..., None]  # the first maximum (or the first NaN, which then propagates)
-        ctx.mask = (idx == np.arange(flat.shape[-1])).reshape(w.shape)
-        return np.take_along_axis(flat, idx, -1)[..., 0]
+    def forward(ctx, x, kernel, stride, dilation):
+        w = _window_view(x, kernel, stride, dilation)
+        offsets = _offsets(kernel)
+        out = np.array(w[(Ellipsis,) + offsets[0]])
+        for offs in offsets[1:]:
+            out += w[(Ellipsis,) + offs]
+        return out
 
     @staticmethod
     def backward(ctx, g):
-        return g.reshape(g.shape + (1,) * ctx.attrs["ndim"]) * ctx.mask
+        a = ctx.attrs
+        kernel = a["kernel"]
+        shape = ctx.inputs[0].shape
+        if isinstance(g, Tensor):  # col2im of the gradient broadcast over each window: differentiable ops
+            spread = g.reshape(g.shape + (1,) * len(kernel)).expand(g.shape + tuple(kernel))
+            return col2im(spread, shape, kernel, a["stride"], a["dilation"])
+        grad = np.zeros(shape, dtype=g.dtype)
+        for offs in _offsets(kernel):
+            grad[_offset_slices(offs, a["stride"], a["dilation"], g.shape[-len(kernel):])] += g
+        return grad
+
+
+class MaxPool(Function):
+    # fused for speed (a running maximum over kernel offsets, no window copies) and for PyTorch's
+    # tie rule: each window's gradient goes to its first maximum in row-major order
+    @staticmethod
+    def forward(ctx, x, kernel, stride, dilation):
+        w = _window_view(x, kernel, stride, dilation)
+        offsets = _offsets(kernel)
+        out = np.array(w[(Ellipsis,) + offsets[0]])
+        for offs in offsets[1:]:
+            np.maximum(out, w[(Ellipsis,) + offs], out=out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a = ctx.attrs
+        kernel, stride, dilation = a["kernel"], a["stride"], a["dilation"]
+        x, out = ctx.inputs[0], ctx.output
+        if isinstance(x, Tensor):  # create_graph: the gradient is linear in g, with constant masks
+            x, out = x.data, out.data
+        offsets = _offsets(kernel)
+        out_sizes = out.shape[-len(kernel):]
+        taken = np.zeros(out.shape, dtype=bool)
+        masks = []
+        for offs in offsets:  # the first offset that attains the maximum wins the window
+            m = np.greater(x[_offset_slices(offs, stride, dilation, out_sizes)] == out, taken)
+            taken |= m
+            masks.append(m)
+        if isinstance(g, Tensor):
+            mask = np.stack(masks, axis=-1).reshape(out.shape + tuple(kernel))
+            return col2im(g.reshape(g.shape + (1,) * len(kernel)) * mask, x.shape, kernel, stride, dilation)
+        grad = np.zeros(x.shape, dtype=g.dtype)
+        disjoint = _disjoint(kernel, stride, dilation)
+        for offs, m in zip(offsets, masks):
+            where = _offset_slices(offs, stride, dilation, out_sizes)
+            if disjoint:
+                np.multiply(g, m, out=grad[where])
+            else:
+                grad[where] += g * m
+        return grad
 
 
 # ----------------------------------------------------------------------------- linear
@@ -155,23 +223,25 @@ class LinearFn(Function):
 class CrossEntropyFn(Function):
     """Cross-entropy of logits ``x`` (M, C) against class indices, fused with log-softmax.
 
-    attrs: ``target`` (M,) indices (any value where ``coef`` is 0), ``coef`` (M,) weight of each
-    row's true-class term, ``smooth`` (M, C) or None: label-smoothing weights, ``divisor``:
-    the sum is divided by it (``reduction='none'`` when ``divisor`` is None: one loss per row).
+    attrs: ``target`` (M,) class indices (any valid index where ``coef`` is 0); ``coef`` (M,) the
+    weight of each row's true-class term, None for all ones; ``smooth`` (M, C) label-smoothing
+    weights or None; ``divisor``: the summed loss is divided by it, or None for one loss per row
+    (``reduction='none'``).
     """
 
-    # fused log-softmax + NLL: one pass, no (M, C) log-probabilities graph (speed), shift by the max (stability)
+    # fused log-softmax + NLL: one node and no (M, C) log-probability graph (speed), shifted by the max (stability)
     @staticmethod
     def forward(ctx, x, target, coef, smooth, divisor):
         shifted = x - x.max(axis=1, keepdims=True)
         e = np.exp(shifted)
         s = e.sum(axis=1, keepdims=True)
         log_s = np.log(s)
-        rows = np.arange(x.shape[0])
-        losses = coef * (log_s[:, 0] - shifted[rows, target])
+        losses = log_s[:, 0] - shifted[np.arange(x.shape[0]), target]
+        if coef is not None:
+            losses *= coef
         if smooth is not None:
             losses += (smooth * (log_s - shifted)).sum(axis=1)
-        ctx.e, ctx.s = e, s
+        ctx.save_for_backward(e, s)
         if divisor is None:
             return losses
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -183,21 +253,28 @@ class CrossEntropyFn(Function):
         a = ctx.attrs
         target, coef, smooth, divisor = a["target"], a["coef"], a["smooth"], a["divisor"]
         rows = np.arange(x.shape[0])
-        # d loss_i / d x_i = p_i * (total weight of row i) - (weights of row i), times the upstream gradient
-        row_total = coef if smooth is None else coef + smooth.sum(axis=1)
         if divisor is not None:
             g = g / divisor  # a scalar; with reduction='none' g has one entry per row
+        # d loss_i / d x_i = p_i * (total weight of row i) - (weights of row i), times the upstream gradient
+        row_total = np.ones(x.shape[0], x.dtype) if coef is None else coef
+        if smooth is not None:
+            row_total = row_total + smooth.sum(axis=1)
         if isinstance(x, np.ndarray):
-            grad = ctx.e * (row_total * g / ctx.s[:, 0])[:, None]
-            grad[rows, target] -= coef * g
+            e, s = ctx.saved_tensors
+            if coef is None and smooth is None:
+                grad = e * (g / s if g.ndim == 0 else g[:, None] / s)
+                grad[rows, target] -= g
+                return grad
+            grad = e * (row_total * g / s[:, 0])[:, None]
+            grad[rows, target] -= g * (1 if coef is None else coef)
             if smooth is not None:
                 grad -= smooth * (g[:, None] if g.ndim else g)
             return grad
-        scale = g.reshape(-1, 1) if g.ndim == 1 else g
         weights = np.zeros(x.shape, dtype=x.dtype)  # create_graph: the same rule in Tensor ops
-        weights[rows, target] = coef
+        weights[rows, target] = 1 if coef is None else coef
         if smooth is not None:
             weights += smooth
+        scale = g.reshape(-1, 1) if g.ndim == 1 else g
         return (x.softmax(axis=1) * row_total.reshape(-1, 1) - weights) * scale
 
 

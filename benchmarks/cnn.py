@@ -1,0 +1,106 @@
+"""One SGD step of a small CNN, batch 64 of 1x28x28, float32: conv 3x3 1->16 (padding 1), ReLU,
+2x2 max-pool, flatten, Linear 3136->10, cross-entropy. tinygrad_np (nn layers + backward) against
+the same step written by hand in NumPy with im2col.
+
+Both sides start from the same parameters and do the same math (including the max-pool rule:
+a window's gradient goes to its first maximum), so they agree (see ``check``). Run this file to
+time it: ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/cnn.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+import tinygrad_np as tg
+import tinygrad_np.nn as nn
+import tinygrad_np.nn.functional as F
+
+BATCH = 64
+CHANNELS = 16
+LR = 0.01
+
+
+def make_inputs(seed=0):
+    """A batch (x, y), a tinygrad_np model and the NumPy copy of its parameters [Wc, bc, W, b]."""
+    tg.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((BATCH, 1, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, BATCH)
+    model = nn.Sequential(
+        nn.Conv2d(1, CHANNELS, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(CHANNELS * 196, 10)
+    )
+    params = [p.data.copy() for p in model.parameters()]
+    return x, y, model, params
+
+
+def run_tinygrad(x, y, model):
+    loss = F.cross_entropy(model(tg.Tensor._wrap(x, None)), y)
+    model.zero_grad()
+    loss.backward()
+    for p in model.parameters():
+        p.data -= LR * p.grad.data
+    return loss.data
+
+
+def run_numpy(x, y, params):
+    wc, bc, w, b = params
+    n, c = x.shape[0], wc.shape[0]
+    # forward. conv: im2col with the image axes innermost, (N, 9, 784), one small matmul per sample
+    cols = sliding_window_view(np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1))), (3, 3), axis=(2, 3))
+    cols = cols.transpose(0, 1, 4, 5, 2, 3).reshape(n, 9, 784)
+    h = (wc.reshape(c, 9) @ cols).reshape(n, c, 28, 28) + bc.reshape(1, c, 1, 1)
+    a = np.maximum(h, 0)
+    # 2x2 max-pool: a running maximum over the four offsets of each window
+    corners = [(slice(None), slice(None), slice(i, None, 2), slice(j, None, 2)) for i in (0, 1) for j in (0, 1)]
+    pooled = a[corners[0]].copy()
+    for k in corners[1:]:
+        np.maximum(pooled, a[k], out=pooled)
+    f = pooled.reshape(n, c * 196)
+    z = f @ w.T + b
+    shifted = z - z.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    s = e.sum(axis=1, keepdims=True)
+    rows = np.arange(n)
+    loss = (np.log(s[:, 0]) - shifted[rows, y]).sum() / n
+    # backward
+    dz = e / s
+    dz[rows, y] -= 1
+    dz /= n
+    dw, db = dz.T @ f, dz.sum(0)
+    dpooled = (dz @ w).reshape(pooled.shape)
+    da = np.zeros_like(a)
+    taken = np.zeros(pooled.shape, dtype=bool)
+    for k in corners:  # each window's gradient goes to its first maximum
+        m = np.greater(a[k] == pooled, taken)
+        taken |= m
+        np.multiply(dpooled, m, out=da[k])
+    dh = da * (h > 0)
+    dwc = (dh.reshape(n, c, 784) @ cols.transpose(0, 2, 1)).sum(0).reshape(wc.shape)
+    dbc = dh.sum(axis=(0, 2, 3))
+    for p, g in zip(params, (dwc, dbc, dw, db)):
+        p -= LR * g
+    return loss
+
+
+def check(steps=3):
+    """Both sides give the same losses and parameters (float32 rounding aside)."""
+    x, y, model, params = make_inputs()
+    for _ in range(steps):
+        a, b = run_tinygrad(x, y, model), run_numpy(x, y, params)
+        assert np.allclose(a, b, rtol=1e-5, atol=1e-6), (a, b)
+    for p, q in zip(model.parameters(), params):
+        assert np.allclose(p.data, q, rtol=1e-4, atol=1e-6)
+
+
+def main():
+    from _timing import report
+
+    check()
+    x, y, model, params = make_inputs()
+    report("cnn conv3x3(1->16)-relu-maxpool2-linear, batch 64", lambda: run_tinygrad(x, y, model),
+           lambda: run_numpy(x, y, params))
+
+
+if __name__ == "__main__":
+    main()
