@@ -1,0 +1,27 @@
+"""Tools to test gradients: finite-difference checks and hypothesis property tests.
+
+``gradcheck`` and ``gradgradcheck`` need only NumPy. The strategies and ``op_property_test``
+need `hypothesis <https://hypothesis.readthedocs.io>`_ (``pip install hypothesis``) and are
+imported on first use, so ``from tinygrad_np.testing import gradcheck`` works without it.
+See docs/testing.md.
+"""
+
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+
+__all__ = [
+    "GradcheckError", "gradcheck", "gradgradcheck",
+    "ndarrays", "tensors", "broadcastable_shapes", "valid_axes", "op_property_test",
+]
+
+_LAZY = {
+    "ndarrays": "strategies", "tensors": "strategies", "broadcastable_shapes": "strategies",
+    "valid_axes": "strategies", "op_property_test": "property",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
