@@ -1,6 +1,6 @@
 """tinygrad_np: a small, verified reverse-mode autograd on NumPy."""
 
-from . import ops
+from . import data, nn, ops, optim, testing, viz
 from .autograd import Function, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
     arange,
@@ -21,6 +21,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .serialization import load, save
 from .tensor import (
     Tensor,
     add,

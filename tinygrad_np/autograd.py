@@ -398,4 +398,4 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(results)
 
 
-from .tensor import Tensor  # noqa: E402  (tensor.py imports this module first)
+Tensor = None  # set by tensor.py once the class exists (the two modules need each other)

@@ -815,6 +815,7 @@ def _index_arrays(index):
     return index
 
 
+autograd.Tensor = Tensor  # the engine needs the class; it cannot import this module (circular)
 from . import ops  # noqa: E402  (ops needs Tensor and Function defined above)
 
 _UFUNCS = {
