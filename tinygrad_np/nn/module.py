@@ -112,10 +112,10 @@ class Module:
             return
         params, buffers, modules = d["_parameters"], d["_buffers"], d["_modules"]
         if isinstance(value, Parameter):
-            self._forget(name)
+            self._forget(name, keep="_parameters")
             params[name] = value
         elif isinstance(value, Module):
-            self._forget(name)
+            self._forget(name, keep="_modules")
             modules[name] = value
         elif name in params:
             if value is not None:
@@ -136,12 +136,14 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name: str) -> None:
+    def _forget(self, name: str, keep: str = "") -> None:
+        """Remove ``name`` from every store except ``keep`` (where a new value will replace it in place)."""
         _structure[0] += 1
         d = self.__dict__
         d.pop(name, None)
         for key in ("_parameters", "_buffers", "_modules"):
-            d[key].pop(name, None)
+            if key != keep:
+                d[key].pop(name, None)
         d["_non_persistent"].discard(name)
 
     def __getattr__(self, name: str):
@@ -173,14 +175,14 @@ class Module:
             raise TypeError(
                 f"cannot assign '{type(param).__name__}' as parameter '{name}' (nn.Parameter or None expected)"
             )
-        self._forget(name)
+        self._forget(name, keep="_parameters")
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
         """Add a tensor that is saved in ``state_dict`` (unless ``persistent=False``) but not trained."""
         self._check_name(name)
         value = _as_buffer(name, tensor)
-        self._forget(name)
+        self._forget(name, keep="_buffers")
         self._buffers[name] = value
         if not persistent:
             self._non_persistent.add(name)
@@ -190,7 +192,7 @@ class Module:
         self._check_name(name)
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module")
-        self._forget(name)
+        self._forget(name, keep="_modules")
         self._modules[name] = module
 
     add_module = register_module

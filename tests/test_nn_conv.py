@@ -1,0 +1,284 @@
+"""conv2d and pooling against straightforward loop-based NumPy references, plus gradcheck and
+gradgradcheck (float64, small sizes)."""
+
+import numpy as np
+import pytest
+
+import tinygrad_np as tg
+import tinygrad_np.nn as nn
+import tinygrad_np.nn.functional as F
+from tinygrad_np.nn.primitives import col2im, windows
+from tinygrad_np.testing import gradcheck, gradgradcheck
+
+RNG = np.random.default_rng(0)
+
+
+def t64(*shape, grad=True):
+    return tg.Tensor(RNG.standard_normal(shape), requires_grad=grad)
+
+
+def distinct(*shape):
+    """Well-separated distinct values (no ties, finite differences never swap a maximum)."""
+    v = RNG.permutation(int(np.prod(shape))).reshape(shape) * 0.1
+    return tg.Tensor(v.astype(np.float64), requires_grad=True)
+
+
+def pair(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+# ----------------------------------------------------------------------------- references
+def conv2d_ref(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    (sh, sw), (ph, pw), (dh, dw) = pair(stride), pair(padding), pair(dilation)
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    ow = (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    out = np.zeros((n, o, oh, ow))
+    per_group = o // groups
+    for ni in range(n):
+        for oc in range(o):
+            g = oc // per_group
+            for i in range(oh):
+                for j in range(ow):
+                    patch = xp[ni, g * cg:(g + 1) * cg, i * sh:i * sh + dh * (kh - 1) + 1:dh,
+                               j * sw:j * sw + dw * (kw - 1) + 1:dw]
+                    out[ni, oc, i, j] = (patch * w[oc]).sum() + (0 if b is None else b[oc])
+    return out
+
+
+def pool_ref(x, kernel, stride=None, padding=0, dilation=1, op="max", count_include_pad=True):
+    """Pooling by loops; for max also the gradient of sum(out * g) under the first-maximum rule."""
+    (kh, kw), (ph, pw), (dh, dw) = pair(kernel), pair(padding), pair(dilation)
+    sh, sw = pair(stride if stride is not None else kernel)
+    n, c, h, wd = x.shape
+    fill = -np.inf if op == "max" else 0.0
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
+    inside = np.pad(np.ones((h, wd)), ((ph, ph), (pw, pw)))
+    oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    ow = (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    out = np.zeros((n, c, oh, ow))
+    argmax = {}
+    for ni in range(n):
+        for ci in range(c):
+            for i in range(oh):
+                for j in range(ow):
+                    rows = range(i * sh, i * sh + dh * (kh - 1) + 1, dh)
+                    cols = range(j * sw, j * sw + dw * (kw - 1) + 1, dw)
+                    cells = [(r, q) for r in rows for q in cols]  # row-major order
+                    vals = [xp[ni, ci, r, q] for r, q in cells]
+                    if op == "max":
+                        k = int(np.argmax(vals))  # the first maximum
+                        out[ni, ci, i, j] = vals[k]
+                        argmax[ni, ci, i, j] = (cells[k][0] - ph, cells[k][1] - pw)
+                    else:
+                        count = len(vals) if count_include_pad else sum(inside[r, q] for r, q in cells)
+                        out[ni, ci, i, j] = sum(vals) / count
+    return out, argmax
+
+
+# ----------------------------------------------------------------------------- conv2d
+CONV_CASES = [
+    dict(),
+    dict(stride=2),
+    dict(padding=1),
+    dict(stride=2, padding=1),
+    dict(stride=(1, 2), padding=(2, 0)),
+    dict(dilation=2, padding=1),
+    dict(groups=2),
+    dict(groups=2, stride=2, padding=1),
+]
+
+
+@pytest.mark.parametrize("kw", CONV_CASES, ids=str)
+def test_conv2d_matches_loop_reference(kw):
+    groups = kw.get("groups", 1)
+    x = RNG.standard_normal((2, 4, 7, 6))
+    w = RNG.standard_normal((6, 4 // groups, 3, 2))
+    b = RNG.standard_normal(6)
+    out = F.conv2d(tg.tensor(x), tg.tensor(w), tg.tensor(b), **kw)
+    np.testing.assert_allclose(out.data, conv2d_ref(x, w, b, **kw), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(F.conv2d(tg.tensor(x), tg.tensor(w), **kw).data, conv2d_ref(x, w, **kw),
+                               rtol=1e-10, atol=1e-10)
+
+
+def test_conv2d_float32_stays_float32():
+    conv = nn.Conv2d(3, 4, 3)
+    x = tg.randn(2, 3, 8, 8)
+    out = conv(x)
+    assert out.dtype == np.float32 and out.shape == (2, 4, 6, 6)
+    ref = conv2d_ref(x.data.astype(np.float64), conv.weight.data.astype(np.float64), conv.bias.data)
+    np.testing.assert_allclose(out.data, ref, rtol=1e-5, atol=1e-5)
+    out.sum().backward()
+    assert conv.weight.grad.dtype == np.float32 and conv.bias.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("kw", CONV_CASES, ids=str)
+def test_conv2d_gradcheck(kw):
+    groups = kw.get("groups", 1)
+    x, w, b = t64(2, 2, 5, 4), t64(4, 2 // groups, 3, 2), t64(4)
+    assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, **kw), (x, w, b))
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(stride=2, padding=1), dict(dilation=(2, 1), groups=2)], ids=str)
+def test_conv2d_gradgradcheck(kw):
+    groups = kw.get("groups", 1)
+    x, w, b = t64(1, 2, 5, 4), t64(2, 2 // groups, 2, 2), t64(2)
+    assert gradgradcheck(lambda x, w, b: F.conv2d(x, w, b, **kw), (x, w, b))
+
+
+@pytest.mark.parametrize("h, k, s, p, d", [(28, 3, 1, 1, 1), (28, 3, 2, 1, 1), (28, 5, 1, 0, 1), (7, 3, 3, 0, 1),
+                                           (10, 3, 2, 2, 2), (5, 5, 1, 0, 1), (9, 4, 3, 1, 1)])
+def test_conv2d_output_shapes(h, k, s, p, d):
+    conv = nn.Conv2d(2, 3, k, stride=s, padding=p, dilation=d)
+    expected = (h + 2 * p - d * (k - 1) - 1) // s + 1
+    assert conv(tg.randn(4, 2, h, h)).shape == (4, 3, expected, expected)
+
+
+def test_conv2d_same_valid_and_unbatched():
+    x = tg.randn(2, 6, 9)
+    assert F.conv2d(x, tg.randn(4, 2, 3, 4), padding="same").shape == (4, 6, 9)  # unbatched (C, H, W)
+    same = nn.Conv2d(2, 3, (3, 4), padding="same", dilation=2)
+    xb = RNG.standard_normal((1, 2, 6, 9)).astype(np.float32)
+    out = same(tg.tensor(xb))
+    assert out.shape == (1, 3, 6, 9)
+    # 'same' with an even effective kernel pads one more on the right/bottom, as PyTorch does
+    xp = np.pad(xb, ((0, 0), (0, 0), (2, 2), (3, 3)))
+    ref = conv2d_ref(xp.astype(np.float64), same.weight.data.astype(np.float64), same.bias.data, dilation=2)
+    np.testing.assert_allclose(out.data, ref, rtol=1e-5, atol=1e-5)
+    assert F.conv2d(x, tg.randn(4, 2, 3, 4), padding="valid").shape == (4, 4, 6)
+    with pytest.raises(ValueError, match="stride 1"):
+        F.conv2d(x, tg.randn(4, 2, 3, 3), stride=2, padding="same")
+
+
+def test_conv2d_errors():
+    with pytest.raises(ValueError, match="input has 3 channels"):
+        F.conv2d(tg.randn(1, 3, 5, 5), tg.randn(4, 2, 3, 3))
+    with pytest.raises(ValueError, match="smaller than the kernel"):
+        F.conv2d(tg.randn(1, 2, 2, 2), tg.randn(4, 2, 3, 3))
+    with pytest.raises(ValueError, match="4-D"):
+        F.conv2d(tg.randn(5, 5), tg.randn(4, 2, 3, 3))
+    with pytest.raises(ValueError, match="bias"):
+        F.conv2d(tg.randn(1, 2, 5, 5), tg.randn(4, 2, 3, 3), tg.randn(3))
+    with pytest.raises(ValueError, match="groups"):
+        nn.Conv2d(3, 4, 3, groups=2)
+
+
+def test_conv2d_module_init_like_pytorch():
+    conv = nn.Conv2d(4, 8, (3, 5))
+    bound = 1 / np.sqrt(4 * 3 * 5)
+    assert conv.weight.shape == (8, 4, 3, 5)
+    assert np.abs(conv.weight.data).max() <= bound and np.abs(conv.bias.data).max() <= bound
+
+
+def test_windows_and_col2im_are_adjoint():
+    for kernel, stride, dilation in [((3, 2), (1, 1), (1, 1)), ((2, 2), (2, 2), (1, 1)), ((3, 3), (2, 1), (2, 1))]:
+        x = RNG.standard_normal((2, 3, 9, 8))
+        w = windows(x, kernel, stride, dilation)
+        y = RNG.standard_normal(w.shape)
+        np.testing.assert_allclose((w * y).sum(), (x * col2im(y, x.shape, kernel, stride, dilation)).sum(), rtol=1e-12)
+
+
+def test_windows_op_has_gradients_of_any_order():
+    def f(x):
+        return (windows(x, (2, 3), (1, 2), (1, 1)) ** 2).sum(axis=(-2, -1))
+
+    x = t64(1, 2, 4, 5)
+    assert gradcheck(f, (x,))
+    assert gradgradcheck(f, (x,))
+
+
+# ----------------------------------------------------------------------------- pooling
+POOL_CASES = [
+    dict(kernel_size=2),
+    dict(kernel_size=3, stride=2),
+    dict(kernel_size=3, stride=1, padding=1),
+    dict(kernel_size=(2, 3), stride=(1, 2)),
+    dict(kernel_size=2, stride=1, dilation=2),
+    dict(kernel_size=(3, 2), stride=2, padding=(1, 1)),
+]
+
+
+@pytest.mark.parametrize("kw", POOL_CASES, ids=str)
+def test_max_pool2d_matches_reference_and_routes_gradient(kw):
+    x = distinct(2, 3, 7, 6)
+    out = F.max_pool2d(x, **kw)
+    ref, argmax = pool_ref(x.data, kw["kernel_size"], kw.get("stride"), kw.get("padding", 0),
+                           kw.get("dilation", 1), "max")
+    np.testing.assert_array_equal(out.data, ref)
+    g = RNG.standard_normal(out.shape)
+    out.backward(g)
+    expected = np.zeros(x.shape)
+    for (n, c, i, j), (r, q) in argmax.items():
+        expected[n, c, r, q] += g[n, c, i, j]
+    np.testing.assert_allclose(x.grad.data, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("kw", POOL_CASES, ids=str)
+def test_max_pool2d_gradcheck_and_gradgradcheck(kw):
+    x = distinct(1, 2, 6, 5)
+    assert gradcheck(lambda x: F.max_pool2d(x, **kw), (x,))
+    assert gradgradcheck(lambda x: F.max_pool2d(x, **kw) ** 2, (x,))
+
+
+def test_max_pool2d_ties_go_to_the_first_maximum():
+    x = tg.tensor(np.array([[[[1.0, 3.0, 3.0, 0.0], [3.0, 2.0, 0.0, 0.0]]]]), requires_grad=True)
+    out = F.max_pool2d(x, 2)
+    np.testing.assert_array_equal(out.data, [[[[3.0, 3.0]]]])
+    out.backward(np.array([[[[10.0, 20.0]]]]))
+    np.testing.assert_array_equal(x.grad.data, [[[[0, 10, 20, 0], [0, 0, 0, 0]]]])
+    # overlapping windows: each window sends its gradient to its own first maximum
+    y = tg.tensor(np.array([[[[5.0, 5.0, 5.0]]]]), requires_grad=True)
+    F.max_pool2d(y, (1, 2), stride=1).sum().backward()
+    np.testing.assert_array_equal(y.grad.data, [[[[1, 1, 0]]]])
+
+
+def test_max_pool2d_float32_and_module():
+    pool = nn.MaxPool2d(2)
+    x = tg.randn(2, 3, 8, 8)
+    out = pool(x)
+    assert out.dtype == np.float32 and out.shape == (2, 3, 4, 4)
+    np.testing.assert_array_equal(out.data, x.data.reshape(2, 3, 4, 2, 4, 2).max(axis=(3, 5)))
+    assert pool(tg.randn(3, 5, 5)).shape == (3, 2, 2)  # unbatched; the last row/column is dropped
+
+
+@pytest.mark.parametrize("kw", POOL_CASES[:4] + [dict(kernel_size=3, stride=2, padding=1, count_include_pad=False)],
+                         ids=str)
+def test_avg_pool2d_matches_reference_and_gradchecks(kw):
+    kw = dict(kw)
+    kw.pop("dilation", None)
+    x = t64(2, 3, 7, 6)
+    out = F.avg_pool2d(x, **kw)
+    ref, _ = pool_ref(x.data, kw["kernel_size"], kw.get("stride"), kw.get("padding", 0), 1, "avg",
+                      kw.get("count_include_pad", True))
+    np.testing.assert_allclose(out.data, ref, rtol=1e-12)
+    small = t64(1, 2, 5, 4)
+    assert gradcheck(lambda x: F.avg_pool2d(x, **kw), (small,))
+    assert gradgradcheck(lambda x: F.avg_pool2d(x, **kw) ** 2, (small,))
+
+
+def test_avg_pool2d_divisor_override_and_module():
+    x = tg.ones(1, 1, 4, 4)
+    np.testing.assert_array_equal(F.avg_pool2d(x, 2, divisor_override=1).data, np.full((1, 1, 2, 2), 4.0))
+    assert nn.AvgPool2d(2)(tg.randn(2, 3, 6, 6)).shape == (2, 3, 3, 3)
+
+
+def test_pooling_errors():
+    with pytest.raises(ValueError, match="at most half"):
+        F.max_pool2d(tg.randn(1, 1, 5, 5), 2, padding=2)
+    with pytest.raises(ValueError, match="smaller than the kernel"):
+        F.max_pool2d(tg.randn(1, 1, 2, 2), 3)
+    with pytest.raises(NotImplementedError):
+        F.max_pool2d(tg.randn(1, 1, 4, 4), 2, ceil_mode=True)
+
+
+def test_cnn_end_to_end_gradcheck():
+    w, b, w2 = t64(3, 1, 3, 3), t64(3), t64(2, 12)
+
+    def net(x, w, b, w2):
+        h = F.max_pool2d(F.conv2d(x, w, b, padding=1).tanh(), 2)
+        return F.linear(h.flatten(1), w2)
+
+    x = t64(2, 1, 4, 4, grad=False)
+    assert gradcheck(net, (x, w, b, w2))
