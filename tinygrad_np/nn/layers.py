@@ -58,7 +58,8 @@ class Linear(Module):
         _reset_like_pytorch(self.weight, self.bias)
 
     def forward(self, x):
-        return F.linear(x, self.weight, self.bias)
+        p = self._parameters  # direct lookups: this is on every step's hot path
+        return F.linear(x, p["weight"], p["bias"])
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
