@@ -346,3 +346,29 @@ def test_training_a_tiny_model_reduces_the_loss():
         losses.append(loss.item())
     assert losses[-1] < 0.05 < losses[0]
     assert np.all(model(x).data.argmax(1) == y)
+
+
+def test_float32_stays_float32_through_every_layer_and_loss():
+    x = tg.randn(4, 3, 8, 8)
+    layers = [nn.Conv2d(3, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4), nn.LeakyReLU(), nn.MaxPool2d(2),
+              nn.AvgPool2d(2, padding=1, count_include_pad=False), nn.Dropout(0.2), nn.Flatten(), nn.Linear(36, 6),
+              nn.LayerNorm(6), nn.Tanh(), nn.Sigmoid(), nn.Softplus(), nn.Softmax(), nn.LogSoftmax()]
+    h = x
+    for layer in layers:
+        h = layer(h)
+        assert h.dtype == np.float32, layer
+    y = np.array([0, 1, 2, 3])
+    for loss in (F.cross_entropy(h, y), F.cross_entropy(h, y, label_smoothing=0.1, weight=np.ones(6)),
+                 F.nll_loss(h, y), F.mse_loss(h, tg.zeros(4, 6)), F.l1_loss(h, tg.zeros(4, 6)),
+                 F.binary_cross_entropy(h.exp(), tg.ones(4, 6)), F.binary_cross_entropy_with_logits(h, tg.ones(4, 6))):
+        assert loss.dtype == np.float32
+    assert nn.Embedding(3, 2)(np.array([0, 2])).dtype == np.float32
+    bn = nn.BatchNorm2d(4).eval()
+    assert bn(tg.randn(2, 4, 3, 3)).dtype == np.float32
+
+
+def test_bias_false_layers_register_a_none_bias():
+    for layer in (nn.Linear(3, 2, bias=False), nn.Conv2d(1, 2, 3, bias=False)):
+        assert layer.bias is None and "bias" not in layer.state_dict() and len(list(layer.parameters())) == 1
+    assert "bias=False" in repr(nn.Conv2d(1, 2, 3, bias=False))
+    assert nn.Conv2d(1, 2, 3, bias=False)(tg.randn(1, 1, 4, 4)).shape == (1, 2, 2, 2)

@@ -51,7 +51,7 @@ class Linear(Module):
         super().__init__()
         self.in_features, self.out_features = int(in_features), int(out_features)
         self.weight = _empty(self.out_features, self.in_features, dtype=dtype)
-        self.bias = _empty(self.out_features, dtype=dtype) if bias else None
+        self.register_parameter("bias", _empty(self.out_features, dtype=dtype) if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -180,7 +180,7 @@ class Conv2d(Module):
         self.padding = padding if isinstance(padding, str) else _pair(padding, "padding")
         self.groups = groups
         self.weight = _empty(out_channels, in_channels // groups, *self.kernel_size, dtype=dtype)
-        self.bias = _empty(out_channels, dtype=dtype) if bias else None
+        self.register_parameter("bias", _empty(out_channels, dtype=dtype) if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
