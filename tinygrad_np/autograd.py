@@ -157,8 +157,16 @@ class Function:
                 out = cls.forward(ctx, a.data)
             elif len(args) == 2 and not attrs:
                 a, b = args
-                a_data, need_a = (a.data, a._requires_grad) if isinstance(a, Tensor) else (a, False)
-                b_data, need_b = (b.data, b._requires_grad) if isinstance(b, Tensor) else (b, False)
+                if isinstance(a, Tensor):
+                    a_data, need_a = a.data, a._requires_grad
+                else:
+                    a_data = a
+                    need_a = False
+                if isinstance(b, Tensor):
+                    b_data, need_b = b.data, b._requires_grad
+                else:
+                    b_data = b
+                    need_b = False
                 inputs, needs, record = (a_data, b_data), (need_a, need_b), need_a or need_b
                 out = cls.forward(ctx, a_data, b_data)
             else:
@@ -293,7 +301,8 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
             g = g if create_graph else Tensor._wrap(np.asarray(g), None)
             results[i] = g if results[i] is None else results[i] + g
 
-    heap, pending = [], {}  # creation numbers (negated: a max-heap); number -> [tensor, gradient so far]
+    heap = []  # creation numbers of the nodes waiting to run, negated: a max-heap
+    pending, waiting = {}, {}  # creation number -> summed gradient so far, and its tensor
 
     def send(tensor, g):
         node = tensor.grad_fn
@@ -301,19 +310,18 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
             if wanted is None or id(tensor) in wanted:
                 deliver(tensor, g)
         elif node.seq in pending:
-            entry = pending[node.seq]
-            entry[1] = entry[1] + g  # out of place: g may be shared with a sibling
+            pending[node.seq] = pending[node.seq] + g  # out of place: g may be shared with a sibling
         else:
-            pending[node.seq] = [tensor, g]
+            pending[node.seq] = g
+            waiting[node.seq] = tensor
             heapq.heappush(heap, -node.seq)
 
     with set_grad_enabled(create_graph):
         for root, g in zip(roots, root_grads):
             send(root, g)
-        next_seq = None  # set when the node to run next is known without asking the heap
-        while next_seq is not None or heap:
-            tensor, g = pending.pop(next_seq if next_seq is not None else -heapq.heappop(heap))
-            next_seq = None
+        while heap:
+            seq = -heapq.heappop(heap)
+            tensor, g = waiting.pop(seq), pending.pop(seq)
             node = tensor.grad_fn
             if tensor._retains_grad if wanted is None else id(tensor) in wanted:
                 deliver(tensor, g)
@@ -335,21 +343,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                     pg = _check_shape(node, parent, pg)
                 if pg.dtype is not data.dtype and pg.dtype != data.dtype:
                     pg = pg.astype(data.dtype)
-                # inlined send(parent, pg) for the common case: an op's output, seen for the first time
-                parent_node = parent.grad_fn
-                if parent_node is None or parent_node.seq in pending:
-                    send(parent, pg)
-                else:
-                    pending[parent_node.seq] = [parent, pg]
-                    if next_seq is None:
-                        next_seq = parent_node.seq
-                    else:
-                        heapq.heappush(heap, -parent_node.seq)
-            # Run the first new parent next without the heap if nothing pending comes after
-            # it (the common case in a chain); otherwise queue it like the others.
-            if next_seq is not None and heap and -heap[0] > next_seq:
-                heapq.heappush(heap, -next_seq)
-                next_seq = None
+                send(parent, pg)
     return results
 
 
