@@ -71,7 +71,8 @@ def pool_ref(x, kernel, stride=None, padding=0, dilation=1, op="max", count_incl
                     if op == "max":
                         k = int(np.argmax(vals))  # the first maximum
                         out[ni, ci, i, j] = vals[k]
-                        argmax[ni, ci, i, j] = (cells[k][0] - ph, cells[k][1] - pw)
+                        if inside[cells[k]]:  # a window of padding only passes no gradient
+                            argmax[ni, ci, i, j] = (cells[k][0] - ph, cells[k][1] - pw)
                     else:
                         count = len(vals) if count_include_pad else sum(inside[r, q] for r, q in cells)
                         out[ni, ci, i, j] = sum(vals) / count
@@ -282,3 +283,57 @@ def test_cnn_end_to_end_gradcheck():
 
     x = t64(2, 1, 4, 4, grad=False)
     assert gradcheck(net, (x, w, b, w2))
+
+
+# ----------------------------------------------------------------------------- property tests
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@st.composite
+def conv_configs(draw):
+    groups = draw(st.sampled_from([1, 1, 2]))
+    c, o = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    sh, sw, dh, dw = (draw(st.integers(1, 3)) for _ in range(4))
+    ph, pw = draw(st.integers(0, 2)), draw(st.integers(0, 2))
+    h = draw(st.integers(max(1, dh * (kh - 1) + 1 - 2 * ph), 7))
+    w = draw(st.integers(max(1, dw * (kw - 1) + 1 - 2 * pw), 7))
+    return dict(shape=(draw(st.integers(1, 2)), c, h, w), weight=(o, c // groups, kh, kw),
+                kw=dict(stride=(sh, sw), padding=(ph, pw), dilation=(dh, dw), groups=groups))
+
+
+@given(conv_configs(), st.integers(0, 2**32 - 1))
+def test_conv2d_property_matches_reference(cfg, seed):
+    rng = np.random.default_rng(seed)
+    x, w = rng.standard_normal(cfg["shape"]), rng.standard_normal(cfg["weight"])
+    b = rng.standard_normal(cfg["weight"][0])
+    out = F.conv2d(tg.tensor(x), tg.tensor(w), tg.tensor(b), **cfg["kw"])
+    np.testing.assert_allclose(out.data, conv2d_ref(x, w, b, **cfg["kw"]), rtol=1e-9, atol=1e-9)
+
+
+@st.composite
+def pool_configs(draw):
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    sh, sw, dh, dw = (draw(st.integers(1, 3)) for _ in range(4))
+    ph, pw = draw(st.integers(0, kh // 2)), draw(st.integers(0, kw // 2))
+    h = draw(st.integers(max(1, dh * (kh - 1) + 1 - 2 * ph), 7))
+    w = draw(st.integers(max(1, dw * (kw - 1) + 1 - 2 * pw), 7))
+    return (draw(st.integers(1, 2)), draw(st.integers(1, 2)), h, w), dict(
+        kernel_size=(kh, kw), stride=(sh, sw), padding=(ph, pw), dilation=(dh, dw))
+
+
+@given(pool_configs(), st.integers(0, 2**32 - 1))
+def test_max_pool2d_property_matches_reference(cfg, seed):
+    shape, kw = cfg
+    rng = np.random.default_rng(seed)
+    x = tg.Tensor(rng.integers(0, 4, shape).astype(np.float64), requires_grad=True)  # many ties
+    out = F.max_pool2d(x, **kw)
+    ref, argmax = pool_ref(x.data, kw["kernel_size"], kw["stride"], kw["padding"], kw["dilation"], "max")
+    np.testing.assert_array_equal(out.data, ref)
+    g = rng.standard_normal(out.shape)
+    out.backward(g)
+    expected = np.zeros(shape)
+    for (n, c, i, j), (r, q) in argmax.items():
+        expected[n, c, r, q] += g[n, c, i, j]
+    np.testing.assert_allclose(x.grad.data, expected, rtol=1e-12, atol=1e-12)

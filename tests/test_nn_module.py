@@ -248,8 +248,10 @@ def test_state_dict_round_trip_restores_outputs():
 
 def test_load_state_dict_never_aliases():
     m = nn.Linear(2, 2)
+    array = m.weight.data
     sd = {"weight": np.ones((2, 2), np.float32), "bias": np.zeros(2, np.float32)}
     m.load_state_dict(sd)
+    assert m.weight.data is array  # copied in place, like PyTorch's copy_
     sd["weight"][0, 0] = 7
     assert m.weight.data[0, 0] == 1
     t = tg.ones(2, 2)

@@ -378,8 +378,8 @@ class Module:
 
         Nothing is changed unless every check passes. Shapes must match. With ``strict=True``
         missing or unexpected keys are an error; with ``strict=False`` they are returned as
-        ``(missing_keys, unexpected_keys)``. Values are copied (cast to each parameter's dtype),
-        never aliased.
+        ``(missing_keys, unexpected_keys)``. Values are copied into the existing arrays (cast to
+        their dtype), never aliased.
         """
         if not hasattr(state_dict, "items"):
             raise TypeError(f"load_state_dict(): expected a dict, got {type(state_dict).__name__}")
@@ -413,7 +413,10 @@ class Module:
                 f"Error(s) in loading state_dict for {type(self).__name__}:\n  " + "\n  ".join(problems)
             )
         for target, value in updates:
-            target.data = np.array(value, dtype=target.dtype, copy=True)
+            if target.data.flags.writeable:
+                target.data[...] = value  # in place, like PyTorch's copy_: anything holding the array sees it
+            else:
+                target.data = np.array(value, dtype=target.dtype)
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ repr
