@@ -1,0 +1,25 @@
+"""The README's two set-up commands stay true: CI runs exactly the README's test command."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def bash_blocks(text: str) -> list[str]:
+    return [b.strip() for b in re.findall(r"```bash\n(.*?)```", text, flags=re.S)]
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    blocks = bash_blocks(readme.split("## Set-up on a fresh machine")[1].split("\n## ")[0])
+    assert len(blocks) == 2, "the set-up section has exactly two commands: the demo and the tests"
+    demo, tests = blocks
+    assert "tinygrad-np demo" in demo
+    ci_lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    assert tests in ci_lines
+
+
+def test_demo_command_is_installed_by_pyproject():
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert 'tinygrad-np = "tinygrad_np.cli:main"' in pyproject
