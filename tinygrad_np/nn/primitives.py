@@ -256,15 +256,13 @@ class CrossEntropyFn(Function):
         if divisor is not None:
             g = g / divisor  # a scalar; with reduction='none' g has one entry per row
         # d loss_i / d x_i = p_i * (total weight of row i) - (weights of row i), times the upstream gradient
-        row_total = np.ones(x.shape[0], x.dtype) if coef is None else coef
-        if smooth is not None:
-            row_total = row_total + smooth.sum(axis=1)
         if isinstance(x, np.ndarray):
             e, s = ctx.saved_tensors
-            if coef is None and smooth is None:
+            if coef is None and smooth is None:  # the common case: p_i - one_hot_i
                 grad = e * (g / s if g.ndim == 0 else g[:, None] / s)
                 grad[rows, target] -= g
                 return grad
+            row_total = (1 if coef is None else coef) + (0 if smooth is None else smooth.sum(axis=1))
             grad = e * (row_total * g / s[:, 0])[:, None]
             grad[rows, target] -= g * (1 if coef is None else coef)
             if smooth is not None:
@@ -274,8 +272,9 @@ class CrossEntropyFn(Function):
         weights[rows, target] = 1 if coef is None else coef
         if smooth is not None:
             weights += smooth
+        row_total = weights.sum(axis=1, keepdims=True)
         scale = g.reshape(-1, 1) if g.ndim == 1 else g
-        return (x.softmax(axis=1) * row_total.reshape(-1, 1) - weights) * scale
+        return (x.softmax(axis=1) * row_total - weights) * scale
 
 
 class BinaryCrossEntropyFn(Function):
