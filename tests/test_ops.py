@@ -163,7 +163,7 @@ def unary(name, reference, *, numpy_form=None, **options):
     if numpy_form is not None:
         forms["numpy"] = numpy_form
     return op_property_test(lambda x, form: forms[form](x), lambda x, form: reference(x),
-                            kwargs={"form": st.sampled_from(sorted(forms))}, name=name, **options)
+                            kwargs={"form": st.sampled_from(sorted(forms))}, **options)
 
 
 def stable_sigmoid(x):

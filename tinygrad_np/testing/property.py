@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import linecache
 import numbers
+import re
 import sys
 
 import hypothesis
@@ -142,6 +144,7 @@ def _run(cfg, case):
     outs = _as_outputs(out)
     if cfg.reference is not None:
         _check_forward(cfg, case, outs, [a.copy() for a in arrays])
+    _check_unchanged(cfg, case, inputs, originals)
 
     diff = [i for i in range(cfg.num_inputs) if i not in cfg.constant_inputs]
     if cfg.grad and diff:
@@ -165,31 +168,61 @@ def _run(cfg, case):
         visible += [(f"output {k}", o.data) for k, o in enumerate(outs)]
         visible += [(f"upstream gradient {k}", u) for k, u in enumerate(upstream)]
         _check_no_aliasing(cfg, case, [(i, g.data) for i, g in zip(diff, grads) if g is not None], visible)
-        analytical = {i: np.zeros(leaf.shape) if g is None else g.data for i, g, leaf in zip(diff, grads, leaves)}
+        analytical = [np.zeros(leaf.shape) if g is None else g.data for g, leaf in zip(grads, leaves)]
         u_flat = np.concatenate([u.reshape(-1) for u in upstream]) if upstream else np.zeros(0)
         try:
             checker.check_vjp(u_flat, f"op_property_test[{cfg.name}]", analytical=analytical)
         except GradcheckError as e:
-            raise GradcheckError(f"{e}\n  kwargs: {kwargs!r}") from None
+            e.args = (f"{e}\n  kwargs: {kwargs!r}",)
+            raise
 
         if cfg.gradgrad:
             grads_of = _grad_map(op, cfg.num_inputs, diff, len(float_outs))
             second_inputs = tuple(inputs) + tuple(Tensor(u, requires_grad=True) for u in upstream)
-            in_names = cfg.names or tuple(f"input{i}" for i in range(cfg.num_inputs))
+            in_names = cfg.names or (None,) * cfg.num_inputs
             second = _Checker(grads_of, second_inputs,
-                              tuple(in_names) + tuple(f"upstream{k}" for k in range(len(upstream))),
+                              tuple(in_names) + tuple(f"upstream {k}" for k in range(len(upstream))),
                               eps=cfg.eps, atol=cfg.atol, rtol=cfg.rtol,
                               caller=f"op_property_test[{cfg.name}] (second order)",
-                              output_names=[f"grad[{in_names[i]}]" for i in diff])
+                              output_names=[f"grad[{in_names[i] or f'input {i}'}]" for i in diff])
             try:  # random projections: two evaluations per input rather than two per element
                 second.check_fast(int(rng.integers(2**32)))
             except GradcheckError as e:
-                raise GradcheckError(f"{e}\n  kwargs: {kwargs!r}") from None
+                e.args = (f"{e}\n  kwargs: {kwargs!r}",)
+                raise
 
+    _check_unchanged(cfg, case, inputs, originals)
+
+
+def _check_unchanged(cfg, case, inputs, originals):
     for i, (inp, orig) in enumerate(zip(inputs, originals)):
         now = inp.data if isinstance(inp, Tensor) else inp
-        if not np.array_equal(now, orig, equal_nan=True) or not np.array_equal(arrays[i], orig, equal_nan=True):
+        if not np.array_equal(now, orig, equal_nan=True) or not np.array_equal(case.arrays[i], orig, equal_nan=True):
             _fail(cfg, case, f"input {i} was modified by the op or its backward")
+
+
+def _call_line(frame) -> str:
+    """The source line on which the call running in ``frame`` starts."""
+    lineno = frame.f_lineno
+    try:  # Python >= 3.11: the exact position of the current instruction
+        lineno = list(frame.f_code.co_positions())[frame.f_lasti // 2][0] or lineno
+    except (AttributeError, IndexError):
+        pass
+    return linecache.getline(frame.f_code.co_filename, lineno)
+
+
+def _assigned_name(frame):
+    """``test_foo`` when called as ``test_foo = op_property_test(...)``, or as ``test_foo = helper(...)``
+    where the helper does ``return op_property_test(...)``."""
+    for _ in range(3):
+        line = _call_line(frame) if frame is not None else ""
+        match = re.match(r"\s*(test\w*)\s*=\s*[\w.]+\(", line)
+        if match:
+            return match.group(1)
+        if not re.match(r"\s*return\s", line):
+            break
+        frame = frame.f_back
+    return None
 
 
 def op_property_test(op, reference=None, num_inputs=1, *, shapes=None, elements=(-10.0, 10.0), min_magnitude=None,
@@ -266,10 +299,11 @@ def op_property_test(op, reference=None, num_inputs=1, *, shapes=None, elements=
         shapes = broadcastable_shapes(num_inputs)
     elif not isinstance(shapes, st.SearchStrategy):
         shapes = st.just(tuple(tuple(s) for s in shapes))
+    caller = sys._getframe(1)
     if name is None:
-        name = getattr(op, "__name__", "<lambda>")
+        name = _assigned_name(caller) or getattr(op, "__name__", "<lambda>")
         if name == "<lambda>":
-            name = getattr(reference, "__name__", None) or "op"
+            name = getattr(reference, "__name__", "<lambda>")
         if name == "<lambda>":
             name = "op"
     cfg = _Config(op=op, reference=reference, num_inputs=num_inputs, shapes=shapes, elements=elements_list,
@@ -281,10 +315,12 @@ def op_property_test(op, reference=None, num_inputs=1, *, shapes=None, elements=
     def test(case):
         _run(cfg, case)
 
-    caller = sys._getframe(1)
-    test.__name__ = test.__qualname__ = f"test_{name}"
+    test.__name__ = test.__qualname__ = name if name.startswith("test") else f"test_{name}"
     test.__module__ = caller.f_globals.get("__name__", test.__module__)
-    # distinct hypothesis database keys (and derandomized seeds) for each call site
-    site = f"{caller.f_code.co_filename}:{caller.f_lineno}:{name}".encode()
-    test._hypothesis_internal_add_digest = hashlib.sha256(site).digest()
+    # distinct hypothesis database keys (and derandomized seeds) for each call site, also through helpers
+    frames, frame = [], caller
+    while frame is not None and len(frames) < 4:
+        frames.append(f"{frame.f_code.co_filename}:{frame.f_lineno}")
+        frame = frame.f_back
+    test._hypothesis_internal_add_digest = hashlib.sha256(f"{name}|{'|'.join(frames)}".encode()).digest()
     return hypothesis.given(case=_cases(cfg))(test)
