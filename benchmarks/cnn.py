@@ -9,6 +9,8 @@ time it: ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/cnn.py
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -30,12 +32,12 @@ def make_inputs(seed=0):
     model = nn.Sequential(
         nn.Conv2d(1, CHANNELS, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(CHANNELS * 196, 10)
     )
-    params = [p.data.copy() for p in model.parameters()]
-    return x, y, model, params
+    return SimpleNamespace(x=x, y=y, model=model, params=[p.data.copy() for p in model.parameters()])
 
 
-def run_tinygrad(x, y, model):
-    loss = F.cross_entropy(model(tg.Tensor._wrap(x, None)), y)
+def run_tinygrad(inputs):
+    model = inputs.model
+    loss = F.cross_entropy(model(tg.Tensor._wrap(inputs.x, None)), inputs.y)
     model.zero_grad()
     loss.backward()
     for p in model.parameters():
@@ -43,7 +45,8 @@ def run_tinygrad(x, y, model):
     return loss.data
 
 
-def run_numpy(x, y, params):
+def run_numpy(inputs):
+    x, y, params = inputs.x, inputs.y, inputs.params
     wc, bc, w, b = params
     n, c = x.shape[0], wc.shape[0]
     # forward. conv: im2col with the image axes innermost, (N, 9, 784), one small matmul per sample
@@ -85,21 +88,21 @@ def run_numpy(x, y, params):
 
 def check(steps=3):
     """Both sides give the same losses and parameters (float32 rounding aside)."""
-    x, y, model, params = make_inputs()
+    inputs = make_inputs()
     for _ in range(steps):
-        a, b = run_tinygrad(x, y, model), run_numpy(x, y, params)
+        a, b = run_tinygrad(inputs), run_numpy(inputs)
         assert np.allclose(a, b, rtol=1e-5, atol=1e-6), (a, b)
-    for p, q in zip(model.parameters(), params):
+    for p, q in zip(inputs.model.parameters(), inputs.params):
         assert np.allclose(p.data, q, rtol=1e-4, atol=1e-6)
 
 
 def main():
-    from _timing import report
+    from mlp import report  # the shared timing helper (run from the benchmarks folder or as a script)
 
     check()
-    x, y, model, params = make_inputs()
-    report("cnn conv3x3(1->16)-relu-maxpool2-linear, batch 64", lambda: run_tinygrad(x, y, model),
-           lambda: run_numpy(x, y, params))
+    inputs = make_inputs()
+    report("cnn conv3x3(1->16)-relu-maxpool2-linear, batch 64", lambda: run_tinygrad(inputs),
+           lambda: run_numpy(inputs))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,9 @@ parameters agree (see ``check``). Run this file to time it:
 
 from __future__ import annotations
 
+import time
+from types import SimpleNamespace
+
 import numpy as np
 
 import tinygrad_np as tg
@@ -30,12 +33,12 @@ def make_inputs(seed=0):
         nn.Linear(SIZES[1], SIZES[2]), nn.ReLU(),
         nn.Linear(SIZES[2], SIZES[3]),
     )
-    params = [p.data.copy() for p in model.parameters()]
-    return x, y, model, params
+    return SimpleNamespace(x=x, y=y, model=model, params=[p.data.copy() for p in model.parameters()])
 
 
-def run_tinygrad(x, y, model):
-    loss = F.cross_entropy(model(tg.Tensor._wrap(x, None)), y)
+def run_tinygrad(inputs):
+    model = inputs.model
+    loss = F.cross_entropy(model(tg.Tensor._wrap(inputs.x, None)), inputs.y)
     model.zero_grad()
     loss.backward()
     for p in model.parameters():
@@ -43,7 +46,8 @@ def run_tinygrad(x, y, model):
     return loss.data
 
 
-def run_numpy(x, y, params):
+def run_numpy(inputs):
+    x, y, params = inputs.x, inputs.y, inputs.params
     w1, b1, w2, b2, w3, b3 = params
     n = x.shape[0]
     # forward
@@ -76,20 +80,63 @@ def run_numpy(x, y, params):
 
 def check(steps=3):
     """Both sides give the same losses and parameters (float32 rounding aside)."""
-    x, y, model, params = make_inputs()
+    inputs = make_inputs()
     for _ in range(steps):
-        a, b = run_tinygrad(x, y, model), run_numpy(x, y, params)
+        a, b = run_tinygrad(inputs), run_numpy(inputs)
         assert np.allclose(a, b, rtol=1e-5, atol=1e-6), (a, b)
-    for p, q in zip(model.parameters(), params):
+    for p, q in zip(inputs.model.parameters(), inputs.params):
         assert np.allclose(p.data, q, rtol=1e-4, atol=1e-6)
 
 
-def main():
-    from _timing import report
+# ----------------------------------------------------------------------------- timing (also used by cnn.py)
+# One BLAS thread (threadpoolctl). The two sides run in alternating blocks of steps, each block after
+# its own warm-up, so background load hits both alike while each side keeps its own steady state of
+# the memory allocator (alternating single steps would let one side reuse memory the other just freed).
+# The ratio is median(ours) / median(numpy) over all timed steps.
+def blas_info() -> str:
+    from threadpoolctl import threadpool_info
 
+    return ", ".join(f"{i['internal_api']} {i.get('version')} ({i.get('architecture')})" for i in threadpool_info()
+                     if i.get("user_api") == "blas")
+
+
+def _block(fn, steps: int, warmup: int) -> list:
+    for _ in range(warmup):
+        fn()
+    out = []
+    clock = time.perf_counter
+    for _ in range(steps):
+        t0 = clock()
+        fn()
+        out.append(clock() - t0)
+    return out
+
+
+def alternating(ours, numpy_step, rounds: int = 10, steps: int = 10, warmup: int = 3):
+    """Median seconds per step of each side over ``rounds`` alternating blocks of ``steps`` timed steps."""
+    t_ours, t_np = [], []
+    for _ in range(rounds):
+        t_ours += _block(ours, steps, warmup)
+        t_np += _block(numpy_step, steps, warmup)
+    return float(np.median(t_ours)), float(np.median(t_np))
+
+
+def report(name: str, ours, numpy_step, rounds: int = 10, steps: int = 10) -> float:
+    """Time both sides with one BLAS thread; print and return the ratio of the medians."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        a, b = alternating(ours, numpy_step, rounds, steps)
+        blas = blas_info()
+    print(f"{name}: tinygrad_np {a * 1e3:.3f} ms, numpy {b * 1e3:.3f} ms, ratio {a / b:.3f}  "
+          f"(median of {rounds * steps} steps per side; BLAS: {blas})")
+    return a / b
+
+
+def main():
     check()
-    x, y, model, params = make_inputs()
-    report("mlp 784-256-128-10, batch 128", lambda: run_tinygrad(x, y, model), lambda: run_numpy(x, y, params))
+    inputs = make_inputs()
+    report("mlp 784-256-128-10, batch 128", lambda: run_tinygrad(inputs), lambda: run_numpy(inputs))
 
 
 if __name__ == "__main__":

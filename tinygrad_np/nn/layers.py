@@ -11,6 +11,7 @@ from ..tensor import DEFAULT_FLOAT, Tensor
 from . import functional as F
 from . import init
 from .module import Module, Parameter
+from .primitives import LinearFn
 
 __all__ = [
     "Identity", "Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softplus", "Softmax", "LogSoftmax", "Flatten",
@@ -59,7 +60,10 @@ class Linear(Module):
 
     def forward(self, x):
         p = self._parameters  # direct lookups: this is on every step's hot path
-        return F.linear(x, p["weight"], p["bias"])
+        w, b = p["weight"], p["bias"]
+        if type(x) is Tensor and x.data.dtype == w.data.dtype and x.ndim and x.shape[-1] == self.in_features:
+            return LinearFn.apply(x, w, b)  # what F.linear would do after its checks
+        return F.linear(x, w, b)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
@@ -67,7 +71,7 @@ class Linear(Module):
 
 class ReLU(Module):
     def forward(self, x):
-        return F.relu(x)
+        return x.relu() if type(x) is Tensor else F.relu(x)
 
 
 class LeakyReLU(Module):

@@ -347,7 +347,9 @@ class Module:
         return self._cast(np.dtype(np.float64))
 
     def to(self, dtype):
-        """``module.to(np.float64)``: cast floating-point parameters and buffers."""
+        """``module.to(np.float64)``: cast floating-point parameters and buffers (``"cpu"``: no change)."""
+        if isinstance(dtype, str) and dtype == "cpu":
+            return self
         return self._cast(np.dtype(dtype))
 
     # ------------------------------------------------------------------ state
