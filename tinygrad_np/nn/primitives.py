@@ -47,6 +47,17 @@ def _window_view(x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple) -
     return as_strided(x, lead + out + tuple(kernel), strides, writeable=False)
 
 
+def _offsets(kernel: tuple):
+    return list(itertools.product(*(range(k) for k in kernel)))
+
+
+def _offset_slices(offs, stride, dilation, out_sizes) -> tuple:
+    """The slice of the input that kernel offset ``offs`` reads in every window."""
+    return (Ellipsis,) + tuple(
+        slice(o * dl, o * dl + s * (n - 1) + 1, s) for o, dl, s, n in zip(offs, dilation, stride, out_sizes)
+    )
+
+
 def _col2im(g: np.ndarray, shape: tuple, kernel: tuple, stride: tuple, dilation: tuple) -> np.ndarray:
     """Sum each window's values back onto the positions it was read from (transpose of the view)."""
     d = len(kernel)
@@ -62,12 +73,8 @@ def _col2im(g: np.ndarray, shape: tuple, kernel: tuple, stride: tuple, dilation:
         res[(Ellipsis,) + tuple(slice(0, n) for n in block.shape[nlead:])] = block
         return res
     res = np.zeros(shape, dtype=g.dtype)
-    lead = (slice(None),) * nlead
-    for offs in itertools.product(*(range(k) for k in kernel)):  # a loop over kernel offsets only
-        target = tuple(
-            slice(o * dl, o * dl + s * (n - 1) + 1, s) for o, dl, s, n in zip(offs, dilation, stride, out_sizes)
-        )
-        res[lead + target] += g[(Ellipsis,) + offs]
+    for offs in _offsets(kernel):  # a loop over kernel offsets only
+        res[_offset_slices(offs, stride, dilation, out_sizes)] += g[(Ellipsis,) + offs]
     return res
 
 
@@ -107,17 +114,6 @@ class WindowsTranspose(Function):
     def backward(ctx, g):
         a = ctx.attrs
         return windows(g, a["kernel"], a["stride"], a["dilation"])
-
-
-def _offsets(kernel: tuple):
-    return list(itertools.product(*(range(k) for k in kernel)))
-
-
-def _offset_slices(offs, stride, dilation, out_sizes) -> tuple:
-    """The slice of the input that kernel offset ``offs`` reads in every window."""
-    return (Ellipsis,) + tuple(
-        slice(o * dl, o * dl + s * (n - 1) + 1, s) for o, dl, s, n in zip(offs, dilation, stride, out_sizes)
-    )
 
 
 def _disjoint(kernel, stride, dilation) -> bool:
