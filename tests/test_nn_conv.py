@@ -164,6 +164,8 @@ def test_conv2d_errors():
         F.conv2d(tg.randn(1, 2, 5, 5), tg.randn(4, 2, 3, 3), tg.randn(3))
     with pytest.raises(ValueError, match="groups"):
         nn.Conv2d(3, 4, 3, groups=2)
+    with pytest.raises(ValueError, match="positive"):
+        F.conv2d(tg.randn(1, 2, 5, 5), tg.randn(4, 2, 3, 3), stride=0)
 
 
 def test_conv2d_module_init_like_pytorch():

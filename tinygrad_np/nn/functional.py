@@ -227,6 +227,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
     if bias is not None and bias.shape != (o,):
         raise ValueError(f"conv2d(): bias must have shape ({o},), got {bias.shape}")
     stride, dilation = _tuple(stride, 2, "stride"), _tuple(dilation, 2, "dilation")
+    if any(v < 1 for v in stride + dilation):
+        raise ValueError(f"conv2d(): stride {stride} and dilation {dilation} must be positive")
     kernel = (kh, kw)
     if isinstance(padding, str):
         if padding == "valid":
