@@ -145,21 +145,19 @@ test_neg = op_property_test(lambda x, form: NEG_FORMS[form](x), lambda x, form: 
 # ============================================================================ matmul
 # np.matmul.signature is "(n?,k),(k,m?)->(n?,m?)": 1-D operands, 2-D, batched, broadcast batch dims
 MATMUL_SHAPES = broadcastable_shapes(signature=np.matmul.signature, max_dims=2, max_side=3)
-test_matmul = op_property_test(lambda a, b: a @ b, np.matmul, 2, shapes=MATMUL_SHAPES, elements=(-3, 3),
-                               gradgrad=True)
-test_matmul_function_forms = op_property_test(
-    lambda a, b, form: tg.matmul(a, b) if form == "tg" else a.matmul(b) if form == "method" else np.matmul(a, b),
-    lambda a, b, form: a @ b, 2, shapes=MATMUL_SHAPES, elements=(-3, 3),
-    kwargs={"form": st.sampled_from(["tg", "method", "np"])},
-)
+MATMUL_FORMS = {"@": lambda a, b: a @ b, "tg.matmul": tg.matmul, "method": lambda a, b: a.matmul(b),
+                "np.matmul": np.matmul}
+test_matmul = op_property_test(lambda a, b, form: MATMUL_FORMS[form](a, b), lambda a, b, form: a @ b, 2,
+                               shapes=MATMUL_SHAPES, elements=(-3, 3),
+                               kwargs={"form": st.sampled_from(sorted(MATMUL_FORMS))}, gradgrad=True)
 test_rmatmul_ndarray = op_property_test(lambda a, b: a @ b, np.matmul, 2, shapes=MATMUL_SHAPES, elements=(-3, 3),
                                         constant_inputs=(0,), gradgrad=True)
 
 
 # ============================================================================ unary elementwise
-def unary(name, reference, *, numpy_form=None, **options):
+def unary(name, reference, *, numpy_form=None, extra_forms=None, **options):
     """x.<name>(), tinygrad_np.<name>(x) and, for ufuncs Tensors support, np.<ufunc>(x)."""
-    forms = {"method": lambda x: getattr(x, name)(), "function": getattr(tg, name)}
+    forms = {"method": lambda x: getattr(x, name)(), "function": getattr(tg, name), **(extra_forms or {})}
     if numpy_form is not None:
         forms["numpy"] = numpy_form
     return op_property_test(lambda x, form: forms[form](x), lambda x, form: reference(x),
@@ -181,15 +179,16 @@ test_sigmoid = unary("sigmoid", stable_sigmoid, elements=(-30, 30), gradgrad=Tru
 test_sigmoid_extreme = unary("sigmoid", stable_sigmoid, elements=(-1000, 1000), gradgrad=True)
 # kinks at 0 are kept 1e-3 away; the conventions at 0 are tested below
 test_relu = unary("relu", lambda x: np.maximum(x, 0), min_magnitude=1e-3, gradgrad=True)
-test_abs = unary("abs", np.abs, numpy_form=np.abs, min_magnitude=1e-3, gradgrad=True)
-test_abs_builtin = op_property_test(lambda x: abs(x), np.abs, min_magnitude=1e-3)
+test_abs = unary("abs", np.abs, numpy_form=np.abs, extra_forms={"builtin": abs}, min_magnitude=1e-3, gradgrad=True)
+LEAKY_FORMS = {  # slope None: the default, 0.01
+    "method": lambda x, s: x.leaky_relu() if s is None else x.leaky_relu(s),
+    "tg.leaky_relu": lambda x, s: tg.leaky_relu(x) if s is None else tg.leaky_relu(x, negative_slope=s),
+}
 test_leaky_relu = op_property_test(
-    lambda x, negative_slope: x.leaky_relu(negative_slope),
-    lambda x, negative_slope: np.where(x > 0, x, x * negative_slope),
-    min_magnitude=1e-3, kwargs={"negative_slope": st.sampled_from([0.01, 0.1, 0.3])}, gradgrad=True,
+    lambda x, slope, form: LEAKY_FORMS[form](x, slope),
+    lambda x, slope, form: np.where(x > 0, x, x * (0.01 if slope is None else slope)), min_magnitude=1e-3,
+    kwargs={"slope": st.sampled_from([None, 0.1, 0.3]), "form": st.sampled_from(sorted(LEAKY_FORMS))}, gradgrad=True,
 )
-test_leaky_relu_default = op_property_test(lambda x: tg.leaky_relu(x), lambda x: np.where(x > 0, x, 0.01 * x),
-                                           min_magnitude=1e-3)
 test_square = op_property_test(lambda x: x.square(), np.square, gradgrad=True)
 
 # clip/clamp: bounds that are not "round" numbers, and a margin of 1e-3 around them
@@ -232,23 +231,24 @@ test_maximum_scalar = op_property_test(
 # where: a condition that itself broadcasts with both branches
 def where_kwargs(shapes):
     cond_shape = broadcastable_shapes(1, base_shape=np.broadcast_shapes(*shapes)).map(lambda s: s[0])
-    return st.fixed_dictionaries({"cond": hnp.arrays(np.bool_, cond_shape), "as_tensor": st.booleans()})
+    forms = st.sampled_from(["tg.where", "tg.where(Tensor)", "method", "np.where"])
+    return st.fixed_dictionaries({"cond": hnp.arrays(np.bool_, cond_shape), "form": forms})
 
 
-test_where = op_property_test(
-    lambda a, b, cond, as_tensor: tg.where(Tensor(cond) if as_tensor else cond, a, b),
-    lambda a, b, cond, as_tensor: np.where(cond, a, b), 2, kwargs=where_kwargs, gradgrad=True,
-)
+def where_op(a, b, cond, form):
+    if form == "method":
+        return a.where(cond, b)
+    if form == "np.where":
+        return np.where(cond, a, b)
+    return tg.where(Tensor(cond) if form == "tg.where(Tensor)" else cond, a, b)
+
+
+test_where = op_property_test(where_op, lambda a, b, cond, form: np.where(cond, a, b), 2, kwargs=where_kwargs,
+                              gradgrad=True)
 test_where_scalar_branch = op_property_test(
     lambda x, cond, side: tg.where(cond, x, 0.5) if side else tg.where(cond, -2, x),
     lambda x, cond, side: np.where(cond, x, 0.5) if side else np.where(cond, -2.0, x),
     kwargs={"cond": lambda s: hnp.arrays(np.bool_, s[0]), "side": st.booleans()}, gradgrad=True,
-)
-test_where_method_and_numpy = op_property_test(
-    lambda a, b, cond, form: a.where(cond, b) if form == "method" else np.where(cond, a, b),
-    lambda a, b, cond, form: np.where(cond, a, b), 2,
-    kwargs=lambda s: st.fixed_dictionaries({"cond": hnp.arrays(np.bool_, np.broadcast_shapes(*s)),
-                                            "form": st.sampled_from(["method", "numpy"])}),
 )
 
 # ============================================================================ reductions
@@ -258,20 +258,17 @@ test_max = op_property_test(reduce_with("max"), numpy_reduce(np.max), kwargs=red
                             gradgrad=True)
 test_min = op_property_test(reduce_with("min"), numpy_reduce(np.min), kwargs=reduction_kwargs, distinct=True,
                             gradgrad=True)
-test_amax_amin = op_property_test(
-    lambda x, axis, fn: getattr(x, fn)(axis), lambda x, axis, fn: getattr(np, fn)(x, axis),
-    kwargs={"axis": lambda s: valid_axes(len(s[0])), "fn": st.sampled_from(["amax", "amin"])}, distinct=True,
-)
-REDUCTION_FUNCTIONS = ["sum", "mean", "max", "min"]
-test_reduction_function_forms = op_property_test(
-    lambda x, axis, fn: getattr(tg, fn)(x, axis), lambda x, axis, fn: getattr(np, fn)(x, axis=axis),
-    kwargs={"axis": lambda s: valid_axes(len(s[0])), "fn": st.sampled_from(REDUCTION_FUNCTIONS)}, distinct=True,
-)
-test_numpy_sum_mean_on_tensors = op_property_test(
-    lambda x, axis, keepdims, fn: getattr(np, fn)(x, axis=axis, keepdims=keepdims),
-    lambda x, axis, keepdims, fn: getattr(np, fn)(x, axis=axis, keepdims=keepdims),
-    kwargs=lambda s: st.tuples(valid_axes(len(s[0]), with_keepdims=True), st.sampled_from(["sum", "mean"])).map(
-        lambda t: {**t[0], "fn": t[1]}),
+# aliases and function forms: x.amax/x.amin, tinygrad_np.sum(x, axis) etc., np.sum/np.mean on Tensors
+REDUCTION_FORMS = {
+    "x.amax": lambda x, axis: x.amax(axis), "x.amin": lambda x, axis: x.amin(axis),
+    "tg.sum": lambda x, axis: tg.sum(x, axis), "tg.mean": lambda x, axis: tg.mean(x, axis),
+    "tg.max": lambda x, axis: tg.max(x, axis), "tg.min": lambda x, axis: tg.min(x, axis),
+    "np.sum": lambda x, axis: np.sum(x, axis=axis), "np.mean": lambda x, axis: np.mean(x, axis=axis),
+}
+test_reduction_aliases_and_function_forms = op_property_test(
+    lambda x, axis, form: REDUCTION_FORMS[form](x, axis),
+    lambda x, axis, form: getattr(np, form.split(".")[1].lstrip("a"))(x, axis=axis),
+    kwargs={"axis": lambda s: valid_axes(len(s[0])), "form": st.sampled_from(sorted(REDUCTION_FORMS))}, distinct=True,
 )
 
 
@@ -319,9 +316,6 @@ test_logsumexp = op_property_test(reduce_with("logsumexp"), numpy_reduce(stable_
                                   gradgrad=True)
 test_logsumexp_extreme = op_property_test(reduce_with("logsumexp"), numpy_reduce(stable_logsumexp),
                                           elements=(-1000, 1000), kwargs=numpy_names_only, gradgrad=True)
-test_logsumexp_default_axis = op_property_test(
-    lambda x: tg.logsumexp(x), lambda x: stable_logsumexp(x, -1, False), shapes=one(SHAPES_1D_UP),
-)
 
 
 def stable_softmax(x, axis):
@@ -356,9 +350,16 @@ test_log_softmax_extreme = op_property_test(
     softmax_op("log_softmax"), lambda x, axis, torch_names: stable_log_softmax(x, axis), shapes=one(SHAPES_1D_UP),
     kwargs=single_axis, elements=(-1000, 1000), gradgrad=True,
 )
-test_softmax_function_forms = op_property_test(
-    lambda x, fn: getattr(tg, fn)(x), lambda x, fn: {"softmax": stable_softmax, "log_softmax": stable_log_softmax}[fn](
-        x, -1), shapes=one(SHAPES_1D_UP), kwargs={"fn": st.sampled_from(["softmax", "log_softmax"])},
+# the default axis (-1), method and function forms
+DEFAULT_AXIS_FORMS = {
+    "tg.softmax": (tg.softmax, stable_softmax), "tg.log_softmax": (tg.log_softmax, stable_log_softmax),
+    "x.softmax()": (lambda x: x.softmax(), stable_softmax),
+    "tg.logsumexp": (tg.logsumexp, lambda x, axis: stable_logsumexp(x, axis, False)),
+    "x.logsumexp()": (lambda x: x.logsumexp(), lambda x, axis: stable_logsumexp(x, axis, False)),
+}
+test_default_axis_and_function_forms = op_property_test(
+    lambda x, form: DEFAULT_AXIS_FORMS[form][0](x), lambda x, form: DEFAULT_AXIS_FORMS[form][1](x, -1),
+    shapes=one(SHAPES_1D_UP), kwargs={"form": st.sampled_from(sorted(DEFAULT_AXIS_FORMS))},
 )
 
 
@@ -436,7 +437,7 @@ test_transpose = op_property_test(transpose_op, transpose_reference, kwargs=tran
 def flatten_kwargs(draw, shapes):
     ndim = len(shapes[0])
     if ndim == 0 or draw(st.booleans()):
-        return {"dims": None}
+        return {"dims": draw(st.sampled_from([None, "tg"]))}
     start, end = sorted(draw(st.tuples(st.integers(0, ndim - 1), st.integers(0, ndim - 1))))
     # either may be spelled negatively
     start -= ndim * draw(st.integers(0, 1))
@@ -451,9 +452,14 @@ def flatten_reference(x, dims):
     return x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1 :])
 
 
-test_flatten = op_property_test(lambda x, dims: x.flatten() if dims is None else x.flatten(*dims), flatten_reference,
+def flatten_op(x, dims):
+    if dims is None:
+        return x.flatten()
+    return tg.flatten(x) if dims == "tg" else x.flatten(*dims)
+
+
+test_flatten = op_property_test(flatten_op, lambda x, dims: flatten_reference(x, None if dims == "tg" else dims),
                                 kwargs=flatten_kwargs, gradgrad=True)
-test_flatten_function = op_property_test(lambda x: tg.flatten(x), lambda x: x.reshape(-1))
 
 # squeeze: shapes with many size-1 dimensions; a named dimension whose size is not 1 is left alone (PyTorch)
 SQUEEZE_SHAPES = one(hnp.array_shapes(min_dims=0, max_dims=4, min_side=1, max_side=2))
@@ -616,7 +622,6 @@ test_float32_round_trip = op_property_test(
     lambda x, form: x.astype(np.float32).astype(np.float64), elements=(-1, 1), eps=1e-2,
     kwargs={"form": st.sampled_from(["float", "astype"])},
 )
-test_float_forward = op_property_test(lambda x: x.float(), lambda x: x.astype(np.float32), grad=False)
 
 
 # ============================================================================ kink conventions

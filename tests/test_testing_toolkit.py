@@ -4,7 +4,11 @@ leave the caller's tensors alone."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import linecache
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -516,3 +520,24 @@ def test_valid_axes_single(axis):
 def test_valid_axes_with_keepdims(kw):
     assert set(kw) == {"axis", "keepdims"} and isinstance(kw["keepdims"], bool)
     np.sum(np.zeros((2, 3, 4)), **kw)
+
+
+# ============================================================================= docs/testing.md
+def test_docs_page_examples_run():
+    """Every Python block of docs/testing.md runs, in order; the tests it defines pass; the first
+    printed failure message is the one shown on the page."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "testing.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    shown = re.findall(r"```text\n(.*?)```", text, flags=re.S)[0]
+    namespace: dict = {"__name__": "docs_testing"}
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        for i, block in enumerate(blocks):
+            filename = f"<docs/testing.md, block {i}>"
+            linecache.cache[filename] = (len(block), None, block.splitlines(True), filename)  # for inspect/hypothesis
+            exec(compile(block, filename, "exec"), namespace)
+    assert printed.getvalue() == shown
+    tests = [obj for name, obj in namespace.items() if name.startswith("test_") and callable(obj)]
+    assert len(tests) >= 10
+    for test in tests:
+        QUICK(test)()
