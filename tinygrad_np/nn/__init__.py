@@ -7,7 +7,7 @@
     loss = F.cross_entropy(model(x), y)
 """
 
-from . import functional, init
+from . import functional, init, utils
 from .layers import (
     AvgPool2d,
     BatchNorm1d,
@@ -37,7 +37,8 @@ from .layers import (
 from .module import IncompatibleKeys, Module, ModuleList, Parameter, Sequential
 
 __all__ = [
-    "functional", "init", "Module", "Parameter", "Sequential", "ModuleList", "IncompatibleKeys", "Identity", "Linear",
+    "functional", "init", "utils", "Module", "Parameter", "Sequential", "ModuleList", "IncompatibleKeys", "Identity",
+    "Linear",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softplus", "Softmax", "LogSoftmax", "Flatten", "Dropout", "Conv2d",
     "MaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding", "MSELoss", "L1Loss",
     "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
