@@ -734,6 +734,16 @@ def test_softmax_log_softmax_extreme_logits_no_warnings():
             assert np.all(np.isfinite(getattr(Tensor(x[2:]), method)().data[:, :2]))
 
 
+@pytest.mark.xfail(strict=True, reason="core bug: _normalize_axis accepts dim 0/-1 on a 0-d tensor (as PyTorch), but "
+                                       "the ops then fail: sum(0)/max(0) ValueError, mean(-1)/squeeze(0) IndexError "
+                                       "'tuple index out of range', logsumexp() AxisError")
+@pytest.mark.parametrize("method", ["sum", "mean", "max", "min", "softmax", "log_softmax", "logsumexp", "squeeze"])
+def test_dim_0_of_a_0d_tensor(method):
+    out = getattr(Tensor(np.float64(2.0)), method)(0)  # PyTorch: the value itself (softmax: 1, log_softmax: 0)
+    expected = {"softmax": 1.0, "log_softmax": 0.0}.get(method, 2.0)
+    assert out.shape == () and out.item() == expected
+
+
 def test_logsumexp_of_all_minus_inf_row_is_minus_inf():
     out = Tensor(np.array([[-np.inf, -np.inf], [0.0, 0.0]])).logsumexp(axis=1)
     np.testing.assert_array_equal(out.data, [-np.inf, np.log(2.0)])
