@@ -683,9 +683,6 @@ def test_repeated_integer_indices_accumulate():
     np.testing.assert_array_equal(g, [[2.0, 0.0], [2.0, 0.0]])
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: a list inside a tuple index (x[:, [0, 0]], x[[1, 1], [0, 0]]) is "
-                                       "not recognised as integer-array indexing by ops.scatter_add, so repeated "
-                                       "indices overwrite instead of accumulating their gradients")
 def test_list_inside_a_tuple_index_accumulates():
     (g,) = grad_of(lambda x: x[[1, 1], [0, 0]], np.zeros((2, 2)), upstream=np.array([2.0, 3.0]))
     np.testing.assert_array_equal(g, [[0.0, 0.0], [5.0, 0.0]])  # got [[0, 0], [3, 0]]
@@ -693,8 +690,6 @@ def test_list_inside_a_tuple_index_accumulates():
     np.testing.assert_array_equal(g, [[2.0, 0.0], [2.0, 0.0]])  # got [[1, 0], [1, 0]]
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: softmax/log_softmax/logsumexp default axis=-1, so passing dim= "
-                                       "raises 'TypeError: pass either axis or dim, not both'")
 @pytest.mark.parametrize("method", ["softmax", "log_softmax", "logsumexp"])
 def test_dim_keyword_of_ops_with_a_default_axis(method):
     x = np.arange(6.0).reshape(2, 3)
@@ -734,9 +729,6 @@ def test_softmax_log_softmax_extreme_logits_no_warnings():
             assert np.all(np.isfinite(getattr(Tensor(x[2:]), method)().data[:, :2]))
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: _normalize_axis accepts dim 0/-1 on a 0-d tensor (as PyTorch), but "
-                                       "the ops then fail: sum(0)/max(0) ValueError, mean(-1)/squeeze(0) IndexError "
-                                       "'tuple index out of range', logsumexp() AxisError")
 @pytest.mark.parametrize("method", ["sum", "mean", "max", "min", "softmax", "log_softmax", "logsumexp", "squeeze"])
 def test_dim_0_of_a_0d_tensor(method):
     out = getattr(Tensor(np.float64(2.0)), method)(0)  # PyTorch: the value itself (softmax: 1, log_softmax: 0)
@@ -837,8 +829,6 @@ def test_python_scalars_never_upcast_float32(scalar, form):
     assert x.grad.dtype == F32
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: a NumPy float64 scalar upcasts a float32 tensor (f32 * np.float64 -> "
-                                       "float64); PyTorch treats NumPy scalars like Python scalars (stays float32)")
 def test_numpy_scalars_do_not_upcast_float32():
     x = Tensor(np.array([0.5, 1.5], dtype=F32))
     assert (x * np.float64(2.5)).dtype == F32

@@ -19,6 +19,16 @@ __all__ = ["Tensor", "tensor"]
 DEFAULT_FLOAT = np.float32
 
 
+class _LastAxis:
+    """logsumexp's default axis: the last one, unless ``dim=`` is given (shown as -1)."""
+
+    def __repr__(self):
+        return "-1"
+
+
+_LAST_AXIS = _LastAxis()
+
+
 def _to_array(data, dtype=None) -> np.ndarray:
     """Convert user data to an array with PyTorch's dtype defaults (copying, like ``torch.tensor``)."""
     if isinstance(data, Tensor):
@@ -73,6 +83,8 @@ def _normalize_axis(axis, keepdims, dim, keepdim, ndim: int, *, allow_none: bool
         out.append(int(a) % max(ndim, 1))
     if len(set(out)) != len(out):
         raise ValueError(f"repeated axis in {axis!r}")
+    if ndim == 0:  # as in PyTorch, dim 0 or -1 of a 0-d tensor is the tensor itself: reduce over nothing
+        return (), bool(keepdims)
     return tuple(out), bool(keepdims)
 
 
@@ -489,31 +501,36 @@ class Tensor:
         spread = self.var(axis, keepdims, dim=dim, keepdim=keepdim, correction=correction, unbiased=unbiased, ddof=ddof)
         return spread.sqrt()
 
-    def logsumexp(self, axis=-1, keepdims=False, *, dim=None, keepdim=None):
-        """log(sum(exp(x))), computed stably by shifting by the (constant) maximum."""
+    def logsumexp(self, axis=_LAST_AXIS, keepdims=False, *, dim=None, keepdim=None):
+        """log(sum(exp(x))) over ``axis`` (default: the last one; None: all), computed stably by
+        shifting by the (constant) maximum."""
+        if axis is _LAST_AXIS:
+            axis = -1 if dim is None else None
         axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
         shift = self.data.max(axis=axes, keepdims=True)
         shift = np.where(np.isfinite(shift), shift, 0)  # an all -inf row stays -inf, not nan
         out = (self - shift).exp().sum(axes, keepdims=True).log() + shift
         return out if keep else out.reshape(_reduced_shape(self.shape, axes))
 
-    def softmax(self, axis=-1, *, dim=None):
-        shifted = self - self.data.max(axis=_one_axis(axis, dim, self.ndim), keepdims=True)
-        e = shifted.exp()
-        return e / e.sum(_one_axis(axis, dim, self.ndim), keepdims=True)
+    def softmax(self, axis=None, *, dim=None):
+        """exp(x) / sum(exp(x)) along ``axis`` (default: the last one), shifted by the maximum for stability."""
+        ax = _one_axis(axis, dim, self.ndim)
+        e = (self - self.data.max(axis=ax, keepdims=True)).exp()
+        return e / e.sum(ax, keepdims=True)
 
-    def log_softmax(self, axis=-1, *, dim=None):
+    def log_softmax(self, axis=None, *, dim=None):
+        """x - logsumexp(x) along ``axis`` (default: the last one)."""
         ax = _one_axis(axis, dim, self.ndim)
         return self - self.logsumexp(ax, keepdims=True)
 
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
-        ax = None if axes is None else _single(axes)
+        ax = _single(axes) if axes else None
         return Tensor._wrap(np.asarray(self.data.argmax(axis=ax, keepdims=keep)), None)
 
     def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
-        ax = None if axes is None else _single(axes)
+        ax = _single(axes) if axes else None
         return Tensor._wrap(np.asarray(self.data.argmin(axis=ax, keepdims=keep)), None)
 
     # ------------------------------------------------------------------ shape
@@ -622,6 +639,8 @@ def _as_operand(x, like: Tensor):
     Python scalars are "weak": they never upcast a tensor (float32 * 2.5 stays float32)
     but turn an integer tensor into the default float (int * 0.5 -> float32).
     """
+    if isinstance(x, np.generic) and x.dtype.kind in "biuf":
+        x = x.item()  # NumPy scalars are weak like Python scalars, as in PyTorch (float32 * np.float64(2) -> float32)
     kind = type(x)
     if kind is float:
         return x if like.data.dtype.kind == "f" else Tensor._wrap(np.asarray(x, dtype=DEFAULT_FLOAT), None)
@@ -794,8 +813,11 @@ def _single(axes):
 
 
 def _one_axis(axis, dim, ndim):
+    """The single axis of softmax-like ops (default: the last); None for a 0-d tensor."""
+    if axis is None and dim is None:
+        axis = -1
     axes, _ = _normalize_axis(axis, False, dim, None, ndim, allow_none=False)
-    return _single(axes)
+    return _single(axes) if axes else None
 
 
 def _reduced_shape(shape, axes):
@@ -809,7 +831,7 @@ def _index_arrays(index):
     if isinstance(index, Tensor):
         return index.data
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(i.data if isinstance(i, Tensor) else np.asarray(i) if isinstance(i, list) else i for i in index)
     if isinstance(index, list):  # a list index means integer-array indexing, as in NumPy
         return np.asarray(index)
     return index
