@@ -187,3 +187,37 @@ def test_no_example_writes_a_backward_rule():
     for path in EXAMPLES.glob("*.py"):
         source = path.read_text()
         assert not re.search(r"def backward|Function\)", source), f"{path.name} writes its own backward"
+
+
+# ----------------------------------------------------------------------------- the shared helpers
+def test_accuracy_uses_eval_mode_and_restores_it():
+    import tinygrad_np as tg
+    import tinygrad_np.nn as nn
+    from tinygrad_np._training import accuracy
+
+    model = nn.Sequential(nn.Linear(3, 2), nn.Dropout(0.9))
+    X = tg.randn(10, 3)
+    with tg.no_grad():
+        y = model.eval()(X).argmax(axis=1)
+    model.train()
+    assert accuracy(model, X, y, batch_size=3) == 1.0  # dropout off while measuring, batches of 3, 3, 3, 1
+    assert model.training
+    assert accuracy(model.eval(), X, 1 - y) == 0.0 and not model.training
+
+
+def test_save_curves(tmp_path):
+    from tinygrad_np._training import save_curves
+
+    path = save_curves({"loss": {"train": [1.0, 0.1, 0.01]}, "accuracy": {"train": [0.5, 0.9, 1.0],
+                                                                          "test": [0.4, 0.8, 0.9]}},
+                       tmp_path / "sub" / "c.png", title="t")
+    assert path == str(tmp_path / "sub" / "c.png")
+    assert_png(path)
+
+
+def test_blas_threads():
+    from tinygrad_np._training import blas_threads
+
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    with threadpoolctl.threadpool_limits(2), blas_threads(1):
+        assert all(info["num_threads"] == 1 for info in threadpoolctl.threadpool_info() if info["user_api"] == "blas")

@@ -2,13 +2,15 @@
 
 - :func:`trange`, :func:`progress`: tqdm's progress bars, with a clear message if tqdm is missing;
 - :func:`accuracy`: classification accuracy of a model on a whole dataset, in eval mode, without a graph;
-- :func:`save_curves`: training curves (loss, accuracy, ...) as a PNG, drawn with matplotlib's Agg backend.
+- :func:`save_curves`: training curves (loss, accuracy, ...) as a PNG, drawn with matplotlib's Agg backend;
+- :func:`blas_threads`: limit NumPy's BLAS threads (with threadpoolctl, when it is installed).
 
 tqdm and matplotlib come with the training extra: ``pip install "tinygrad_np[train]"``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import numpy as np
 
 from .autograd import no_grad
 
-__all__ = ["trange", "progress", "accuracy", "save_curves"]
+__all__ = ["trange", "progress", "accuracy", "save_curves", "blas_threads"]
 
 _EXTRA = 'pip install "tinygrad_np[train]"'
 
@@ -75,6 +77,8 @@ def save_curves(curves: dict, path, title: str | None = None, log_scale=("loss",
     ``log_scale`` use a logarithmic y axis (when all their values are positive). Returns the path.
     """
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig, axes = plt.subplots(1, len(curves), figsize=(5 * len(curves), 3.6), squeeze=False)
@@ -86,6 +90,7 @@ def save_curves(curves: dict, path, title: str | None = None, log_scale=("loss",
         if panel in log_scale and positive:
             ax.set_yscale("log")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(panel)
         ax.grid(True, alpha=0.3)
         if len(lines) > 1:
@@ -96,3 +101,19 @@ def save_curves(curves: dict, path, title: str | None = None, log_scale=("loss",
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return str(path)
+
+
+@contextlib.contextmanager
+def blas_threads(n: int = 1):
+    """Run the block with at most ``n`` BLAS threads if threadpoolctl is installed, else unchanged.
+
+    The matrices of small networks are too small to share out: several BLAS threads mostly wait
+    for each other, and on a machine whose cores are busy a step can take ten times longer.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(n, user_api="blas"):
+        yield

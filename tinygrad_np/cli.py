@@ -63,6 +63,13 @@ def _render(graph, path: Path, fmt: str | None = None) -> tuple[str, bool]:
 
 # ----------------------------------------------------------------------------- demo
 def demo(args) -> int:
+    from ._training import blas_threads
+
+    with blas_threads(1):  # small matrices: one BLAS thread is faster, and robust to busy cores
+        return _demo(args)
+
+
+def _demo(args) -> int:
     import tinygrad_np as tg
 
     from . import data, optim
