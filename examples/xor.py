@@ -49,7 +49,7 @@ def main(argv=None) -> dict:
     for (a, b), target, p in zip(X.numpy().astype(int), y.numpy().ravel(), pred):
         print(f"  [{a} {b}] -> {p:.4f}  (target {target:.0f}, rounded {round(p)})")
     curves = save_curves({"loss": {"train": losses}, "accuracy": {"train": accuracies}}, args.out / "curves.png",
-                         title="XOR: 2-8-1 MLP, SGD lr 0.5")
+                         title=f"XOR: 2-8-1 MLP, SGD lr {args.lr}")
     print(f"final loss {losses[-1]:.6f}; curves saved to {curves}")
     return {"predictions": pred, "targets": y.numpy().ravel(), "losses": losses, "files": [curves]}
 
