@@ -3,6 +3,7 @@
 import importlib.util
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -75,4 +76,4 @@ def test_notebook_runs():
     assert "is wrong" in printed  # gradcheck caught the detach() bug
     images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
               if o.output_type in ("display_data", "execute_result") and {"image/png", "image/svg+xml"} & set(o.data)]
-    assert len(images) >= 5  # the plots and the graphs
+    assert len(images) >= (6 if shutil.which("dot") else 3)  # the plots, and the graphs if `dot` can draw them
