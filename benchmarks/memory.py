@@ -3,9 +3,10 @@ array buffers as well as Python objects.
 
 For each side, 50 steps run with tracing on. Per step we record the peak *extra* memory (the
 traced peak during the step minus what was traced just before it) and the retained memory after
-it. Reported: the median peak extra of a step (tinygrad_np against the hand-written step), and
-how much retained memory grew between step 10 and step 50 (it should not grow at all: the graph
-and the gradients of the previous step must be freed by reference counting alone).
+it. Reported: the median peak extra of a step (tinygrad_np against the hand-written step), how much
+retained memory grew between step 10 and step 50 (it should not grow at all: the graph and the
+gradients of the previous step must be freed by reference counting alone), and what stays
+allocated between steps (for tinygrad_np the ``.grad`` arrays, kept as in PyTorch).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ def measure(steps: int = STEPS, growth_from: int = GROWTH_FROM, sides: dict | No
         out[name] = {
             "peak": float(np.median(prof["peaks"][1:])),  # the first step also allocates lasting .grad arrays
             "growth": int(prof["retained"][-1] - prof["retained"][growth_from - 1]),
+            "held": int(prof["retained"][-1]),  # allocated during the run and still alive after the last step
         }
     return out
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import long_chain
 from benchmarks.others import LIBRARIES, version
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,7 +141,9 @@ def run_worker(name: str, quick: bool = False, reps: int | None = None, libs=Non
     if name == "memory":
         from benchmarks import memory
 
-        result["memory"] = memory.measure()  # one BLAS thread, like the timed workloads
+        with threadpool_limits(1):  # memory.measure limits BLAS itself; this records that it took effect
+            result["blas_threads"] = sorted({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"})
+            result["memory"] = memory.measure()
         result["tolerance"] = memory.TOLERANCE
         result["steps"], result["growth_from"] = memory.STEPS, memory.GROWTH_FROM
         return result
@@ -167,7 +170,10 @@ def run_worker(name: str, quick: bool = False, reps: int | None = None, libs=Non
     with threadpool_limits(1):
         result["blas_threads"] = sorted({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"})
         times = time_interleaved(impls, rounds, block, warmup)
-    scale = 1 / _ops_per_call(name, quick) if w.per_op else 1.0
+    scale = 1.0
+    if w.per_op:
+        result["n_ops"] = _ops_per_call(name, quick)
+        scale = 1 / result["n_ops"]
     result["median"] = {k: float(np.median(v)) * scale for k, v in times.items()}
     result["reps"] = rounds * block
     return result
@@ -204,7 +210,16 @@ def environment() -> dict:
         "blas": [{k: i.get(k) for k in ("internal_api", "version", "architecture", "threading_layer", "num_threads")}
                  for i in threadpool_info() if i.get("user_api") == "blas"],
         "openblas_env": {v: os.environ.get(v) for v in OPENBLAS_VARS},
+        "load": _load(),
     }
+
+
+def _load() -> float | None:
+    """1-minute load average (other work on the machine adds noise), where the OS has one."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
 
 
 def openblas_warning(env: dict) -> str | None:
@@ -240,6 +255,8 @@ def table_rows(results: dict, labels: list) -> list[list[str]]:
             rows.append(["MLP step: peak extra memory (tracemalloc)", _size(m["tinygrad_np"]["peak"]),
                          _size(m["numpy"]["peak"]), f"{peak:.2f}x", f"≤ {w.target:.2f}x",
                          "pass" if peak <= w.target else "miss"] + ["n/a"] * len(labels))
+            rows.append(["MLP: memory held between steps", _size(m["tinygrad_np"]["held"]),
+                         _size(m["numpy"]["held"]), "", "", ""] + ["n/a"] * len(labels))
             grow = m["tinygrad_np"]["growth"]
             rows.append([f"MLP: retained memory growth, step {r['growth_from']} → {r['steps']}", f"{grow} B",
                          f"{m['numpy']['growth']} B", "", f"0 (tolerance {tol // 1024} KiB)",
@@ -251,7 +268,10 @@ def table_rows(results: dict, labels: list) -> list[list[str]]:
         ok = ours * 1e6 < w.target if per_op else ratio <= w.target
         target = f"< {w.target:g} µs/op" if per_op else f"≤ {w.target:.2f}x"
         verdict = ("pass" if ok else "miss") + (" (wrong result!)" if "tinygrad_np" in r["errors"] else "")
-        row = [w.title, _time(ours, per_op), _time(ref, per_op), f"{ratio:.2f}x", target, verdict]
+        title = w.title
+        if r.get("n_ops", long_chain.N_OPS) != long_chain.N_OPS:
+            title += f" ({r['n_ops']:,} ops in this run)"
+        row = [title, _time(ours, per_op), _time(ref, per_op), f"{ratio:.2f}x", target, verdict]
         for lib in labels:
             if lib in med:
                 row.append(f"{_time(med[lib], per_op)} ({med[lib] / ref:.2f}x)")
@@ -259,6 +279,10 @@ def table_rows(results: dict, labels: list) -> list[list[str]]:
                 row.append("error" if lib in r["errors"] else "–")
         rows.append(row)
     return rows
+
+
+def _fmt_load(load) -> str:
+    return "unknown" if load is None else f"{load:.2f}"
 
 
 def render(env: dict, results: dict, args) -> str:
@@ -273,7 +297,8 @@ def render(env: dict, results: dict, args) -> str:
     libs = ", ".join(f"{k} {v}" for k, v in env["libraries"].items()) or "none installed"
     obl = ", ".join(f"{k} {'unset' if v is None else '= ' + repr(v)}" for k, v in env["openblas_env"].items())
     lines += [
-        f"- CPU: {env['cpu']} ({env['cpus']} logical CPUs)",
+        f"- CPU: {env['cpu']} ({env['cpus']} logical CPUs); 1-minute load average {_fmt_load(env.get('load'))} "
+        f"before the run, {_fmt_load(_load())} after it",
         f"- Python {env['python']}, NumPy {env['numpy']}, tinygrad_np {env['tinygrad_np']}; others: {libs}",
         f"- BLAS (threadpoolctl): {blas}; threads in the timed regions: {', '.join(map(str, timed)) or '?'}",
         f"- {obl}",
@@ -284,7 +309,7 @@ def render(env: dict, results: dict, args) -> str:
     lines += ["", "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(row) + " |" for row in table_rows(results, present)]
     reps = {n: r["reps"] for n, r in results.items() if "reps" in r}
-    lines += ["", "Times are medians per step (per op for the 100,000-op chain) over "
+    lines += [] if not reps else ["", "Times are medians per step (per op for the 100,000-op chain) over "
               + ", ".join(f"{n} {k}" for n, k in reps.items())
               + " timed repetitions per implementation, interleaved; ratios are to the NumPy-by-hand column."]
     errors = [f"{n}/{lib}: {msg}" for n, r in results.items() for lib, msg in r.get("errors", {}).items()]

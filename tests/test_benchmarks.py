@@ -68,7 +68,7 @@ def test_quick_run_prints_every_row(tmp_path):
     assert rows[0].startswith("| Workload | tinygrad_np | NumPy by hand | ratio | target | result")
     for name, w in suite.WORKLOADS.items():
         if name != "memory":
-            assert any(row.startswith(f"| {w.title} |") for row in rows), w.title
+            assert any(row.startswith(f"| {w.title}") for row in rows), w.title
     assert any(row.startswith("| MLP step: peak extra memory") for row in rows)
     growth = next(row for row in rows if row.startswith("| MLP: retained memory growth"))
     assert growth.rstrip(" |").split("|")[6].strip() == "pass", growth
