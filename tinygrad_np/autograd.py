@@ -303,24 +303,33 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
 
     heap = []  # creation numbers of the nodes waiting to run, negated: a max-heap
     pending, waiting = {}, {}  # creation number -> summed gradient so far, and its tensor
-
-    def send(tensor, g):
-        node = tensor.grad_fn
-        if node is None:  # a leaf
-            if wanted is None or id(tensor) in wanted:
-                deliver(tensor, g)
-        elif node.seq in pending:
-            pending[node.seq] = pending[node.seq] + g  # out of place: g may be shared with a sibling
-        else:
-            pending[node.seq] = g
-            waiting[node.seq] = tensor
-            heapq.heappush(heap, -node.seq)
+    push, pop = heapq.heappush, heapq.heappop
+    arrivals = zip(roots, root_grads)  # (tensor, gradient) pairs to hand on: first the roots, then each rule's
+    node = None  # the node whose rule produced the arrivals (None for the roots)
 
     with set_grad_enabled(create_graph):
-        for root, g in zip(roots, root_grads):
-            send(root, g)
-        while heap:
-            seq = -heapq.heappop(heap)
+        while True:
+            for parent, pg in arrivals:
+                if pg is None or not isinstance(parent, Tensor) or not parent._requires_grad:
+                    continue
+                data = parent.data
+                if pg.shape != data.shape:
+                    pg = _check_shape(node, parent, pg)
+                if pg.dtype is not data.dtype and pg.dtype != data.dtype:
+                    pg = pg.astype(data.dtype)
+                parent_node = parent.grad_fn
+                if parent_node is None:  # a leaf
+                    if wanted is None or id(parent) in wanted:
+                        deliver(parent, pg)
+                elif parent_node.seq in pending:
+                    pending[parent_node.seq] = pending[parent_node.seq] + pg  # out of place: pg may be shared
+                else:
+                    pending[parent_node.seq] = pg
+                    waiting[parent_node.seq] = parent
+                    push(heap, -parent_node.seq)
+            if not heap:
+                break
+            seq = -pop(heap)
             tensor, g = waiting.pop(seq), pending.pop(seq)
             node = tensor.grad_fn
             if tensor._retains_grad if wanted is None else id(tensor) in wanted:
@@ -335,15 +344,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                 grads = (grads,)
             if len(grads) != len(node.args):
                 raise RuntimeError(f"{node.name}.backward returned {len(grads)} gradients, expected {len(node.args)}")
-            for parent, pg in zip(node.args, grads):
-                if pg is None or not isinstance(parent, Tensor) or not parent._requires_grad:
-                    continue
-                data = parent.data
-                if pg.shape != data.shape:
-                    pg = _check_shape(node, parent, pg)
-                if pg.dtype is not data.dtype and pg.dtype != data.dtype:
-                    pg = pg.astype(data.dtype)
-                send(parent, pg)
+            arrivals = zip(node.args, grads)
     return results
 
 
