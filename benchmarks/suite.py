@@ -84,11 +84,7 @@ def sides(name: str, quick: bool = False) -> dict:
 def check(name: str, quick: bool = False):
     """tinygrad_np and the NumPy-by-hand side agree (losses and parameters, or gradients)."""
     m = _module(name)
-    if name == "chain":  # chain.py has no check of its own
-        x0 = m.make_inputs()
-        a, b = m.run_tinygrad(x0), m.run_numpy(x0)
-        assert np.allclose(a, b, rtol=1e-4, atol=1e-5), np.abs(a - b).max()
-    elif name == "long_chain":
+    if name == "long_chain":
         m.check(m.n_ops(quick))
     else:
         m.check()
