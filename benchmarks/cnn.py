@@ -4,7 +4,7 @@ the same step written by hand in NumPy with im2col.
 
 Both sides start from the same parameters and do the same math (including the max-pool rule:
 a window's gradient goes to its first maximum), so they agree (see ``check``). Run this file to
-time it: ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/cnn.py``.
+time it: ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks.cnn``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 import tinygrad_np as tg
 import tinygrad_np.nn as nn
-import tinygrad_np.nn.functional as F
+from benchmarks import mlp
+from benchmarks.mlp import run_tinygrad  # the same training step (tinygrad_np side)
+from tinygrad_np import optim
 
 BATCH = 64
 CHANNELS = 16
@@ -32,17 +34,8 @@ def make_inputs(seed=0):
     model = nn.Sequential(
         nn.Conv2d(1, CHANNELS, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(CHANNELS * 196, 10)
     )
-    return SimpleNamespace(x=x, y=y, model=model, params=[p.data.copy() for p in model.parameters()])
-
-
-def run_tinygrad(inputs):
-    model = inputs.model
-    loss = F.cross_entropy(model(tg.Tensor._wrap(inputs.x, None)), inputs.y)
-    model.zero_grad()
-    loss.backward()
-    for p in model.parameters():
-        p.data -= LR * p.grad.data
-    return loss.data
+    return SimpleNamespace(x=x, y=y, model=model, opt=optim.SGD(model.parameters(), lr=LR),
+                           params=[p.data.copy() for p in model.parameters()])
 
 
 def run_numpy(inputs):
@@ -88,20 +81,13 @@ def run_numpy(inputs):
 
 def check(steps=3):
     """Both sides give the same losses and parameters (float32 rounding aside)."""
-    inputs = make_inputs()
-    for _ in range(steps):
-        a, b = run_tinygrad(inputs), run_numpy(inputs)
-        assert np.allclose(a, b, rtol=1e-5, atol=1e-6), (a, b)
-    for p, q in zip(inputs.model.parameters(), inputs.params):
-        assert np.allclose(p.data, q, rtol=1e-4, atol=1e-6)
+    mlp.check(steps, make_inputs, run_numpy)
 
 
 def main():
-    from mlp import report  # the shared timing helper (run from the benchmarks folder or as a script)
-
     check()
     inputs = make_inputs()
-    report("cnn conv3x3(1->16)-relu-maxpool2-linear, batch 64", lambda: run_tinygrad(inputs),
+    mlp.report("cnn conv3x3(1->16)-relu-maxpool2-linear, batch 64", lambda: run_tinygrad(inputs),
            lambda: run_numpy(inputs))
 
 

@@ -3,7 +3,7 @@ in tinygrad_np (nn.Sequential + F.cross_entropy + backward) against the same ste
 
 Both sides start from the same parameters and do exactly the same math, so their updated
 parameters agree (see ``check``). Run this file to time it:
-``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/mlp.py``.
+``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks.mlp``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import numpy as np
 import tinygrad_np as tg
 import tinygrad_np.nn as nn
 import tinygrad_np.nn.functional as F
+from tinygrad_np import optim
 
 SIZES = (784, 256, 128, 10)
 BATCH = 128
@@ -33,16 +34,16 @@ def make_inputs(seed=0):
         nn.Linear(SIZES[1], SIZES[2]), nn.ReLU(),
         nn.Linear(SIZES[2], SIZES[3]),
     )
-    return SimpleNamespace(x=x, y=y, model=model, params=[p.data.copy() for p in model.parameters()])
+    return SimpleNamespace(x=x, y=y, model=model, opt=optim.SGD(model.parameters(), lr=LR),
+                           params=[p.data.copy() for p in model.parameters()])
 
 
 def run_tinygrad(inputs):
-    model = inputs.model
-    loss = F.cross_entropy(model(tg.Tensor._wrap(inputs.x, None)), inputs.y)
-    model.zero_grad()
+    """One training step with the ordinary API (also the CNN's step)."""
+    inputs.opt.zero_grad()
+    loss = F.cross_entropy(inputs.model(tg.from_numpy(inputs.x)), inputs.y)
     loss.backward()
-    for p in model.parameters():
-        p.data -= LR * p.grad.data
+    inputs.opt.step()
     return loss.data
 
 
@@ -78,7 +79,7 @@ def run_numpy(inputs):
     return loss
 
 
-def check(steps=3):
+def check(steps=3, make_inputs=make_inputs, run_numpy=run_numpy):
     """Both sides give the same losses and parameters (float32 rounding aside)."""
     inputs = make_inputs()
     for _ in range(steps):

@@ -51,7 +51,8 @@ def test_markdown_parsing_round_trip():
     assert len(stale) == 1 and "```text\n2\n```" in new_text
 
 
-def test_notebook_runs():
+def test_notebook_runs(monkeypatch):
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel must use its inline backend to show the plots
     nbformat = pytest.importorskip("nbformat", reason="nbformat is needed to run the notebook (dev extra)")
     nbclient = pytest.importorskip("nbclient", reason="nbclient is needed to run the notebook (dev extra)")
     pytest.importorskip("ipykernel", reason="ipykernel is needed to run the notebook (dev extra)")
