@@ -122,14 +122,15 @@ def torch_xor(quick=False):
 
 def torch_chain(quick=False):
     torch = _torch()
-    x0 = chain.make_inputs()
+    x0, w0 = chain.make_inputs()
+    w = torch.from_numpy(w0)
     out = []
 
     def run():
         x = torch.from_numpy(x0).requires_grad_()
         y = x
-        for _ in range(chain.N_OPS // 5):
-            y = (y * 1.01 + 0.1).tanh() - 0.05 * y
+        for _ in range(chain.N_OPS // chain.OPS_PER_LINK):
+            y = chain.link(y, w, torch.tanh, torch.sin)
         y.sum().backward()
         out[:] = [x.grad.numpy()]
 
@@ -223,14 +224,15 @@ def mygrad_xor(quick=False):
 def mygrad_chain(quick=False):
     import mygrad as mg
 
-    x0 = chain.make_inputs()
+    x0, w0 = chain.make_inputs()
+    w = mg.tensor(w0, constant=True)
     out = []
 
     def run():
         x = mg.tensor(x0)
         y = x
-        for _ in range(chain.N_OPS // 5):
-            y = mg.tanh(y * 1.01 + 0.1) - 0.05 * y
+        for _ in range(chain.N_OPS // chain.OPS_PER_LINK):
+            y = chain.link(y, w, mg.tanh, mg.sin)
         y.sum().backward()
         out[:] = [x.grad]
 
@@ -335,13 +337,13 @@ def autograd_chain(quick=False):
     import autograd.numpy as anp
     from autograd import grad
 
-    x0 = chain.make_inputs()
+    x0, w0 = chain.make_inputs()
     out = []
 
     def f(x):
         y = x
-        for _ in range(chain.N_OPS // 5):
-            y = anp.tanh(y * 1.01 + 0.1) - 0.05 * y
+        for _ in range(chain.N_OPS // chain.OPS_PER_LINK):
+            y = chain.link(y, w0, anp.tanh, anp.sin)
         return anp.sum(y)
 
     df = grad(f)

@@ -68,12 +68,9 @@ def _module(name: str):
 def sides(name: str, quick: bool = False) -> dict:
     """``{"tinygrad_np": (prepare, run), "numpy": (prepare, run)}``; ``prepare`` is None or untimed."""
     m = _module(name)
-    if name in ("mlp", "cnn", "xor"):
+    if name in ("mlp", "cnn", "xor", "chain"):
         inputs = m.make_inputs()
         return {"tinygrad_np": (None, lambda: m.run_tinygrad(inputs)), "numpy": (None, lambda: m.run_numpy(inputs))}
-    if name == "chain":
-        x0 = m.make_inputs()
-        return {"tinygrad_np": (None, lambda: m.run_tinygrad(x0)), "numpy": (None, lambda: m.run_numpy(x0))}
     if name == "long_chain":
         x0, n = m.make_inputs(), m.n_ops(quick)
         return {"tinygrad_np": (lambda: m.build_tinygrad(x0, n), m.backward_tinygrad),

@@ -24,7 +24,7 @@ def test_tinygrad_agrees_with_numpy(name):
 
 
 def test_check_catches_a_wrong_side(monkeypatch):
-    monkeypatch.setattr(chain, "run_numpy", lambda x0: np.ones_like(x0))
+    monkeypatch.setattr(chain, "run_numpy", lambda inputs: np.ones_like(inputs[0]))
     with pytest.raises(AssertionError):
         suite.check("chain")
 

@@ -652,18 +652,20 @@ def _as_operand(x, like: Tensor):
 
 
 def _binary(op, a, b):
+    """Apply a binary op after PyTorch's type promotion (see ``_as_operand`` and ``_result_dtype``)."""
     if isinstance(a, Tensor):
-        if type(b) is float and a.data.dtype.kind == "f":  # the commonest case, checked first
+        if isinstance(b, Tensor):
+            if a.data.dtype is not b.data.dtype and a.data.dtype != b.data.dtype:
+                dtype = _result_dtype(a.data.dtype, b.data.dtype)
+                a, b = a.astype(dtype), b.astype(dtype)
             return op.apply(a, b)
-        if not isinstance(b, Tensor):
-            b = _as_operand(b, a)
-            if not isinstance(b, Tensor):
-                return op.apply(a, b)
+        if type(b) is float and a.data.dtype.kind == "f":  # the commonest case, decided early
+            return op.apply(a, b)
+        b = _as_operand(b, a)
     elif isinstance(b, Tensor):
         a = _as_operand(a, b)
-    if isinstance(a, Tensor) and a.data.dtype != b.data.dtype:
-        dtype = _result_dtype(a.dtype, b.dtype)
-        a, b = a.astype(dtype), b.astype(dtype)
+    if isinstance(a, Tensor) and isinstance(b, Tensor):  # an array operand became a Tensor: promote
+        return _binary(op, a, b)
     return op.apply(a, b)
 
 
