@@ -105,6 +105,8 @@ module_stack: list = []
 # so walking nodes from the largest number down is a topological order (no recursion needed).
 _creation_order = itertools.count()
 _new_object = object.__new__
+# needs_input_grad of unary and binary ops: shared tuples, not built per op
+_NEEDS = {False: (False,), True: (True,), **{pair: pair for pair in itertools.product((False, True), repeat=2)}}
 
 
 class Function:
@@ -148,57 +150,15 @@ class Function:
     @classmethod
     def apply(cls, *args, **attrs):
         """Run the op on Tensors (or arrays/scalars) and record it if a gradient is needed."""
-        # The per-op hot path: unary and binary ops skip the general loop and *-calls.
+        inputs = tuple([a.data if isinstance(a, Tensor) else a for a in args])
+        needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
         ctx = _new_object(cls)
         try:
-            if len(args) == 1 and not attrs and isinstance(args[0], Tensor):
-                a = args[0]
-                inputs, needs, record = (a.data,), (a._requires_grad,), a._requires_grad
-                out = cls.forward(ctx, a.data)
-            elif len(args) == 2 and not attrs:
-                a, b = args
-                if isinstance(a, Tensor):
-                    a_data, need_a = a.data, a._requires_grad
-                else:
-                    a_data = a
-                    need_a = False
-                if isinstance(b, Tensor):
-                    b_data, need_b = b.data, b._requires_grad
-                else:
-                    b_data = b
-                    need_b = False
-                inputs, needs, record = (a_data, b_data), (need_a, need_b), need_a or need_b
-                out = cls.forward(ctx, a_data, b_data)
-            else:
-                inputs = tuple([a.data if isinstance(a, Tensor) else a for a in args])
-                needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
-                record = True in needs
-                out = cls.forward(ctx, *inputs, **attrs)
+            out = cls.forward(ctx, *inputs, **attrs)
         except ValueError as e:  # e.g. shapes that do not broadcast: say which op and which shapes
-            shapes = ", ".join(str(np.shape(a.data if isinstance(a, Tensor) else a)) for a in args)
+            shapes = ", ".join(str(np.shape(v)) for v in inputs)
             raise ValueError(f"{cls.__name__}: {e} (input shapes {shapes})") from None
-        if type(out) is not np.ndarray:
-            out = np.asarray(out)
-        result = _new_object(Tensor)
-        result.data = out
-        result.grad = None
-        result._retains_grad = False
-        if not (record and _grad_mode.enabled):
-            result.grad_fn = None
-            result._requires_grad = False
-            return result
-        result.grad_fn = ctx
-        result._requires_grad = True
-        ctx.args = args
-        ctx.needs_input_grad = needs
-        ctx.inputs = inputs
-        ctx.output = out
-        ctx.seq = next(_creation_order)
-        if attrs:
-            ctx.attrs = attrs
-        if module_stack:
-            ctx.module = module_stack[-1]
-        return result
+        return _output(ctx, out, args, inputs, needs, True in needs, attrs)
 
     @property
     def parents(self) -> tuple:
@@ -238,6 +198,59 @@ class Function:
 
     def __repr__(self):
         return f"<{self.name}>"
+
+
+def _output(ctx, out, args, inputs, needs, record, attrs=None):
+    """Wrap an op's result in a Tensor and, if a gradient is needed, record the op (the common
+    tail of ``Function.apply`` and the two fast entries below)."""
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)
+    result = _new_object(Tensor)
+    result.data = out
+    result.grad = None
+    result._retains_grad = False
+    if not (record and _grad_mode.enabled):
+        result.grad_fn = None
+        result._requires_grad = False
+        return result
+    result.grad_fn = ctx
+    result._requires_grad = True
+    ctx.args = args
+    ctx.needs_input_grad = needs
+    ctx.inputs = inputs
+    ctx.output = out
+    ctx.seq = next(_creation_order)
+    if attrs:
+        ctx.attrs = attrs
+    if module_stack:
+        ctx.module = module_stack[-1]
+    return result
+
+
+# Tensor's own elementwise methods call these instead of ``op.apply``: the same steps without the
+# general argument handling, which is a measurable share of a small op's cost (see docs/performance.md).
+def apply_unary(op, x):
+    """``op.apply(x)`` for a single Tensor ``x``."""
+    ctx = _new_object(op)
+    return _output(ctx, op.forward(ctx, x.data), (x,), (x.data,), _NEEDS[x._requires_grad], x._requires_grad)
+
+
+def apply_binary(op, a, b):
+    """``op.apply(a, b)`` for two operands, Tensors or scalars."""
+    if isinstance(a, Tensor):
+        a_data, need_a = a.data, a._requires_grad
+    else:
+        a_data, need_a = a, False
+    if isinstance(b, Tensor):
+        b_data, need_b = b.data, b._requires_grad
+    else:
+        b_data, need_b = b, False
+    ctx = _new_object(op)
+    try:
+        out = op.forward(ctx, a_data, b_data)
+    except ValueError as e:  # e.g. shapes that do not broadcast: say which op and which shapes
+        raise ValueError(f"{op.__name__}: {e} (input shapes {np.shape(a_data)}, {np.shape(b_data)})") from None
+    return _output(ctx, out, (a, b), (a_data, b_data), _NEEDS[need_a, need_b], need_a or need_b)
 
 
 _FREED_MESSAGE = (

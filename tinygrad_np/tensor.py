@@ -12,7 +12,7 @@ import numbers
 import numpy as np
 
 from . import autograd
-from .autograd import run_backward
+from .autograd import apply_binary, apply_unary, run_backward
 
 __all__ = ["Tensor", "tensor"]
 
@@ -298,7 +298,7 @@ class Tensor:
         return self.astype(np.int64)
 
     def clone(self) -> Tensor:
-        return ops.Clone.apply(self)
+        return apply_unary(ops.Clone, self)
 
     # ------------------------------------------------------------------ NumPy interop
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
@@ -366,7 +366,7 @@ class Tensor:
         return matmul(other, self)
 
     def __neg__(self):
-        return ops.Neg.apply(self)
+        return apply_unary(ops.Neg, self)
 
     def __pos__(self):
         return self
@@ -411,34 +411,34 @@ class Tensor:
 
     # ------------------------------------------------------------------ elementwise
     def exp(self):
-        return ops.Exp.apply(self)
+        return apply_unary(ops.Exp, self)
 
     def log(self):
-        return ops.Log.apply(self)
+        return apply_unary(ops.Log, self)
 
     def sqrt(self):
-        return ops.Sqrt.apply(self)
+        return apply_unary(ops.Sqrt, self)
 
     def sin(self):
-        return ops.Sin.apply(self)
+        return apply_unary(ops.Sin, self)
 
     def cos(self):
-        return ops.Cos.apply(self)
+        return apply_unary(ops.Cos, self)
 
     def tanh(self):
-        return ops.Tanh.apply(self)
+        return apply_unary(ops.Tanh, self)
 
     def sigmoid(self):
-        return ops.Sigmoid.apply(self)
+        return apply_unary(ops.Sigmoid, self)
 
     def relu(self):
-        return ops.Relu.apply(self)
+        return apply_unary(ops.Relu, self)
 
     def leaky_relu(self, negative_slope: float = 0.01):
         return where(self > 0, self, self * negative_slope)
 
     def abs(self):
-        return ops.Abs.apply(self)
+        return apply_unary(ops.Abs, self)
 
     def square(self):
         return self * self
@@ -658,15 +658,15 @@ def _binary(op, a, b):
             if a.data.dtype is not b.data.dtype and a.data.dtype != b.data.dtype:
                 dtype = _result_dtype(a.data.dtype, b.data.dtype)
                 a, b = a.astype(dtype), b.astype(dtype)
-            return op.apply(a, b)
+            return apply_binary(op, a, b)
         if type(b) is float and a.data.dtype.kind == "f":  # the commonest case, decided early
-            return op.apply(a, b)
+            return apply_binary(op, a, b)
         b = _as_operand(b, a)
     elif isinstance(b, Tensor):
         a = _as_operand(a, b)
     if isinstance(a, Tensor) and isinstance(b, Tensor):  # an array operand became a Tensor: promote
         return _binary(op, a, b)
-    return op.apply(a, b)
+    return apply_binary(op, a, b)
 
 
 def add(a, b) -> Tensor:
@@ -735,10 +735,10 @@ def matmul(a, b) -> Tensor:
         a, b = a.astype(dtype), b.astype(dtype)
     if a.ndim >= 2 and b.ndim >= 2:
         try:
-            return ops.Matmul.apply(a, b)
+            return apply_binary(ops.Matmul, a, b)
         except ValueError:
             raise ValueError(f"matmul(): batch shapes of {a.shape} and {b.shape} do not broadcast") from None
-    out = ops.Matmul.apply(a.reshape(1, -1) if a.ndim == 1 else a, b.reshape(-1, 1) if b.ndim == 1 else b)
+    out = apply_binary(ops.Matmul, a.reshape(1, -1) if a.ndim == 1 else a, b.reshape(-1, 1) if b.ndim == 1 else b)
     if a.ndim == 1:
         out = out.squeeze(-2)
     if b.ndim == 1:
