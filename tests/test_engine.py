@@ -480,3 +480,10 @@ class TestErrors:
         x = leaf([1.0])
         with pytest.raises(RuntimeError, match="in-place"):
             x += 1
+
+
+def test_true_division_of_integers_gives_float32():
+    i = Tensor([1, 2])
+    for result in (1 / i, i / 2, i / i, i / 2.5, Tensor([1.0, 2.0]) / i):
+        assert result.dtype == np.float32
+    np.testing.assert_allclose((1 / i).data, [1.0, 0.5])

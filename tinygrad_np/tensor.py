@@ -682,8 +682,9 @@ def mul(a, b) -> Tensor:
 
 
 def div(a, b) -> Tensor:
-    if isinstance(a, Tensor) and a.dtype.kind != "f" and (not isinstance(b, Tensor) or b.dtype.kind != "f"):
-        a = a.astype(DEFAULT_FLOAT)  # true division of integers gives floats, as in PyTorch
+    # true division of integers gives the default float, as in PyTorch (int / int -> float32)
+    if not (isinstance(a, Tensor) and a.data.dtype.kind == "f" or isinstance(b, Tensor) and b.data.dtype.kind == "f"):
+        a, b = (t.astype(DEFAULT_FLOAT) if isinstance(t, Tensor) else t for t in (a, b))
     return _binary(ops.Div, a, b)
 
 
