@@ -391,3 +391,39 @@ def test_module_list():
             return x
 
     assert [n for n, _ in Stack().named_parameters()][:2] == ["layers.0.weight", "layers.0.bias"]
+
+
+def test_module_attribution_is_per_thread():
+    # the main thread enters `plain`, then a worker enters `waits`; each records an op while the
+    # other's module is the most recently entered one: each op must still name its own thread's module
+    import threading
+
+    plain_entered, worker_inside, plain_done = threading.Event(), threading.Event(), threading.Event()
+    seen = {}
+
+    class Waits(nn.Module):
+        def forward(self, x):
+            worker_inside.set()
+            plain_done.wait(5)
+            return x * 2
+
+    class Plain(nn.Module):
+        def forward(self, x):
+            plain_entered.set()
+            worker_inside.wait(5)
+            out = x * 3
+            plain_done.set()
+            return out
+
+    waits, plain = Waits(), Plain()
+
+    def work():
+        plain_entered.wait(5)
+        seen["a"] = waits(tg.ones(1, requires_grad=True))
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    b = plain(tg.ones(1, requires_grad=True))
+    worker.join()
+    assert b.grad_fn.module is plain and seen["a"].grad_fn.module is waits
+    assert autograd.module_stack == []

@@ -65,17 +65,14 @@ def scalar_expr():
 
 
 class Stub:
-    """A minimal stand-in for nn.Module: pushes itself on module_stack and lists named modules/parameters."""
+    """A minimal stand-in for nn.Module: enters a module_scope and lists named modules/parameters."""
 
     def __init__(self, **children):
         self.children, self.params = children, {}
 
     def __call__(self, x):
-        autograd.module_stack.append(self)
-        try:
+        with autograd.module_scope(self):
             return self.forward(x)
-        finally:
-            autograd.module_stack.pop()
 
     def forward(self, x):
         for child in self.children.values():

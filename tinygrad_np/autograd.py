@@ -98,9 +98,34 @@ class enable_grad(set_grad_enabled):
 
 
 # ----------------------------------------------------------------------------- Function
-# The nn package pushes the module that is running here, so ops know which module made them
-# (the graph drawing groups by it). Empty unless a Module is being called.
+# The modules whose forward is running, innermost last, as (thread id, module) pairs: each op
+# records its thread's innermost module (the graph drawing groups ops by it). Empty unless a
+# Module is being called; nn.Module.__call__ enters a module_scope.
 module_stack: list = []
+
+
+class module_scope:
+    """``with module_scope(m): ...``: ops recorded inside, in this thread, were made by module ``m``."""
+
+    def __init__(self, module):
+        self.entry = (threading.get_ident(), module)
+
+    def __enter__(self):
+        module_stack.append(self.entry)
+        return self.entry[1]
+
+    def __exit__(self, *exc):
+        module_stack.remove(self.entry)  # this thread's own entry, even if another thread pushed since
+        return False
+
+
+def _current_module():
+    """The innermost module running in this thread, or None."""
+    me = threading.get_ident()
+    for thread, module in reversed(module_stack):
+        if thread == me:
+            return module
+    return None
 # Every recorded op gets the next number: an op's inputs always have smaller numbers than it,
 # so walking nodes from the largest number down is a topological order (no recursion needed).
 _creation_order = itertools.count()
@@ -223,7 +248,7 @@ def _output(ctx, out, args, inputs, needs, record, attrs=None):
     if attrs:
         ctx.attrs = attrs
     if module_stack:
-        ctx.module = module_stack[-1]
+        ctx.module = _current_module()
     return result
 
 
