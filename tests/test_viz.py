@@ -65,14 +65,17 @@ def scalar_expr():
 
 
 class Stub:
-    """A minimal stand-in for nn.Module: enters a module_scope and lists named modules/parameters."""
+    """A minimal stand-in for nn.Module: marks itself as running and lists named modules/parameters."""
 
     def __init__(self, **children):
         self.children, self.params = children, {}
 
     def __call__(self, x):
-        with autograd.module_scope(self):
+        entry = autograd.enter_module(self)
+        try:
             return self.forward(x)
+        finally:
+            autograd.exit_module(entry)
 
     def forward(self, x):
         for child in self.children.values():

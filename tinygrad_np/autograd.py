@@ -100,23 +100,23 @@ class enable_grad(set_grad_enabled):
 # ----------------------------------------------------------------------------- Function
 # The modules whose forward is running, innermost last, as (thread id, module) pairs: each op
 # records its thread's innermost module (the graph drawing groups ops by it). Empty unless a
-# Module is being called; nn.Module.__call__ enters a module_scope.
+# Module is being called (nn.Module.__call__ brackets forward with enter_module/exit_module).
 module_stack: list = []
 
 
-class module_scope:
-    """``with module_scope(m): ...``: ops recorded inside, in this thread, were made by module ``m``."""
+def enter_module(module) -> tuple:
+    """Mark ``module`` as running in this thread (nn.Module.__call__ does this around forward)."""
+    entry = (threading.get_ident(), module)
+    module_stack.append(entry)
+    return entry
 
-    def __init__(self, module):
-        self.entry = (threading.get_ident(), module)
 
-    def __enter__(self):
-        module_stack.append(self.entry)
-        return self.entry[1]
-
-    def __exit__(self, *exc):
-        module_stack.remove(self.entry)  # this thread's own entry, even if another thread pushed since
-        return False
+def exit_module(entry: tuple) -> None:
+    """Undo :func:`enter_module`: remove this thread's own entry, even if another thread entered since."""
+    if module_stack[-1] is entry:
+        module_stack.pop()
+    else:
+        module_stack.remove(entry)
 
 
 def _current_module():
@@ -248,7 +248,8 @@ def _output(ctx, out, args, inputs, needs, record, attrs=None):
     if attrs:
         ctx.attrs = attrs
     if module_stack:
-        ctx.module = _current_module()
+        thread, module = module_stack[-1]
+        ctx.module = module if thread == threading.get_ident() else _current_module()
     return result
 
 

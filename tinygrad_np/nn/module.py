@@ -5,7 +5,7 @@ A module registers what it is given by attribute assignment, in order: a
 :class:`Parameter` becomes a parameter, a ``Module`` a submodule; tensors meant to be
 saved but not trained (BatchNorm's running statistics) are registered with
 :meth:`Module.register_buffer`. While ``forward`` runs the module sits on
-``tinygrad_np.autograd.module_stack`` (a ``module_scope``), so every op it records knows which module made it.
+``tinygrad_np.autograd.module_stack``, so every op it records knows which module made it.
 """
 
 from __future__ import annotations
@@ -92,8 +92,11 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward(); define forward(self, ...) in the subclass")
 
     def __call__(self, *args, **kwargs):
-        with autograd.module_scope(self):
+        entry = autograd.enter_module(self)
+        try:
             return self.forward(*args, **kwargs)
+        finally:
+            autograd.exit_module(entry)
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name: str, value) -> None:
