@@ -194,14 +194,10 @@ class Function:
     def save_for_backward(self, *values):
         self._saved = values
 
-    def release(self):
-        """Drop what backward needed; the graph's structure (parents, attrs) stays for drawing."""
-        self.inputs = self.output = None
-        self._saved = ()
-
     @property
     def freed(self) -> bool:
-        """True once a backward without ``retain_graph`` has released this node's buffers."""
+        """True once a backward without ``retain_graph`` has released this node's buffers (inputs,
+        output, saved values); its parents and attrs stay, so the graph can still be drawn."""
         return self.output is None
 
     @property
@@ -376,7 +372,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
             if node.output is None:
                 raise RuntimeError(_FREED_MESSAGE)
             grads = _backward_on_graph(node, tensor, g) if create_graph else node.backward(node, g)
-            if not retain_graph:  # node.release(), inlined
+            if not retain_graph:  # free what the rule needed; parents and attrs stay, for drawing
                 node.inputs = node.output = None
                 node._saved = ()
             if type(grads) is not tuple:
