@@ -47,25 +47,31 @@ def run_tinygrad(inputs):
     return loss.data
 
 
+def softmax_cross_entropy(z, y):
+    """Mean cross-entropy of logits ``z`` (N, C) against classes ``y`` and its gradient, by hand."""
+    n = z.shape[0]
+    shifted = z - z.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    s = e.sum(axis=1, keepdims=True)
+    rows = np.arange(n)
+    loss = (np.log(s[:, 0]) - shifted[rows, y]).sum() / n
+    dz = e / s
+    dz[rows, y] -= 1
+    dz /= n
+    return loss, dz
+
+
 def run_numpy(inputs):
     x, y, params = inputs.x, inputs.y, inputs.params
     w1, b1, w2, b2, w3, b3 = params
-    n = x.shape[0]
     # forward
     h1 = x @ w1.T + b1
     a1 = np.maximum(h1, 0)
     h2 = a1 @ w2.T + b2
     a2 = np.maximum(h2, 0)
     z = a2 @ w3.T + b3
-    shifted = z - z.max(axis=1, keepdims=True)
-    e = np.exp(shifted)
-    s = e.sum(axis=1, keepdims=True)
-    rows = np.arange(n)
-    loss = (np.log(s[:, 0]) - shifted[rows, y]).sum() / n
+    loss, dz = softmax_cross_entropy(z, y)
     # backward
-    dz = e / s
-    dz[rows, y] -= 1
-    dz /= n
     dw3, db3 = dz.T @ a2, dz.sum(0)
     da2 = dz @ w3
     dh2 = da2 * (h2 > 0)

@@ -19,16 +19,7 @@ pytest.importorskip("tqdm")
 pytest.importorskip("matplotlib")
 
 
-@pytest.fixture(autouse=True)
-def one_blas_thread():
-    """Small matrices run fastest on one BLAS thread, and two test workers on two cores don't fight over them."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(1):
-        yield
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 def run_example(name: str, *argv) -> dict:
