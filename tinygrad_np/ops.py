@@ -173,7 +173,8 @@ class Tanh(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return g * (1 - ctx.output * ctx.output)
+        out = ctx.output
+        return g - g * out * out  # = g * (1 - out**2) without a scalar operand (NumPy's slow path)
 
 
 class Sigmoid(Function):
@@ -186,7 +187,8 @@ class Sigmoid(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return g * ctx.output * (1 - ctx.output)
+        out = ctx.output
+        return g * (out - out * out)  # = g * out * (1 - out) in three array ufuncs
 
 
 class Relu(Function):

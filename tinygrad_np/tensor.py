@@ -651,22 +651,32 @@ def _as_operand(x, like: Tensor):
     return Tensor._wrap(_to_array(x), None)
 
 
-def _binary(op, a, b):
-    """Apply a binary op after PyTorch's type promotion (see ``_as_operand`` and ``_result_dtype``)."""
+def _binary(op, a, b, scalars_as_arrays: bool = True):
+    """Apply a binary op after PyTorch's type promotion (see ``_as_operand`` and ``_result_dtype``).
+
+    A Python scalar meeting a float tensor becomes a 0-d array of the tensor's dtype (the same
+    value NumPy would use): ufuncs take that at half the cost of a Python scalar, forward and
+    backward. ``pow`` opts out, as NumPy turns ``x ** 2`` and ``x ** 0.5`` into a square and a sqrt.
+    """
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
             if a.data.dtype is not b.data.dtype and a.data.dtype != b.data.dtype:
                 dtype = _result_dtype(a.data.dtype, b.data.dtype)
                 a, b = a.astype(dtype), b.astype(dtype)
             return apply_binary(op, a, b)
-        if type(b) is float and a.data.dtype.kind == "f":  # the commonest case, decided early
-            return apply_binary(op, a, b)
+        if type(b) in _PYTHON_SCALARS and a.data.dtype.kind == "f":  # the commonest case, decided early
+            return apply_binary(op, a, np.asarray(b, a.data.dtype) if scalars_as_arrays else b)
         b = _as_operand(b, a)
     elif isinstance(b, Tensor):
+        if type(a) in _PYTHON_SCALARS and b.data.dtype.kind == "f":
+            return apply_binary(op, np.asarray(a, b.data.dtype) if scalars_as_arrays else a, b)
         a = _as_operand(a, b)
     if isinstance(a, Tensor) and isinstance(b, Tensor):  # an array operand became a Tensor: promote
-        return _binary(op, a, b)
+        return _binary(op, a, b, scalars_as_arrays)
     return apply_binary(op, a, b)
+
+
+_PYTHON_SCALARS = (float, int, bool)
 
 
 def add(a, b) -> Tensor:
@@ -689,7 +699,7 @@ def div(a, b) -> Tensor:
 
 
 def pow(a, b) -> Tensor:
-    return _binary(ops.Pow, a, b)
+    return _binary(ops.Pow, a, b, scalars_as_arrays=False)
 
 
 def neg(a) -> Tensor:
