@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import tinygrad_np as tg
-from tinygrad_np import Function, Tensor
+from tinygrad_np import Function, Tensor, autograd
 
 
 def leaf(values, dtype=np.float64):
@@ -320,6 +320,31 @@ class TestGradMode:
             t.start()
             t.join()
         assert seen["enabled"] is True
+
+    def test_ops_follow_their_own_threads_mode(self):
+        # one thread inside no_grad must neither stop nor start recording in another
+        x = leaf([1.0])
+        inside, done = threading.Event(), threading.Event()
+        seen = {}
+
+        def worker():
+            with tg.no_grad():
+                inside.set()
+                done.wait(5)
+                seen["worker"] = (x * 2).requires_grad
+                with tg.enable_grad():
+                    seen["worker, enable_grad"] = (x * 2).requires_grad
+
+        t = threading.Thread(target=worker)
+        t.start()
+        assert inside.wait(5)
+        seen["main"] = (x * 2).requires_grad
+        with tg.no_grad():
+            seen["main, no_grad"] = (x * 2).requires_grad
+        done.set()
+        t.join()
+        assert seen == {"worker": False, "worker, enable_grad": True, "main": True, "main, no_grad": False}
+        assert autograd._threads_without_grad == 0  # every no_grad that ended was counted out
 
     def test_exception_restores_mode(self):
         with pytest.raises(ValueError):

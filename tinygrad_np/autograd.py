@@ -34,6 +34,18 @@ class _GradMode(threading.local):
 
 
 _grad_mode = _GradMode()
+# How many threads have recording off right now. While none has (the usual case) an op knows
+# without reading the thread-local flag, which costs four times as much as reading a global.
+_threads_without_grad = 0
+_threads_lock = threading.Lock()
+
+
+def _set_grad_mode(enabled: bool) -> None:
+    global _threads_without_grad
+    if enabled != _grad_mode.enabled:
+        with _threads_lock:
+            _threads_without_grad += -1 if enabled else 1
+        _grad_mode.enabled = enabled
 
 
 def is_grad_enabled() -> bool:
@@ -53,11 +65,11 @@ class set_grad_enabled:
 
     def __enter__(self):
         self._previous.append(_grad_mode.enabled)
-        _grad_mode.enabled = self.mode
+        _set_grad_mode(self.mode)
         return self
 
     def __exit__(self, *exc):
-        _grad_mode.enabled = self._previous.pop()
+        _set_grad_mode(self._previous.pop())
         return False
 
     def __call__(self, fn):
@@ -196,8 +208,8 @@ class Function:
 
     @property
     def freed(self) -> bool:
-        """True once a backward without ``retain_graph`` has released this node's buffers (inputs,
-        output, saved values); its parents and attrs stay, so the graph can still be drawn."""
+        """True once a backward without ``retain_graph`` has run this node's rule and dropped its
+        output and saved values; its parents and attrs stay, so the graph can still be drawn."""
         return self.output is None
 
     @property
@@ -230,7 +242,7 @@ def _output(ctx, out, args, inputs, needs, record, attrs=None):
     result.data = out
     result.grad = None
     result._retains_grad = False
-    if not (record and _grad_mode.enabled):
+    if not record or (_threads_without_grad and not _grad_mode.enabled):
         result.grad_fn = None
         result._requires_grad = False
         return result
@@ -356,12 +368,14 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                 if parent_node is None:  # a leaf
                     if wanted is None or id(parent) in wanted:
                         deliver(parent, pg)
-                elif parent_node.seq in pending:
-                    pending[parent_node.seq] = pending[parent_node.seq] + pg  # out of place: pg may be shared
+                    continue
+                seq = parent_node.seq
+                if seq in pending:
+                    pending[seq] = pending[seq] + pg  # out of place: pg may be shared
                 else:
-                    pending[parent_node.seq] = pg
-                    waiting[parent_node.seq] = parent
-                    push(heap, -parent_node.seq)
+                    pending[seq] = pg
+                    waiting[seq] = parent
+                    push(heap, -seq)
             if not heap:
                 break
             seq = -pop(heap)
@@ -372,8 +386,8 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
             if node.output is None:
                 raise RuntimeError(_FREED_MESSAGE)
             grads = _backward_on_graph(node, tensor, g) if create_graph else node.backward(node, g)
-            if not retain_graph:  # free what the rule needed; parents and attrs stay, for drawing
-                node.inputs = node.output = None
+            if not retain_graph:  # drop what only the rule needed; parents and attrs stay, for drawing
+                node.output = None  # (inputs are the parents' own arrays: dropping them would free nothing)
                 node._saved = ()
             if type(grads) is not tuple:
                 grads = (grads,)
