@@ -80,17 +80,23 @@ class Pow(Function):
         return grad_a, grad_b
 
 
+def _array(v):
+    """The array behind ``v``. Gradient masks are constants, so rules build them from arrays even
+    when create_graph hands them Tensors; and they build them in backward, not in forward, so a
+    forward that is not recorded (no_grad, or no input needing a gradient) computes no mask."""
+    return v.data if isinstance(v, Tensor) else v
+
+
 class Maximum(Function):
     @staticmethod
     def forward(ctx, a, b):
-        out = np.maximum(a, b)
-        # share of the gradient that goes to a: 1 where a wins, 1/2 on ties, 0 where b wins
-        ctx.save_for_backward(np.where(a == b, 0.5, a > b).astype(out.dtype))
-        return out
+        return np.maximum(a, b)
 
     @staticmethod
     def backward(ctx, g):
-        (share_a,) = ctx.saved_tensors
+        a, b = _array(ctx.inputs[0]), _array(ctx.inputs[1])
+        # share of the gradient that goes to a: 1 where a wins, 1/2 on ties, 0 where b wins
+        share_a = np.where(a == b, 0.5, a > b).astype(_array(ctx.output).dtype)
         return g * share_a, g * (1 - share_a)
 
 
@@ -214,17 +220,16 @@ class Abs(Function):
 class Clip(Function):
     @staticmethod
     def forward(ctx, x, min=None, max=None):
-        inside = np.ones(x.shape, dtype=bool)
-        if min is not None:
-            inside &= x >= min
-        if max is not None:
-            inside &= x <= max
-        ctx.save_for_backward(inside)
         return np.clip(x, min, max)
 
     @staticmethod
     def backward(ctx, g):
-        (inside,) = ctx.saved_tensors
+        x, low, high = _array(ctx.inputs[0]), ctx.attrs.get("min"), ctx.attrs.get("max")
+        inside = np.ones(x.shape, dtype=bool)  # the gradient passes where min <= x <= max
+        if low is not None:
+            inside &= x >= low
+        if high is not None:
+            inside &= x <= high
         return g * inside
 
 
@@ -287,16 +292,16 @@ class Max(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         top = x.max(axis=axis, keepdims=True)
-        winners = x == top
-        ctx.save_for_backward(winners / winners.sum(axis=axis, keepdims=True).astype(x.dtype))  # ties split equally
         return top if keepdims else top.reshape(()) if axis is None else top.squeeze(axis)
 
     @staticmethod
     def backward(ctx, g):
-        (share,) = ctx.saved_tensors
+        axis = ctx.attrs["axis"]
+        x, top = _array(ctx.inputs[0]), _array(ctx.output)
         if not ctx.attrs["keepdims"]:
-            g = _keep_reduced_axes(g, ctx.attrs["axis"], share.ndim)
-        return g * share
+            top, g = _keep_reduced_axes(top, axis, x.ndim), _keep_reduced_axes(g, axis, x.ndim)
+        winners = x == top
+        return g * (winners / winners.sum(axis=axis, keepdims=True).astype(x.dtype))  # ties split equally
 
 
 # ---------------------------------------------------------------- linear algebra
