@@ -208,8 +208,8 @@ class Function:
 
     @property
     def freed(self) -> bool:
-        """True once a backward without ``retain_graph`` has run this node's rule and dropped its
-        output and saved values; its parents and attrs stay, so the graph can still be drawn."""
+        """True once a backward without ``retain_graph`` has released this node's buffers (inputs,
+        output, saved values); its parents and attrs stay, so the graph can still be drawn."""
         return self.output is None
 
     @property
@@ -386,8 +386,8 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
             if node.output is None:
                 raise RuntimeError(_FREED_MESSAGE)
             grads = _backward_on_graph(node, tensor, g) if create_graph else node.backward(node, g)
-            if not retain_graph:  # drop what only the rule needed; parents and attrs stay, for drawing
-                node.output = None  # (inputs are the parents' own arrays: dropping them would free nothing)
+            if not retain_graph:  # free what the rule needed; parents and attrs stay, for drawing
+                node.inputs = node.output = None
                 node._saved = ()
             if type(grads) is not tuple:
                 grads = (grads,)
