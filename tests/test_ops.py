@@ -829,6 +829,19 @@ def test_python_scalars_never_upcast_float32(scalar, form):
     assert x.grad.dtype == F32
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("scalar", [1.1, -0.0, 3, True, 1e-8])
+def test_python_scalar_operands_match_numpy_bit_for_bit(dtype, scalar):
+    # the engine passes Python scalars to NumPy as 0-d arrays of the tensor's dtype: same values as NumPy's own
+    a = np.array([0.3, -1.7, 2.0, 0.0], dtype=dtype)
+    for form, f in SCALAR_FORMS.items():
+        with np.errstate(divide="ignore", invalid="ignore"):
+            expected, got = f(a, scalar), f(Tensor(a), scalar)
+        assert got.dtype == dtype, form
+        np.testing.assert_array_equal(got.data, expected, err_msg=form)
+        np.testing.assert_array_equal(np.signbit(got.data), np.signbit(expected), err_msg=form)  # signed zeros too
+
+
 def test_numpy_scalars_do_not_upcast_float32():
     x = Tensor(np.array([0.5, 1.5], dtype=F32))
     assert (x * np.float64(2.5)).dtype == F32
