@@ -736,6 +736,18 @@ def test_dim_0_of_a_0d_tensor(method):
     assert out.shape == () and out.item() == expected
 
 
+@pytest.mark.parametrize("shape", [(3, 4), (300, 100)])  # Sum's rule fills small gradients, broadcasts big ones
+def test_sum_gradient_small_and_large(shape):
+    x = Tensor(np.arange(np.prod(shape), dtype=np.float64).reshape(shape), requires_grad=True)
+    y = Tensor(np.ones(shape), requires_grad=True)
+    (x.sum(axis=1) * np.arange(shape[0])).sum().backward()
+    (y.sum() * 2.0).backward()
+    np.testing.assert_array_equal(x.grad.data, np.broadcast_to(np.arange(shape[0])[:, None], shape))
+    np.testing.assert_array_equal(y.grad.data, np.full(shape, 2.0))
+    for g in (x.grad.data, y.grad.data):  # the user's own arrays: writable, never a view of something shared
+        assert g.flags.writeable and g.base is None and g.shape == shape
+
+
 def test_logsumexp_of_all_minus_inf_row_is_minus_inf():
     out = Tensor(np.array([[-np.inf, -np.inf], [0.0, 0.0]])).logsumexp(axis=1)
     np.testing.assert_array_equal(out.data, [-np.inf, np.log(2.0)])

@@ -15,6 +15,8 @@ the gradient where min <= x <= max, and ties in max/min/maximum/minimum share it
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .autograd import Function, sum_to_shape
@@ -266,13 +268,13 @@ def _keep_reduced_axes(g, axis, ndim):
 
 def _spread(g, shape):
     """``g`` broadcast to ``shape``. ``np.broadcast_to`` builds its view with an nditer, which
-    takes 2.4 µs even for four elements; filling a new array takes a sixth of that for small
-    arrays and the same for large ones. Tensors (under create_graph) go through broadcast_to."""
-    if type(g) is not np.ndarray:
-        return np.broadcast_to(g, shape)
-    out = np.empty(shape, g.dtype)
-    out[...] = g
-    return out
+    takes 2.4 µs at any size; up to about 16K elements filling a new array is cheaper (0.4 µs for
+    256), above that the view is cheaper and saves the memory. Tensors (create_graph) broadcast."""
+    if type(g) is np.ndarray and math.prod(shape) <= 16384:
+        out = np.empty(shape, g.dtype)
+        out[...] = g
+        return out
+    return np.broadcast_to(g, shape)
 
 
 class Sum(Function):
