@@ -191,6 +191,67 @@ test_leaky_relu = op_property_test(
 )
 test_square = op_property_test(lambda x: x.square(), np.square, gradgrad=True)
 
+# piecewise constant: zero gradient; inputs are kept 0.05 away from their jumps (multiples of 0.5)
+OFF_JUMPS = st.builds(lambda k, f: k / 2 + f, st.integers(-12, 11), st.floats(0.05, 0.45))
+test_floor = unary("floor", np.floor, numpy_form=np.floor, elements=[OFF_JUMPS], gradgrad=True)
+test_ceil = unary("ceil", np.ceil, numpy_form=np.ceil, elements=[OFF_JUMPS], gradgrad=True)
+test_trunc = unary("trunc", np.trunc, numpy_form=np.trunc, elements=[OFF_JUMPS], gradgrad=True)
+test_round = unary("round", np.round, extra_forms={"builtin": round}, elements=[OFF_JUMPS], gradgrad=True)
+test_sign = unary("sign", np.sign, numpy_form=np.sign, elements=[OFF_JUMPS], gradgrad=True)
+test_round_decimals = op_property_test(lambda x, d: x.round(d), lambda x, d: np.round(x, d), grad=False,
+                                       kwargs={"d": st.integers(-1, 3)})
+
+
+def quotients_off_integers(a, b, form):
+    q = a / b  # a % b and a // b jump where a / b is an integer
+    return bool(np.all(np.abs(q - np.round(q)) > 0.02))
+
+
+REMAINDER_FORMS = {"operator": lambda a, b: a % b, "function": tg.remainder, "numpy": np.remainder}
+FLOOR_DIVIDE_FORMS = {"operator": lambda a, b: a // b, "function": tg.floor_divide, "numpy": np.floor_divide}
+test_remainder = op_property_test(
+    lambda a, b, form: REMAINDER_FORMS[form](a, b), lambda a, b, form: np.remainder(a, b), 2,
+    shapes=broadcastable_shapes(2, max_dims=2, max_side=3), elements=(-5, 5), min_magnitude=[None, 0.5],
+    kwargs={"form": st.sampled_from(sorted(REMAINDER_FORMS))}, assume=quotients_off_integers, gradgrad=True,
+)
+test_floor_divide = op_property_test(
+    lambda a, b, form: FLOOR_DIVIDE_FORMS[form](a, b), lambda a, b, form: np.floor_divide(a, b), 2,
+    shapes=broadcastable_shapes(2, max_dims=2, max_side=3), elements=(-5, 5), min_magnitude=[None, 0.5],
+    kwargs={"form": st.sampled_from(sorted(FLOOR_DIVIDE_FORMS))}, assume=quotients_off_integers, gradgrad=True,
+)
+
+
+def test_piecewise_constant_ops_pass_zeros_even_for_an_infinite_upstream_gradient():
+    x = Tensor(np.array([-1.5, 0.25, 2.75]), requires_grad=True)
+    b = Tensor(np.array([0.7]), requires_grad=True)
+    for y in (x.floor(), x.ceil(), x.trunc(), x.round(), x.round(1), x.sign(), x // b):
+        x.grad = b.grad = None
+        y.backward(np.array([np.inf, np.nan, 1.0]))
+        np.testing.assert_array_equal(x.grad.data, np.zeros(3))  # PyTorch's zeros, not inf * 0 = nan
+    np.testing.assert_array_equal(b.grad.data, [0.0])
+    assert x.floor().grad_fn.name == "Floor" and (x // b).grad_fn.name == "FloorDivide"
+    # under create_graph the zeros join the graph as a constant: grad() still returns Tensors
+    (g,) = tg.grad(x.floor().sum(), x, create_graph=True)
+    assert isinstance(g, Tensor) and g.tolist() == [0.0, 0.0, 0.0]
+    (g,) = tg.grad((x.floor() * x).sum(), x, create_graph=True)  # floor(x) + x * 0
+    np.testing.assert_array_equal(g.data, np.floor(x.data))
+    (gg,) = tg.grad(g.sum(), x, allow_unused=True)
+    assert gg is None or not gg.data.any()
+
+
+def test_remainder_and_floor_divide_follow_python_with_scalars_and_ints():
+    a = np.array([7.5, -7.5, 2.0, -0.25])
+    for c in (2, -2, 0.75, -3.5):
+        np.testing.assert_array_equal((Tensor(a) % c).data, a % c)
+        np.testing.assert_array_equal((c % Tensor(a)).data, c % a)
+        np.testing.assert_array_equal((Tensor(a) // c).data, a // c)
+        np.testing.assert_array_equal((c // Tensor(a)).data, c // a)
+    i = Tensor(np.array([7, -7, 6]))
+    assert (i % 3).tolist() == [1, 2, 0] and (i // 2).tolist() == [3, -4, 3] and (i % 3).dtype == np.int64
+    x = Tensor(np.array([7.5, -7.5], dtype=np.float32), requires_grad=True)
+    (x % 2.0).sum().backward()  # d(x mod c)/dx = 1 between the jumps
+    assert (x % 2.0).dtype == np.float32 and x.grad.tolist() == [1.0, 1.0]
+
 # clip/clamp: bounds that are not "round" numbers, and a margin of 1e-3 around them
 CLIP_BOUNDS = [(-0.73, 0.61), (None, 0.37), (-0.29, None), (-1.5, 1.5)]
 CLIP_FORMS = {

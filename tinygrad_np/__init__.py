@@ -28,12 +28,14 @@ from .tensor import (
     cat,
     concatenate,
     div,
+    floor_divide,
     matmul,
     maximum,
     minimum,
     mul,
     neg,
     pow,
+    remainder,
     stack,
     sub,
     tensor,
@@ -57,6 +59,7 @@ def _unary(name):
 exp, log, sqrt, sin, cos, tanh, sigmoid, relu, leaky_relu, abs, clip, clamp = map(
     _unary, ["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "leaky_relu", "abs", "clip", "clamp"]
 )
+floor, ceil, trunc, round, sign = map(_unary, ["floor", "ceil", "trunc", "round", "sign"])
 sum, mean, max, min, var, std, argmax, argmin, logsumexp, softmax, log_softmax = map(
     _unary, ["sum", "mean", "max", "min", "var", "std", "argmax", "argmin", "logsumexp", "softmax", "log_softmax"]
 )

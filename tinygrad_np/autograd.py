@@ -407,7 +407,10 @@ def _backward_on_graph(node, tensor, g):
         grads = node.backward(node, g if isinstance(g, Tensor) else Tensor._wrap(g, None))
     finally:
         node.inputs, node.output = arrays, output  # no reference from the node to its own output
-    return grads
+    if type(grads) is not tuple:
+        grads = (grads,)
+    # a rule may return a constant array (zeros, say): it joins the graph as a constant Tensor
+    return tuple(Tensor._wrap(v, None) if isinstance(v, np.ndarray) else v for v in grads)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):

@@ -219,6 +219,59 @@ class Abs(Function):
         return g * np.sign(ctx.inputs[0])  # abs'(0) = 0
 
 
+class Remainder(Function):
+    # a % b with the sign of b (Python's and NumPy's rule, as torch.remainder); a - b * floor(a / b)
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.inputs
+        need_a, need_b = ctx.needs_input_grad
+        return (g if need_a else None), (-g * np.floor(a / b) if need_b else None)
+
+
+class Flat(Function):
+    """Piecewise-constant ops: zero gradient (PyTorch's choice at the jumps too). Recorded, so a
+    backward through them gives zeros rather than an error. Each subclass names its NumPy function."""
+
+    fn = None
+
+    @staticmethod
+    def forward(ctx, *operands, **options):
+        return type(ctx).fn(*operands, **options)
+
+    @staticmethod
+    def backward(ctx, g):
+        zeros = np.zeros(g.shape, g.dtype)  # not g * 0, which turns an inf or nan in g into nan
+        return tuple(zeros if need else None for need in ctx.needs_input_grad)
+
+
+class Floor(Flat):
+    fn = np.floor
+
+
+class Ceil(Flat):
+    fn = np.ceil
+
+
+class Trunc(Flat):
+    fn = np.trunc
+
+
+class Round(Flat):
+    fn = np.round  # halves to even, as torch.round
+
+
+class Sign(Flat):
+    fn = np.sign
+
+
+class FloorDivide(Flat):
+    fn = np.floor_divide
+
+
 class Clip(Function):
     @staticmethod
     def forward(ctx, x, min=None, max=None):

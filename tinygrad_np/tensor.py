@@ -353,6 +353,18 @@ class Tensor:
     def __rtruediv__(self, other):
         return div(other, self)
 
+    def __mod__(self, other):
+        return remainder(self, other)
+
+    def __rmod__(self, other):
+        return remainder(other, self)
+
+    def __floordiv__(self, other):
+        return floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return floor_divide(other, self)
+
     def __pow__(self, other):
         return pow(self, other)
 
@@ -439,6 +451,26 @@ class Tensor:
 
     def abs(self):
         return apply_unary(ops.Abs, self)
+
+    # piecewise constant, so their gradient is zero (as in PyTorch)
+    def floor(self):
+        return apply_unary(ops.Floor, self)
+
+    def ceil(self):
+        return apply_unary(ops.Ceil, self)
+
+    def trunc(self):
+        return apply_unary(ops.Trunc, self)
+
+    def round(self, decimals: int = 0):
+        """Round half to even (NumPy's and PyTorch's rule), to ``decimals`` places."""
+        return apply_unary(ops.Round, self) if decimals == 0 else ops.Round.apply(self, decimals=decimals)
+
+    def sign(self):
+        return apply_unary(ops.Sign, self)
+
+    def __round__(self, ndigits=None):  # round(t) and round(t, 2), as in PyTorch: a Tensor
+        return self.round(0 if ndigits is None else ndigits)
 
     def square(self):
         return self * self
@@ -702,6 +734,16 @@ def pow(a, b) -> Tensor:
     return _binary(ops.Pow, a, b, scalars_as_arrays=False)
 
 
+def remainder(a, b) -> Tensor:
+    """``a % b``, with the sign of ``b`` (Python's and NumPy's rule, as ``torch.remainder``)."""
+    return _binary(ops.Remainder, a, b)
+
+
+def floor_divide(a, b) -> Tensor:
+    """``a // b``, rounded toward minus infinity (as ``torch.floor_divide``); its gradient is zero."""
+    return _binary(ops.FloorDivide, a, b)
+
+
 def neg(a) -> Tensor:
     return -_tensor(a)
 
@@ -870,7 +912,12 @@ _UFUNCS = {
     np.cos: Tensor.cos,
     np.tanh: Tensor.tanh,
     np.absolute: Tensor.abs,
-    np.sign: lambda x: Tensor._wrap(np.sign(_tensor(x).data), None),  # piecewise constant: no gradient
+    np.sign: Tensor.sign,
+    np.floor: Tensor.floor,
+    np.ceil: Tensor.ceil,
+    np.trunc: Tensor.trunc,
+    np.remainder: remainder,
+    np.floor_divide: floor_divide,
     np.greater: Tensor.__gt__,
     np.greater_equal: Tensor.__ge__,
     np.less: Tensor.__lt__,
