@@ -346,6 +346,34 @@ class TestGradMode:
         assert seen == {"worker": False, "worker, enable_grad": True, "main": True, "main, no_grad": False}
         assert autograd._threads_without_grad == 0  # every no_grad that ended was counted out
 
+    def test_set_grad_enabled_as_plain_call_context_and_decorator(self):
+        x = leaf([1.0])
+        try:
+            tg.set_grad_enabled(False)  # on its own line, as in PyTorch: takes effect at once
+            assert not tg.is_grad_enabled() and not (x * 2).requires_grad
+        finally:
+            tg.set_grad_enabled(True)
+        assert tg.is_grad_enabled() and (x * 2).requires_grad
+        with tg.set_grad_enabled(False):
+            assert not (x * 2).requires_grad
+            with tg.set_grad_enabled(True):
+                assert (x * 2).requires_grad
+            assert not tg.is_grad_enabled()
+        assert tg.is_grad_enabled()
+
+        @tg.set_grad_enabled(False)
+        def f(t):
+            return t * 2
+
+        assert tg.is_grad_enabled()  # decorating switched nothing
+        assert not f(x).requires_grad and tg.is_grad_enabled()
+        switch = tg.set_grad_enabled(False)
+        with switch:
+            pass
+        with switch:  # the same object entered again restores what was in force at that time
+            pass
+        assert tg.is_grad_enabled() and autograd._threads_without_grad == 0
+
     def test_exception_restores_mode(self):
         with pytest.raises(ValueError):
             with tg.no_grad():

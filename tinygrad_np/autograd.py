@@ -53,13 +53,10 @@ def is_grad_enabled() -> bool:
     return _grad_mode.enabled
 
 
-class set_grad_enabled:
-    """Context manager and decorator that turns graph recording on or off.
+class _GradModeContext:
+    """What the three grad-mode switches share: ``with`` (nest-safe, thread-local) and decorating."""
 
-    Nest-safe (each ``with`` restores what was in force before it) and thread-local.
-    """
-
-    def __init__(self, mode: bool = True):
+    def __init__(self, mode: bool):
         self.mode = bool(mode)
         self._previous: list[bool] = []
 
@@ -73,15 +70,43 @@ class set_grad_enabled:
         return False
 
     def __call__(self, fn):
+        mode = self.mode
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with set_grad_enabled(self.mode):  # a fresh context per call: safe across threads
+            with _GradModeContext(mode):  # a fresh context per call: safe across threads
                 return fn(*args, **kwargs)
 
         return wrapper
 
 
-class no_grad(set_grad_enabled):
+class set_grad_enabled(_GradModeContext):
+    """Turns graph recording on or off in this thread: as a plain call, a context manager or a decorator.
+
+    As in PyTorch it takes effect when called, so ``set_grad_enabled(False)`` on its own line
+    switches recording off until ``set_grad_enabled(True)``; ``with set_grad_enabled(False):``
+    restores the previous mode at the end of the block, and a decorated function runs in the mode.
+    """
+
+    def __init__(self, mode: bool = True):
+        super().__init__(mode)
+        self._before = _grad_mode.enabled
+        _set_grad_mode(self.mode)
+
+    def __enter__(self):
+        before, self._before = self._before, None  # the mode before the call took effect (first entry only)
+        self._previous.append(_grad_mode.enabled if before is None else before)
+        _set_grad_mode(self.mode)
+        return self
+
+    def __call__(self, fn):
+        if self._before is not None:  # decorating must not leave the mode switched
+            _set_grad_mode(self._before)
+            self._before = None
+        return super().__call__(fn)
+
+
+class no_grad(_GradModeContext):
     """Nothing is recorded inside: ``with no_grad(): ...`` or ``@no_grad()`` (also ``@no_grad``)."""
 
     def __new__(cls, fn=None):
@@ -95,7 +120,7 @@ class no_grad(set_grad_enabled):
         super().__init__(False)
 
 
-class enable_grad(set_grad_enabled):
+class enable_grad(_GradModeContext):
     """Records again inside a ``no_grad`` block."""
 
     def __new__(cls, fn=None):
@@ -354,7 +379,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     arrivals = zip(roots, root_grads)  # (tensor, gradient) pairs to hand on: first the roots, then each rule's
     node = None  # the node whose rule produced the arrivals (None for the roots)
 
-    with set_grad_enabled(create_graph):
+    with _GradModeContext(create_graph):
         while True:
             for parent, pg in arrivals:
                 if pg is None or not isinstance(parent, Tensor) or not parent._requires_grad:
