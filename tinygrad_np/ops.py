@@ -134,6 +134,26 @@ class Exp(Function):
         return g * ctx.output
 
 
+class Expm1(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.expm1(x)  # exp(x) - 1, accurate for tiny x
+
+    @staticmethod
+    def backward(ctx, g):
+        return g + g * ctx.output  # = g * exp(x)
+
+
+class Log1p(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.log1p(x)  # log(1 + x), accurate for tiny x
+
+    @staticmethod
+    def backward(ctx, g):
+        return g / (ctx.inputs[0] + 1)
+
+
 class Log(Function):
     @staticmethod
     def forward(ctx, x):
@@ -341,6 +361,17 @@ class Sum(Function):
         if not ctx.attrs["keepdims"]:
             g = _keep_reduced_axes(g, ctx.attrs["axis"], x.ndim)
         return _spread(g, x.shape)
+
+
+class Cumsum(Function):
+    @staticmethod
+    def forward(ctx, x, axis):
+        return np.cumsum(x, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        axis = ctx.attrs["axis"]
+        return np.flip(np.cumsum(np.flip(g, axis), axis), axis)  # element i gets the sum of g[i:]
 
 
 class Max(Function):

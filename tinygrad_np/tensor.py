@@ -284,9 +284,30 @@ class Tensor:
         dtype = np.dtype(dtype)
         if dtype == self.dtype:
             return self
+        if dtype.kind != "f":  # integers and bools carry no gradient (as in PyTorch): the graph ends here
+            return Tensor._wrap(self.data.astype(dtype), None)
         return ops.Cast.apply(self, dtype=dtype)
 
-    to = astype
+    def to(self, *args, dtype=None, device=None) -> Tensor:
+        """``t.to(dtype)``, ``t.to(other_tensor)``; ``t.to("cpu")`` and ``device="cpu"`` are accepted
+        so that code written for PyTorch runs (the CPU is the only device)."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda", "mps"):
+                device = arg
+            else:
+                dtype = arg
+        if device is not None and str(device) != "cpu":
+            raise ValueError(f"to(): tinygrad_np runs on the CPU only, not on {device!r}")
+        return self if dtype is None else self.astype(dtype)
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    def cpu(self) -> Tensor:
+        return self
 
     def float(self) -> Tensor:
         return self.astype(np.float32)
@@ -296,6 +317,15 @@ class Tensor:
 
     def long(self) -> Tensor:
         return self.astype(np.int64)
+
+    def int(self) -> Tensor:
+        return self.astype(np.int32)
+
+    def half(self) -> Tensor:
+        return self.astype(np.float16)
+
+    def bool(self) -> Tensor:
+        return self.astype(np.bool_)
 
     def clone(self) -> Tensor:
         return apply_unary(ops.Clone, self)
@@ -472,6 +502,36 @@ class Tensor:
     def __round__(self, ndigits=None):  # round(t) and round(t, 2), as in PyTorch: a Tensor
         return self.round(0 if ndigits is None else ndigits)
 
+    def expm1(self):
+        return apply_unary(ops.Expm1, self)
+
+    def log1p(self):
+        return apply_unary(ops.Log1p, self)
+
+    def reciprocal(self):
+        return 1 / self
+
+    def rsqrt(self):
+        return 1 / self.sqrt()
+
+    # tests that return bool tensors outside the graph
+    def isnan(self):
+        return Tensor._wrap(np.isnan(self.data), None)
+
+    def isinf(self):
+        return Tensor._wrap(np.isinf(self.data), None)
+
+    def isfinite(self):
+        return Tensor._wrap(np.isfinite(self.data), None)
+
+    def all(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
+        return Tensor._wrap(np.asarray(self.data.all(axis=axes, keepdims=keep)), None)
+
+    def any(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
+        return Tensor._wrap(np.asarray(self.data.any(axis=axes, keepdims=keep)), None)
+
     def square(self):
         return self * self
 
@@ -554,6 +614,12 @@ class Tensor:
         """x - logsumexp(x) along ``axis`` (default: the last one)."""
         ax = _one_axis(axis, dim, self.ndim)
         return self - self.logsumexp(ax, keepdims=True)
+
+    def cumsum(self, axis=None, *, dim=None):
+        """Running sum along one axis: PyTorch's ``dim`` or NumPy's ``axis`` (one of them is required)."""
+        if axis is None and dim is None:
+            raise TypeError("cumsum(): give the axis, as dim= (PyTorch) or axis= (NumPy)")
+        return ops.Cumsum.apply(self, axis=_one_axis(axis, dim, self.ndim))
 
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
@@ -648,9 +714,76 @@ class Tensor:
             raise RuntimeError("item assignment on a tensor in the graph is not supported; build a new tensor instead")
         self.data[_index_arrays(index)] = value.data if isinstance(value, Tensor) else value
 
+    def flip(self, *dims):
+        """Reverse the order along ``dims`` (PyTorch; NumPy's ``np.flip(t, axis)`` works too)."""
+        axes, _ = _normalize_axis(_shape_args(dims), False, None, None, self.ndim)
+        return self[tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(self.ndim))]
+
+    def split(self, split_size_or_sections, dim: int = 0):
+        """Pieces along ``dim``: of ``split_size`` each (the last one smaller), or of the given sizes."""
+        n = self.shape[dim]
+        if isinstance(split_size_or_sections, numbers.Integral):
+            if split_size_or_sections <= 0:
+                raise ValueError(f"split(): split_size must be positive, got {split_size_or_sections}")
+            sizes = [min(split_size_or_sections, n - i) for i in range(0, n, split_size_or_sections)]
+        else:
+            sizes = list(split_size_or_sections)
+            if sum(sizes) != n:
+                raise ValueError(f"split(): sizes {sizes} do not add up to {n}, the size of dim {dim}")
+        lead = (slice(None),) * (dim % self.ndim)
+        ends = np.cumsum([0] + sizes)
+        return tuple(self[lead + (slice(int(a), int(b)),)] for a, b in zip(ends[:-1], ends[1:]))
+
+    def chunk(self, chunks: int, dim: int = 0):
+        """At most ``chunks`` pieces of equal size along ``dim`` (the last one smaller), as PyTorch."""
+        return self.split(max(1, -(-self.shape[dim] // chunks)), dim)
+
+    def unbind(self, dim: int = 0):
+        """The slices along ``dim``, with that dimension removed."""
+        lead = (slice(None),) * (dim % self.ndim)
+        return tuple(self[lead + (i,)] for i in range(self.shape[dim]))
+
+    def repeat(self, *sizes):
+        """Tile the tensor ``sizes[i]`` times along dimension i (PyTorch's ``repeat``, NumPy's ``tile``)."""
+        sizes = _shape_args(sizes)
+        if len(sizes) < self.ndim:
+            raise ValueError(f"repeat(): {len(sizes)} sizes for a tensor with {self.ndim} dimensions")
+        shape = (1,) * (len(sizes) - self.ndim) + self.shape
+        # a new axis of size r before each axis of size n, expanded to r, then merged with it: r * n
+        spread = self.reshape(tuple(d for n in shape for d in (1, n)))
+        spread = spread.expand(tuple(d for r, n in zip(sizes, shape) for d in (r, n)))
+        return spread.reshape(tuple(r * n for r, n in zip(sizes, shape)))
+
+    def masked_fill(self, mask, value):
+        """``value`` where ``mask`` is true, the tensor elsewhere (no gradient where filled)."""
+        return where(mask, value, self)
+
+    def gather(self, dim: int, index):
+        """``out[i][j] = t[i][index[i][j]]`` for ``dim=1`` (and so on): PyTorch's ``gather``."""
+        index = np.asarray(index.data if isinstance(index, Tensor) else index)
+        dim = dim % self.ndim
+        if index.ndim != self.ndim or any(index.shape[a] > self.shape[a] for a in range(self.ndim) if a != dim):
+            raise ValueError(f"gather(): index of shape {index.shape} does not fit a tensor of shape {self.shape} "
+                             f"along dim {dim}")
+        grid = np.ogrid[tuple(slice(n) for n in index.shape)]
+        return self[tuple(index if a == dim else grid[a] for a in range(self.ndim))]
+
     # ------------------------------------------------------------------ misc
     def matmul(self, other):
         return matmul(self, other)
+
+    mm = matmul
+
+    def t(self):
+        """Transpose of a tensor with at most two dimensions (PyTorch's ``t()``)."""
+        if self.ndim > 2:
+            raise ValueError(f"t(): expects at most 2 dimensions, got {self.ndim}; use transpose(d0, d1)")
+        return self.T
+
+    # method forms of the operators, under PyTorch's names: x.add(y) is x + y
+    add, sub, mul, div, pow, neg = __add__, __sub__, __mul__, __truediv__, __pow__, __neg__
+    remainder, floor_divide = __mod__, __floordiv__
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def where(self, condition, other):
         return where(condition, self, other)
@@ -917,6 +1050,8 @@ _UFUNCS = {
     np.ceil: Tensor.ceil,
     np.trunc: Tensor.trunc,
     np.remainder: remainder,
+    np.expm1: Tensor.expm1,
+    np.log1p: Tensor.log1p,
     np.floor_divide: floor_divide,
     np.greater: Tensor.__gt__,
     np.greater_equal: Tensor.__ge__,
@@ -938,4 +1073,6 @@ _ARRAY_FUNCTIONS = {
     np.sum: lambda x, axis=None, keepdims=False: _tensor(x).sum(axis, keepdims),
     np.mean: lambda x, axis=None, keepdims=False: _tensor(x).mean(axis, keepdims),
     np.clip: lambda x, a_min=None, a_max=None: _tensor(x).clip(a_min, a_max),
+    np.flip: lambda x, axis=None: _tensor(x).flip(*(range(_tensor(x).ndim) if axis is None else _shape_args((axis,)))),
+    np.cumsum: lambda x, axis=None: _tensor(x).flatten().cumsum(0) if axis is None else _tensor(x).cumsum(axis),
 }

@@ -1,0 +1,195 @@
+"""The PyTorch-named extras: expm1, log1p, reciprocal, rsqrt, cumsum, flip, split/chunk/unbind,
+repeat, masked_fill, gather (property-tested like every op), method forms of the operators,
+casts, bool predicates and the CPU-only device API."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import tinygrad_np as tg
+from tinygrad_np import Tensor
+from tinygrad_np.testing import op_property_test, valid_axes
+
+SHAPES_1D_UP = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4).map(lambda s: (s,))
+
+
+def forms(name, numpy_form=None):
+    """x.<name>(...), tinygrad_np.<name>(x, ...) and, where given, the NumPy spelling."""
+    out = {"method": lambda x, *a, **k: getattr(x, name)(*a, **k), "function": getattr(tg, name)}
+    if numpy_form is not None:
+        out["numpy"] = numpy_form
+    return out
+
+
+def unary(name, reference, numpy_form=None, **options):
+    f = forms(name, numpy_form)
+    return op_property_test(lambda x, form: f[form](x), lambda x, form: reference(x),
+                            kwargs={"form": st.sampled_from(sorted(f))}, gradgrad=True, **options)
+
+
+test_expm1 = unary("expm1", np.expm1, np.expm1, elements=(-3, 3))
+test_log1p = unary("log1p", np.log1p, np.log1p, elements=(-0.9, 5))
+test_reciprocal = unary("reciprocal", np.reciprocal, elements=(-5, 5), min_magnitude=0.5)
+test_rsqrt = unary("rsqrt", lambda x: 1 / np.sqrt(x), elements=(0.2, 5))
+
+
+def axis_of(shapes):
+    return valid_axes(len(shapes[0]), allow_none=False, allow_tuple=False)
+
+
+CUMSUM = {"dim": lambda x, a: x.cumsum(dim=a), "axis": lambda x, a: x.cumsum(axis=a),
+          "function": lambda x, a: tg.cumsum(x, a), "numpy": lambda x, a: np.cumsum(x, axis=a)}
+test_cumsum = op_property_test(lambda x, axis, form: CUMSUM[form](x, axis), lambda x, axis, form: np.cumsum(x, axis),
+                               shapes=SHAPES_1D_UP, kwargs={"axis": axis_of, "form": st.sampled_from(sorted(CUMSUM))},
+                               gradgrad=True)
+
+
+def flip_dims(shapes):
+    return st.lists(st.integers(0, len(shapes[0]) - 1), min_size=1, unique=True).map(tuple)
+
+
+test_flip = op_property_test(lambda x, dims: x.flip(dims), lambda x, dims: np.flip(x, dims), shapes=SHAPES_1D_UP,
+                             kwargs={"dims": flip_dims}, gradgrad=True)
+test_flip_numpy = op_property_test(lambda x, axis: np.flip(x, axis), lambda x, axis: np.flip(x, axis),
+                                   shapes=SHAPES_1D_UP, kwargs={"axis": axis_of})
+
+
+def pieces(shapes):
+    """A split spec for a dim of the shape: a split size or a list of section sizes."""
+    ndim = len(shapes[0])
+
+    @st.composite
+    def draw(draw_):
+        dim = draw_(st.integers(-ndim, ndim - 1))
+        n = shapes[0][dim]
+        size = st.integers(1, n + 1)
+        cuts = st.lists(st.integers(0, n), min_size=1, max_size=4)
+        sections = cuts.map(lambda c: np.diff([0, *sorted(c), n]).tolist())
+        return {"dim": dim, "spec": draw_(st.one_of(size, sections)), "how": draw_(st.sampled_from(["split", "chunk"]))}
+
+    return draw()
+
+
+def split_op(x, dim, spec, how):
+    if how == "chunk":
+        return x.chunk(spec if isinstance(spec, int) else len(spec), dim)
+    return x.split(spec, dim)
+
+
+def split_reference(x, dim, spec, how):
+    n = x.shape[dim]
+    if how == "chunk":
+        k = spec if isinstance(spec, int) else len(spec)
+        spec = -(-n // k)  # PyTorch: pieces of ceil(n / chunks)
+    ends = np.cumsum(spec)[:-1] if isinstance(spec, list) else list(range(spec, n, spec))
+    return tuple(np.split(x, ends, axis=dim))
+
+
+test_split_chunk = op_property_test(split_op, split_reference, shapes=SHAPES_1D_UP, kwargs=pieces, gradgrad=True)
+test_unbind = op_property_test(lambda x, dim: x.unbind(dim), lambda x, dim: tuple(np.moveaxis(x, dim, 0)),
+                               shapes=SHAPES_1D_UP, kwargs={"dim": axis_of}, gradgrad=True)
+
+
+def repeat_sizes(shapes):
+    ndim = len(shapes[0])
+    return st.integers(ndim, ndim + 2).flatmap(lambda k: st.lists(st.integers(1, 3), min_size=k, max_size=k)).map(tuple)
+
+
+test_repeat = op_property_test(lambda x, sizes: x.repeat(*sizes), lambda x, sizes: np.tile(x, sizes),
+                               kwargs={"sizes": repeat_sizes}, gradgrad=True)
+
+
+def a_mask(shapes):
+    return hnp.arrays(np.bool_, shapes[0])
+
+
+test_masked_fill = op_property_test(lambda x, mask, value: x.masked_fill(Tensor(mask), value),
+                                    lambda x, mask, value: np.where(mask, value, x),
+                                    kwargs={"mask": a_mask, "value": st.sampled_from([0.0, -1.5, 2])}, gradgrad=True)
+
+
+@st.composite
+def gather_args(draw, shapes):
+    shape = shapes[0]
+    dim = draw(st.integers(0, len(shape) - 1))
+    index_shape = tuple(draw(st.integers(1, 4)) if a == dim else draw(st.integers(1, n)) for a, n in enumerate(shape))
+    index = draw(hnp.arrays(np.int64, index_shape, elements=st.integers(0, shape[dim] - 1)))  # repeats accumulate
+    return {"dim": dim, "index": index}
+
+
+def gather_reference(x, dim, index):
+    # NumPy's take_along_axis wants the other dims equal: PyTorch reads the leading part of them
+    leading = tuple(slice(None) if a == dim else slice(n) for a, n in enumerate(index.shape))
+    return np.take_along_axis(x[leading], index, dim)
+
+
+test_gather = op_property_test(lambda x, dim, index: x.gather(dim, Tensor(index)), gather_reference,
+                               shapes=SHAPES_1D_UP, kwargs=lambda s: gather_args(s), gradgrad=True)
+
+
+def test_gather_rejects_an_index_that_does_not_fit():
+    x = Tensor(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="gather"):
+        x.gather(1, np.zeros((3, 1), dtype=np.int64))
+    with pytest.raises(ValueError, match="gather"):
+        x.gather(0, np.zeros(2, dtype=np.int64))
+
+
+def test_split_and_repeat_and_cumsum_errors_are_clear():
+    x = Tensor(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="do not add up"):
+        x.split([1, 1], 1)
+    with pytest.raises(ValueError, match="positive"):
+        x.split(0)
+    with pytest.raises(ValueError, match="repeat"):
+        x.repeat(2)
+    with pytest.raises(TypeError, match="cumsum"):
+        x.cumsum()
+
+
+def test_method_forms_of_operators():
+    x, y = Tensor(np.array([1.0, 2.0, 3.0])), Tensor(np.array([2.0, 2.0, 2.0]))
+    for method, expected in [("add", x + y), ("sub", x - y), ("mul", x * y), ("div", x / y), ("pow", x**y),
+                             ("remainder", x % y), ("floor_divide", x // y)]:
+        np.testing.assert_array_equal(getattr(x, method)(y).data, expected.data, err_msg=method)
+    np.testing.assert_array_equal(x.neg().data, -x.data)
+    for method, ufunc in [("eq", np.equal), ("ne", np.not_equal), ("lt", np.less), ("le", np.less_equal),
+                          ("gt", np.greater), ("ge", np.greater_equal)]:
+        np.testing.assert_array_equal(getattr(x, method)(y).data, ufunc(x.data, y.data), err_msg=method)
+    m = Tensor(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(m.t().data, m.data.T)
+    np.testing.assert_array_equal(m.mm(m.t()).data, m.data @ m.data.T)
+    with pytest.raises(ValueError, match="t\\(\\)"):
+        Tensor(np.zeros((1, 2, 3))).t()
+
+
+def test_integer_and_bool_casts_end_the_graph():
+    x = Tensor(np.array([1.5, -2.5]), requires_grad=True)
+    casts = [(x.long(), np.int64), (x.int(), np.int32), (x.bool(), np.bool_), (x.astype(np.uint8), np.uint8)]
+    for cast, dtype in casts:
+        assert cast.dtype == dtype and not cast.requires_grad and cast.grad_fn is None  # rounding has no gradient
+    h = x.half()
+    assert h.dtype == np.float16 and h.requires_grad
+    h.sum().backward()
+    assert x.grad.dtype == np.float64 and x.grad.tolist() == [1.0, 1.0]
+
+
+def test_bool_predicates():
+    x = Tensor(np.array([[1.0, np.nan], [np.inf, -2.0]]), requires_grad=True)
+    assert x.isnan().tolist() == [[False, True], [False, False]]
+    assert x.isinf().tolist() == [[False, False], [True, False]]
+    assert x.isfinite().tolist() == [[True, False], [False, True]]
+    assert (x > 0).any().item() and not (x > 0).all().item()
+    assert (x > 0).any(dim=1).tolist() == [True, True] and (x < 5).all(axis=0, keepdims=True).shape == (1, 2)
+    assert not x.isnan().requires_grad and tg.isnan(x).dtype == np.bool_
+
+
+def test_cpu_is_the_only_device():
+    x = Tensor([1.0, 2.0])
+    assert x.device == "cpu" and x.cpu() is x and x.to("cpu") is x and x.to(device="cpu") is x
+    assert x.to("cpu", tg.float64).dtype == np.float64 and x.to(Tensor(np.zeros(1))).dtype == np.float64
+    with pytest.raises(ValueError, match="CPU only"):
+        x.to("cuda")
