@@ -427,3 +427,37 @@ def test_module_attribution_is_per_thread():
     worker.join()
     assert b.grad_fn.module is plain and seen["a"].grad_fn.module is waits
     assert autograd.module_stack == []
+
+
+def test_forward_hooks_see_and_may_replace_activations():
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    x = tg.randn(5, 3)
+    seen = []
+    handle = model[1].register_forward_hook(lambda m, args, out: seen.append((type(m).__name__, args[0].shape, out)))
+    y = model(x)
+    assert len(seen) == 1 and seen[0][:2] == ("ReLU", (5, 4))
+    np.testing.assert_array_equal(seen[0][2].data, np.maximum(model[0](x).data, 0))
+    handle.remove()
+    model(x)
+    assert len(seen) == 1  # removed: not called again
+    with model[1].register_forward_hook(lambda m, args, out: out * 0):  # a returned value replaces the output
+        np.testing.assert_array_equal(model(x).data, np.broadcast_to(model[2].bias.data, (5, 2)))
+    np.testing.assert_array_equal(model(x).data, y.data)  # the with-block took the hook off again
+
+
+def test_forward_pre_hook_may_replace_the_arguments_and_gradients_flow_through_hooks():
+    lin = nn.Linear(2, 1)
+    lin.register_forward_pre_hook(lambda m, args: args[0] * 2)  # a single value: the one argument
+    x = tg.Tensor(np.array([[1.0, 3.0]]), requires_grad=True)
+    out = lin(x)
+    np.testing.assert_allclose(out.data, 2 * x.data @ lin.weight.data.T + lin.bias.data, rtol=1e-6)
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad.data, 2 * lin.weight.data, rtol=1e-6)  # the hook's * 2 is in the graph
+    calls = []
+    lin.register_forward_pre_hook(lambda m, args: calls.append(len(args)))  # returns None: arguments unchanged
+    lin(x)
+    assert calls == [1]
+    clone = copy.deepcopy(lin)  # hooks travel with a copy, as in PyTorch
+    clone(x)
+    assert calls == [1, 1] and lin.state_dict().keys() == clone.state_dict().keys()

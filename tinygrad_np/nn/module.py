@@ -10,6 +10,7 @@ saved but not trained (BatchNorm's running statistics) are registered with
 
 from __future__ import annotations
 
+import itertools
 import numbers
 from collections import OrderedDict, namedtuple
 
@@ -64,6 +65,27 @@ def _as_buffer(name, value):
     raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor, ndarray or None expected)")
 
 
+class RemovableHandle:
+    """Returned by ``register_forward_hook`` and ``register_forward_pre_hook``: ``remove()`` takes
+    the hook off again; ``with module.register_forward_hook(f): ...`` keeps it for the block only."""
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks: dict, hook):
+        self._hooks, self.id = hooks, next(RemovableHandle._ids)
+        hooks[self.id] = hook
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+        return False
+
+
 class Module:
     """Base class of all layers and models. Subclass it, call ``super().__init__()`` first,
     assign parameters and submodules as attributes, and define ``forward``::
@@ -87,16 +109,40 @@ class Module:
         d["_non_persistent"] = set()
         d["_modules"] = {}
         d["training"] = True
+        d["_forward_pre_hooks"] = {}
+        d["_forward_hooks"] = {}
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} has no forward(); define forward(self, ...) in the subclass")
 
     def __call__(self, *args, **kwargs):
+        if self._forward_pre_hooks:
+            for hook in tuple(self._forward_pre_hooks.values()):
+                changed = hook(self, args)
+                if changed is not None:
+                    args = changed if isinstance(changed, tuple) else (changed,)
         entry = autograd.enter_module(self)
         try:
-            return self.forward(*args, **kwargs)
+            output = self.forward(*args, **kwargs)
         finally:
             autograd.exit_module(entry)
+        if self._forward_hooks:
+            for hook in tuple(self._forward_hooks.values()):
+                changed = hook(self, args, output)
+                if changed is not None:
+                    output = changed
+        return output
+
+    # ------------------------------------------------------------------ hooks
+    def register_forward_pre_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(module, args)`` before each forward; if it returns something, that replaces
+        the positional arguments (a tuple, or a single value). ``handle.remove()`` takes it off."""
+        return RemovableHandle(self._forward_pre_hooks, hook)
+
+    def register_forward_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after each forward (to record or inspect activations);
+        if it returns something, that replaces the output. ``handle.remove()`` takes it off."""
+        return RemovableHandle(self._forward_hooks, hook)
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name: str, value) -> None:
@@ -241,7 +287,7 @@ class Module:
         return {k: v for k, v in self.__dict__.items() if k not in _CACHES}
 
     def __setstate__(self, state):
-        self.__dict__.update(state)
+        self.__dict__.update({"_forward_pre_hooks": {}, "_forward_hooks": {}, **state})
 
     def _walk(self) -> list:
         """Every distinct module, depth first, this one first (no names: the fast path; cached)."""
