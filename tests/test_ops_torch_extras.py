@@ -193,3 +193,41 @@ def test_cpu_is_the_only_device():
     assert x.to("cpu", tg.float64).dtype == np.float64 and x.to(Tensor(np.zeros(1))).dtype == np.float64
     with pytest.raises(ValueError, match="CPU only"):
         x.to("cuda")
+
+
+def norm_reference(x, p, axis, keepdims):
+    if p in (np.inf, -np.inf):
+        return (np.max if p > 0 else np.min)(np.abs(x), axis=axis, keepdims=keepdims)
+    p = 2 if p == "fro" else p
+    return (np.abs(x) ** p).sum(axis=axis, keepdims=keepdims) ** (1 / p)
+
+
+def norm_kwargs(shapes):
+    return st.tuples(valid_axes(len(shapes[0]), with_keepdims=True), st.sampled_from([1, 2, 3, "fro", np.inf, -np.inf]),
+                     st.booleans()).map(lambda t: {**t[0], "p": t[1], "torch_names": t[2]})
+
+
+def norm_op(x, p, axis, keepdims, torch_names):
+    return x.norm(p, dim=axis, keepdim=keepdims) if torch_names else tg.norm(x, p, axis=axis, keepdims=keepdims)
+
+
+def distinct_magnitudes(x, **kwargs):
+    return len(np.unique(np.abs(x))) == x.size
+
+
+# |x| has a kink at 0 and the inf-norms one at ties of |x|: inputs are away from 0 with distinct |x|
+test_norm = op_property_test(norm_op, lambda x, p, axis, keepdims, torch_names: norm_reference(x, p, axis, keepdims),
+                             kwargs=norm_kwargs, elements=(-3, 3), min_magnitude=0.1, distinct=True,
+                             assume=distinct_magnitudes, gradgrad=True)
+
+
+def test_norm_of_zeros_has_zero_gradient_and_normalize_leaves_zero_rows_alone():
+    x = Tensor(np.array([[3.0, 4.0], [0.0, 0.0]]), requires_grad=True)
+    for p in (2, 3, "fro"):
+        x.grad = None
+        x.norm(p, dim=1).sum().backward()
+        assert np.isfinite(x.grad.data).all() and x.grad.data[1].tolist() == [0.0, 0.0]  # PyTorch's 0, not 0/0
+    unit = tg.nn.functional.normalize(x, dim=1)
+    np.testing.assert_allclose(unit.data, [[0.6, 0.8], [0.0, 0.0]])
+    with pytest.raises(ValueError, match="p must be"):
+        x.norm(0)

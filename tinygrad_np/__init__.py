@@ -62,7 +62,7 @@ exp, log, sqrt, sin, cos, tanh, sigmoid, relu, leaky_relu, abs, clip, clamp = ma
 floor, ceil, trunc, round, sign = map(_unary, ["floor", "ceil", "trunc", "round", "sign"])
 expm1, log1p, reciprocal, rsqrt, cumsum, flip = map(_unary, ["expm1", "log1p", "reciprocal", "rsqrt", "cumsum", "flip"])
 split, chunk, unbind, gather, masked_fill = map(_unary, ["split", "chunk", "unbind", "gather", "masked_fill"])
-isnan, isinf, isfinite, all, any = map(_unary, ["isnan", "isinf", "isfinite", "all", "any"])
+isnan, isinf, isfinite, all, any, norm = map(_unary, ["isnan", "isinf", "isfinite", "all", "any", "norm"])
 sum, mean, max, min, var, std, argmax, argmin, logsumexp, softmax, log_softmax = map(
     _unary, ["sum", "mean", "max", "min", "var", "std", "argmax", "argmin", "logsumexp", "softmax", "log_softmax"]
 )

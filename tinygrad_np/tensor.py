@@ -615,6 +615,21 @@ class Tensor:
         ax = _one_axis(axis, dim, self.ndim)
         return self - self.logsumexp(ax, keepdims=True)
 
+    def norm(self, p=2, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """The p-norm over ``dim`` (all elements by default): ``p`` = 2 (or ``"fro"``), 1, any
+        other p > 0, ``inf`` or ``-inf``. At an all-zero input the gradient is 0, as in PyTorch."""
+        axes, keep = _normalize_axis(axis, keepdim if keepdims is None else keepdims, dim, None, self.ndim)
+        p = 2 if p == "fro" else p
+        if p in (np.inf, -np.inf):
+            return getattr(self.abs(), "max" if p > 0 else "min")(axes, keep)
+        if not isinstance(p, numbers.Real) or not p > 0:
+            raise ValueError(f"norm(): p must be a positive number, inf, -inf or 'fro', got {p!r}")
+        if p == 1:
+            return self.abs().sum(axes, keep)
+        total = (self * self if p == 2 else self.abs() ** p).sum(axes, keep)
+        nonzero = total > 0  # total ** (1 / p) has an infinite slope at 0: take the zero branch there
+        return where(nonzero, where(nonzero, total, 1.0) ** (1.0 / p), 0.0)
+
     def cumsum(self, axis=None, *, dim=None):
         """Running sum along one axis: PyTorch's ``dim`` or NumPy's ``axis`` (one of them is required)."""
         if axis is None and dim is None:

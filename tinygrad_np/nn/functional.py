@@ -26,8 +26,8 @@ from .primitives import (
 
 __all__ = [
     "linear", "relu", "leaky_relu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax", "dropout", "conv2d",
-    "max_pool2d", "avg_pool2d", "batch_norm", "layer_norm", "embedding", "one_hot", "pad", "mse_loss", "l1_loss",
-    "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "max_pool2d", "avg_pool2d", "batch_norm", "layer_norm", "embedding", "one_hot", "normalize", "pad", "mse_loss",
+    "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -161,6 +161,12 @@ def pad(input, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
     if mode != "constant":
         raise NotImplementedError(f"pad(): only mode='constant' is supported, got {mode!r}")
     return pad_(_tensor(input), pad, value)
+
+
+def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """``input / max(norm(input, p, dim), eps)``: unit p-norm along ``dim`` (zero rows stay zero)."""
+    x = _float_tensor(input, "normalize")
+    return x / x.norm(p, dim, keepdim=True).clip(min=eps)
 
 
 def one_hot(tensor, num_classes: int = -1) -> Tensor:
