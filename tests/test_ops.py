@@ -60,7 +60,8 @@ def reduce_with(method, **extra):
 
     def op(x, axis, keepdims, torch_names, **kw):
         if torch_names:
-            return getattr(x, method)(dim=axis, keepdim=keepdims, **kw, **extra)
+            out = getattr(x, method)(dim=axis, keepdim=keepdims, **kw, **extra)
+            return out.values if isinstance(out, tuple) else out  # max(dim=int) is (values, indices)
         return getattr(x, method)(axis=axis, keepdims=keepdims, **kw, **extra)
 
     return op
@@ -323,7 +324,7 @@ test_min = op_property_test(reduce_with("min"), numpy_reduce(np.min), kwargs=red
 REDUCTION_FORMS = {
     "x.amax": lambda x, axis: x.amax(axis), "x.amin": lambda x, axis: x.amin(axis),
     "tg.sum": lambda x, axis: tg.sum(x, axis), "tg.mean": lambda x, axis: tg.mean(x, axis),
-    "tg.max": lambda x, axis: tg.max(x, axis), "tg.min": lambda x, axis: tg.min(x, axis),
+    "tg.max": lambda x, axis: tg.max(x, axis=axis), "tg.min": lambda x, axis: tg.min(x, axis=axis),
     "np.sum": lambda x, axis: np.sum(x, axis=axis), "np.mean": lambda x, axis: np.mean(x, axis=axis),
 }
 test_reduction_aliases_and_function_forms = op_property_test(
@@ -793,6 +794,9 @@ def test_softmax_log_softmax_extreme_logits_no_warnings():
 @pytest.mark.parametrize("method", ["sum", "mean", "max", "min", "softmax", "log_softmax", "logsumexp", "squeeze"])
 def test_dim_0_of_a_0d_tensor(method):
     out = getattr(Tensor(np.float64(2.0)), method)(0)  # PyTorch: the value itself (softmax: 1, log_softmax: 0)
+    if method in ("max", "min"):  # PyTorch's max(dim): (values, indices)
+        out, index = out
+        assert index.item() == 0
     expected = {"softmax": 1.0, "log_softmax": 0.0}.get(method, 2.0)
     assert out.shape == () and out.item() == expected
 

@@ -231,3 +231,22 @@ def test_norm_of_zeros_has_zero_gradient_and_normalize_leaves_zero_rows_alone():
     np.testing.assert_allclose(unit.data, [[0.6, 0.8], [0.0, 0.0]])
     with pytest.raises(ValueError, match="p must be"):
         x.norm(0)
+
+
+def test_max_and_min_with_dim_return_values_and_indices_as_in_pytorch():
+    x = Tensor(np.array([[1.0, 5.0, 5.0], [7.0, 2.0, 7.0]]), requires_grad=True)
+    _, predicted = tg.max(x, 1)  # the classic accuracy idiom
+    assert predicted.tolist() == [1, 0] and predicted.dtype == np.int64
+    values, indices = x.max(dim=1, keepdim=True)
+    assert values.tolist() == [[5.0], [7.0]] and indices.tolist() == [[1], [0]]
+    x.max(1).values.sum().backward()  # the gradient goes to the returned (first) index, as in PyTorch
+    assert x.grad.tolist() == [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]
+    x.grad = None
+    x.min(0).values.sum().backward()
+    assert x.min(0).indices.tolist() == [0, 1, 0] and x.grad.tolist() == [[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]]
+    # the NumPy forms and max() give values only, and tied maxima share the gradient
+    x.grad = None
+    x.max(axis=1).sum().backward()
+    assert x.grad.tolist() == [[0.0, 0.5, 0.5], [0.5, 0.0, 0.5]]
+    assert x.max().item() == 7.0 and x.amax(1).tolist() == [5.0, 7.0] and x.amin(dim=(0, 1)).item() == 1.0
+    np.testing.assert_array_equal(x.max(Tensor(np.full((2, 3), 3.0))).data, np.maximum(x.data, 3.0))  # max(other)

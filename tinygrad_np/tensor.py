@@ -7,6 +7,7 @@ terms of primitives and have no backward of their own.
 
 from __future__ import annotations
 
+import collections
 import numbers
 
 import numpy as np
@@ -561,18 +562,44 @@ class Tensor:
             raise ValueError(f"mean() of an empty selection (shape {self.shape}, axis {axes})")
         return ops.Sum.apply(self, axis=axes, keepdims=keep) * (1.0 / count)
 
-    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """Largest value (NumPy semantics: values only, never (values, indices)). Ties share the gradient equally."""
-        axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Largest values, in PyTorch's three forms and NumPy's:
+
+        * ``t.max()``, ``t.max(axis=...)``: the values (NumPy); tied maxima share the gradient.
+        * ``t.max(dim)``, ``t.max(dim=1, keepdim=True)``: ``(values, indices)`` (PyTorch; a named
+          tuple, so ``_, predicted = out.max(1)`` works); the gradient goes to the index given.
+        * ``t.max(other)``: the elementwise ``maximum``.
+        """
+        return self._extreme("max", dim, keepdim, axis, keepdims)
+
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Smallest values; the same forms as :meth:`max`."""
+        return self._extreme("min", dim, keepdim, axis, keepdims)
+
+    def _extreme(self, kind, dim, keepdim, axis, keepdims):
+        if isinstance(dim, Tensor):
+            return (maximum if kind == "max" else minimum)(self, dim)
+        if isinstance(dim, numbers.Integral) and axis is None:  # PyTorch's max(dim): values and indices
+            if self.ndim == 0:  # dim 0 or -1 of a 0-d tensor is the tensor itself
+                _normalize_axis(dim, False, None, None, 0)
+                return ValuesIndices(self.clone(), Tensor._wrap(np.asarray(0), None))
+            indices = (self.argmax if kind == "max" else self.argmin)(dim, keepdim=True)
+            values = self.gather(dim, indices)
+            if not keepdim:
+                values, indices = values.squeeze(dim), indices.squeeze(dim)
+            return ValuesIndices(values, indices)
+        return (self.amax if kind == "max" else self.amin)(dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Largest values over ``dim``/``axis`` (an int, a tuple, or None for all); ties share the gradient."""
+        axes, keep = _normalize_axis(axis, keepdim if keepdims is None else keepdims, dim, None, self.ndim)
         if self.data.size == 0:
             raise ValueError("max() of an empty tensor")
         return ops.Max.apply(self, axis=axes, keepdims=keep)
 
-    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """Smallest value; ties share the gradient equally."""
-        return -((-self).max(axis, keepdims, dim=dim, keepdim=keepdim))
-
-    amax, amin = max, min
+    def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Smallest values over ``dim``/``axis``; ties share the gradient."""
+        return -((-self).amax(dim, keepdim, axis=axis, keepdims=keepdims))
 
     def var(self, axis=None, keepdims=False, *, dim=None, keepdim=None, correction=None, unbiased=None, ddof=None):
         """Variance. Like PyTorch the default is the unbiased estimate (``correction=1``);
@@ -805,6 +832,10 @@ class Tensor:
 
     def pad(self, pad, value=0.0):
         return pad_(self, pad, value)
+
+
+# what max(dim) / min(dim) return, as torch.return_types.max: unpack it, or use .values / .indices
+ValuesIndices = collections.namedtuple("ValuesIndices", ["values", "indices"])
 
 
 # ============================================================================ functions
