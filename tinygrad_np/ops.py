@@ -10,7 +10,8 @@ Conventions shared by every rule:
 * Return ``None`` for an input that needs no gradient (``ctx.needs_input_grad``).
 
 Kink conventions (documented in docs/engine.md): relu'(0) = 0, abs'(0) = 0, clip passes
-the gradient where min <= x <= max, and ties in max/min/maximum/minimum share it equally.
+the gradient where min <= x <= max, ties in max/min/maximum/minimum share it equally, and
+piecewise-constant ops (floor, round, sign, //) pass zeros, their jumps included.
 """
 
 from __future__ import annotations

@@ -648,7 +648,7 @@ class Tensor:
         axes, keep = _normalize_axis(axis, keepdim if keepdims is None else keepdims, dim, None, self.ndim)
         p = 2 if p == "fro" else p
         if p in (np.inf, -np.inf):
-            return getattr(self.abs(), "max" if p > 0 else "min")(axes, keep)
+            return self.abs().amax(axes, keep) if p > 0 else self.abs().amin(axes, keep)
         if not isinstance(p, numbers.Real) or not p > 0:
             raise ValueError(f"norm(): p must be a positive number, inf, -inf or 'fro', got {p!r}")
         if p == 1:
