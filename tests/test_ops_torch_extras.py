@@ -250,3 +250,44 @@ def test_max_and_min_with_dim_return_values_and_indices_as_in_pytorch():
     assert x.grad.tolist() == [[0.0, 0.5, 0.5], [0.5, 0.0, 0.5]]
     assert x.max().item() == 7.0 and x.amax(1).tolist() == [5.0, 7.0] and x.amin(dim=(0, 1)).item() == 1.0
     np.testing.assert_array_equal(x.max(Tensor(np.full((2, 3), 3.0))).data, np.maximum(x.data, 3.0))  # max(other)
+
+
+def sort_kwargs(shapes):
+    return st.fixed_dictionaries({"axis": valid_axes(len(shapes[0]), allow_none=False, allow_tuple=False),
+                                  "descending": st.booleans()})
+
+
+def sort_reference(x, axis, descending):
+    out = np.sort(x, axis=axis)
+    return np.flip(out, axis) if descending else out
+
+
+# sorting has kinks where values tie: distinct inputs
+test_sort = op_property_test(lambda x, axis, descending: x.sort(axis, descending).values, sort_reference,
+                             shapes=SHAPES_1D_UP, kwargs=sort_kwargs, distinct=True, gradgrad=True)
+
+
+@st.composite
+def topk_kwargs(draw, shapes):
+    axis = draw(valid_axes(len(shapes[0]), allow_none=False, allow_tuple=False))
+    return {"axis": axis, "k": draw(st.integers(0, shapes[0][axis])), "largest": draw(st.booleans())}
+
+
+def topk_reference(x, axis, k, largest):
+    return np.take(sort_reference(x, axis, largest), np.arange(k), axis=axis)
+
+
+test_topk = op_property_test(lambda x, axis, k, largest: x.topk(k, axis, largest).values, topk_reference,
+                             shapes=SHAPES_1D_UP, kwargs=lambda s: topk_kwargs(s), distinct=True, gradgrad=True)
+
+
+def test_sort_indices_are_stable_in_both_directions():
+    x = Tensor(np.array([2.0, 1.0, 2.0, 3.0, 1.0]))
+    assert x.argsort().tolist() == [1, 4, 0, 2, 3]
+    assert x.argsort(descending=True).tolist() == [3, 0, 2, 1, 4]  # ties keep their order, as torch stable=True
+    values, indices = tg.topk(x, 2)
+    assert values.tolist() == [3.0, 2.0] and indices.tolist() == [3, 0]
+    assert Tensor(np.array([True, False, True])).argsort(descending=True).tolist() == [0, 2, 1]
+    assert Tensor(np.array([3, 1], dtype=np.uint8)).sort().values.tolist() == [1, 3]
+    with pytest.raises(ValueError, match="topk"):
+        x.topk(6)

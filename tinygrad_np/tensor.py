@@ -673,6 +673,33 @@ class Tensor:
         ax = _single(axes) if axes else None
         return Tensor._wrap(np.asarray(self.data.argmin(axis=ax, keepdims=keep)), None)
 
+    def argsort(self, dim: int = -1, descending: bool = False, *, axis=None):
+        """Indices that sort along ``dim`` (default: the last); ties keep their order, either direction."""
+        ax = _one_axis(axis, dim, self.ndim)
+        if ax is None:  # a 0-d tensor
+            return Tensor._wrap(np.asarray(0), None)
+        data = self.data
+        if descending:  # a stable sort of the negated values keeps ties in their original order
+            data = -(data.astype(np.int64) if data.dtype.kind in "bu" else data)
+        return Tensor._wrap(np.argsort(data, axis=ax, kind="stable"), None)
+
+    def sort(self, dim: int = -1, descending: bool = False, *, axis=None):
+        """``(values, indices)`` sorted along ``dim``; each value's gradient goes back to where it came from."""
+        ax = _one_axis(axis, dim, self.ndim)
+        indices = self.argsort(dim, descending, axis=axis)
+        return ValuesIndices(self.clone() if ax is None else self.gather(ax, indices), indices)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+        """The ``k`` largest (``largest=False``: smallest) ``(values, indices)`` along ``dim``, in order."""
+        ax = _one_axis(None, dim, self.ndim)
+        if ax is None:
+            raise ValueError("topk(): the tensor needs at least one dimension")
+        if not 0 <= k <= self.shape[ax]:
+            raise ValueError(f"topk(): k={k} is out of range for a dimension of size {self.shape[ax]}")
+        order = self.argsort(ax, descending=largest).data
+        indices = Tensor._wrap(np.take(order, np.arange(k), axis=ax), None)
+        return ValuesIndices(self.gather(ax, indices), indices)
+
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape):
         shape = _shape_args(shape)
