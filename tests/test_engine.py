@@ -529,10 +529,41 @@ class TestErrors:
         with pytest.raises(TypeError, match="axis or dim"):
             tg.randn(2, 3).sum(axis=0, dim=1)
 
-    def test_inplace_ops_are_refused(self):
+    def test_inplace_ops_are_refused_in_the_graph(self):
         x = leaf([1.0])
+        y = x * 2
         with pytest.raises(RuntimeError, match="in-place"):
-            x += 1
+            x += 1  # a leaf that requires grad, while recording (PyTorch refuses too)
+        with pytest.raises(RuntimeError, match="in-place"):
+            x[0] = 3.0
+        with tg.no_grad(), pytest.raises(RuntimeError, match="in-place"):
+            y -= 1  # a non-leaf: its graph would go stale
+        assert x.tolist() == [1.0] and y.tolist() == [2.0]
+
+    def test_manual_update_in_place_outside_the_graph(self):
+        # the "what is torch.nn really?" training step, written by hand
+        tg.manual_seed(0)
+        w, b = tg.randn(3, 2, requires_grad=True), tg.zeros(2, requires_grad=True)
+        x = tg.randn(4, 3)
+        ((x @ w + b) ** 2).mean().backward()
+        w_before, w_array, gw = w.data.copy(), w.data, w.grad.data.copy()
+        with tg.no_grad():
+            w -= w.grad * 0.1
+            b.sub_(b.grad * 0.1)
+            w.grad.zero_()
+            b.grad.zero_()
+            w[0, 0] = 7.0
+        assert w.data is w_array and w.requires_grad and w.is_leaf  # the same tensor, changed in place
+        expected = w_before - 0.1 * gw
+        expected[0, 0] = 7.0
+        np.testing.assert_allclose(w.data, expected, rtol=1e-6)
+        assert not w.grad.data.any() and not b.grad.data.any()
+        t = Tensor([1.0, 2.0])  # outside the graph altogether: always allowed
+        t *= 3
+        t.add_(1).div_(2)
+        assert t.tolist() == [2.0, 3.5] and t.fill_(0).tolist() == [0.0, 0.0]
+        with pytest.raises(TypeError):
+            Tensor([1, 2]).__iadd__(0.5)  # NumPy's same-kind rule: no float into an int tensor
 
 
 def test_true_division_of_integers_gives_float32():

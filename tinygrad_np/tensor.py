@@ -417,10 +417,43 @@ class Tensor:
     def __abs__(self):
         return self.abs()
 
-    def __iadd__(self, other):
-        raise RuntimeError("in-place ops are not supported on Tensors; write t = t + x (or update t.data)")
+    # in place: only outside the graph, as a manual update does (``with no_grad(): w -= lr * w.grad``)
+    def _in_place(self, what: str):
+        if self.grad_fn is not None or (self._requires_grad and autograd.is_grad_enabled()):
+            raise RuntimeError(
+                f"{what}: in-place ops are not supported on tensors in the graph; write t = t + x, or update "
+                "a leaf inside no_grad() (as an optimizer step does)"
+            )
+        return self.data
 
-    __isub__ = __imul__ = __itruediv__ = __iadd__
+    def _update(self, ufunc, other, what: str):
+        ufunc(self._in_place(what), other.data if isinstance(other, Tensor) else other, out=self.data,
+              casting="same_kind")
+        return self
+
+    def __iadd__(self, other):
+        return self._update(np.add, other, "+=")
+
+    def __isub__(self, other):
+        return self._update(np.subtract, other, "-=")
+
+    def __imul__(self, other):
+        return self._update(np.multiply, other, "*=")
+
+    def __itruediv__(self, other):
+        return self._update(np.true_divide, other, "/=")
+
+    add_, sub_, mul_, div_ = __iadd__, __isub__, __imul__, __itruediv__
+
+    def fill_(self, value):
+        self._in_place("fill_")[...] = value.data if isinstance(value, Tensor) else value
+        return self
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def copy_(self, src):
+        return self.fill_(src)
 
     # comparisons: bool tensors outside the graph
     def __lt__(self, other):
@@ -779,9 +812,7 @@ class Tensor:
         return ops.Getitem.apply(self, index=_index_arrays(index))
 
     def __setitem__(self, index, value):
-        if self.requires_grad or self.grad_fn is not None:
-            raise RuntimeError("item assignment on a tensor in the graph is not supported; build a new tensor instead")
-        self.data[_index_arrays(index)] = value.data if isinstance(value, Tensor) else value
+        self._in_place("item assignment")[_index_arrays(index)] = value.data if isinstance(value, Tensor) else value
 
     def flip(self, *dims):
         """Reverse the order along ``dims`` (PyTorch; NumPy's ``np.flip(t, axis)`` works too)."""
