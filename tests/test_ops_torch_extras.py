@@ -4,6 +4,8 @@ casts, bool predicates and the CPU-only device API."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import strategies as st
@@ -291,3 +293,37 @@ def test_sort_indices_are_stable_in_both_directions():
     assert Tensor(np.array([3, 1], dtype=np.uint8)).sort().values.tolist() == [1, 3]
     with pytest.raises(ValueError, match="topk"):
         x.topk(6)
+
+
+def erf_reference(x):
+    return np.vectorize(math.erf)(x) if np.ndim(x) else np.float64(math.erf(x))
+
+
+test_erf = unary("erf", erf_reference, elements=(-3, 3))
+GELU_FORMS = {"F.gelu": lambda x, a: tg.nn.functional.gelu(x, approximate=a),
+              "nn.GELU": lambda x, a: tg.nn.GELU(approximate=a)(x)}
+test_gelu = op_property_test(
+    lambda x, approximate, form: GELU_FORMS[form](x, approximate),
+    lambda x, approximate, form: (0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
+                                  if approximate == "tanh" else 0.5 * x * (1 + erf_reference(x / math.sqrt(2)))),
+    kwargs={"approximate": st.sampled_from(["none", "tanh"]), "form": st.sampled_from(sorted(GELU_FORMS))},
+    elements=(-4, 4), gradgrad=True,
+)
+
+
+def test_small_pytorch_conveniences():
+    x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    assert tg.bmm(tg.randn(2, 3, 4), tg.randn(2, 4, 5)).shape == (2, 3, 5)
+    with pytest.raises(ValueError, match="bmm"):
+        x.bmm(x)
+    z = x.new_zeros(2, 2)
+    assert z.dtype == np.float64 and not z.requires_grad and x.new_ones((3,)).tolist() == [1.0, 1.0, 1.0]
+    assert x.new_full((2,), 7).tolist() == [7.0, 7.0] and x.new_tensor([1, 2]).dtype == np.float64
+    assert x.type() == "float64" and x.type(np.float32).dtype == np.float32
+    assert tg.is_tensor(x) and not tg.is_tensor(x.data) and tg.numel(x) == 6
+    assert tg.randn(1, 3).expand_as(x).shape == (2, 3)
+    with tg.inference_mode():
+        assert not (x * 2).requires_grad
+    assert tg.nn.functional.gelu(Tensor(np.float64(1.0))).item() == pytest.approx(0.8413447460685429)
+    with pytest.raises(ValueError, match="approximate"):
+        tg.nn.functional.gelu(x, approximate="fast")

@@ -63,7 +63,12 @@ floor, ceil, trunc, round, sign = map(_unary, ["floor", "ceil", "trunc", "round"
 expm1, log1p, reciprocal, rsqrt, cumsum, flip = map(_unary, ["expm1", "log1p", "reciprocal", "rsqrt", "cumsum", "flip"])
 split, chunk, unbind, gather, masked_fill = map(_unary, ["split", "chunk", "unbind", "gather", "masked_fill"])
 isnan, isinf, isfinite, all, any, norm = map(_unary, ["isnan", "isinf", "isfinite", "all", "any", "norm"])
-sort, argsort, topk = map(_unary, ["sort", "argsort", "topk"])
+sort, argsort, topk, erf, bmm, numel = map(_unary, ["sort", "argsort", "topk", "erf", "bmm", "numel"])
+inference_mode = no_grad  # PyTorch's stricter no_grad; here they are the same
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
 sum, mean, max, min, var, std, argmax, argmin, logsumexp, softmax, log_softmax = map(
     _unary, ["sum", "mean", "max", "min", "var", "std", "argmax", "argmin", "logsumexp", "softmax", "log_softmax"]
 )

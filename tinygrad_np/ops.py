@@ -155,6 +155,20 @@ class Log1p(Function):
         return g / (ctx.inputs[0] + 1)
 
 
+_erf = np.frompyfunc(math.erf, 1, 1)  # NumPy has no erf; the C library's, one element at a time
+
+
+class Erf(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.asarray(_erf(x), dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        x = ctx.inputs[0]
+        return g * np.exp(-x * x) * (2 / math.sqrt(math.pi))
+
+
 class Log(Function):
     @staticmethod
     def forward(ctx, x):

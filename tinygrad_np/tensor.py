@@ -331,6 +331,23 @@ class Tensor:
     def clone(self) -> Tensor:
         return apply_unary(ops.Clone, self)
 
+    def type(self, dtype=None):
+        """``t.type(dtype)`` casts like ``astype``; ``t.type()`` names the dtype."""
+        return str(self.dtype) if dtype is None else self.astype(dtype)
+
+    # new tensors with this one's dtype, outside the graph (PyTorch's new_*)
+    def new_tensor(self, data) -> Tensor:
+        return Tensor(data, dtype=self.dtype)
+
+    def new_full(self, size, fill_value) -> Tensor:
+        return Tensor._wrap(np.full(_shape_args((size,)), fill_value, dtype=self.dtype), None)
+
+    def new_zeros(self, *size) -> Tensor:
+        return self.new_full(_shape_args(size), 0)
+
+    def new_ones(self, *size) -> Tensor:
+        return self.new_full(_shape_args(size), 1)
+
     # ------------------------------------------------------------------ NumPy interop
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         """``np.exp(t)``, ``ndarray * t`` and friends become Tensor ops (that is how backward
@@ -541,6 +558,9 @@ class Tensor:
 
     def log1p(self):
         return apply_unary(ops.Log1p, self)
+
+    def erf(self):
+        return apply_unary(ops.Erf, self)
 
     def reciprocal(self):
         return 1 / self
@@ -808,6 +828,9 @@ class Tensor:
 
     broadcast_to = expand
 
+    def expand_as(self, other):
+        return self.expand(other.shape)
+
     def __getitem__(self, index):
         return ops.Getitem.apply(self, index=_index_arrays(index))
 
@@ -873,6 +896,12 @@ class Tensor:
         return matmul(self, other)
 
     mm = matmul
+
+    def bmm(self, other):
+        """Batched matrix product of two 3-D tensors, (b, n, k) @ (b, k, m) -> (b, n, m)."""
+        if self.ndim != 3 or np.ndim(other) != 3:
+            raise ValueError(f"bmm(): expects two 3-D tensors, got shapes {self.shape} and {np.shape(other)}")
+        return matmul(self, other)
 
     def t(self):
         """Transpose of a tensor with at most two dimensions (PyTorch's ``t()``)."""

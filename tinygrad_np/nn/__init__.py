@@ -9,6 +9,7 @@
 
 from . import functional, init, utils
 from .layers import (
+    GELU,
     AvgPool2d,
     BatchNorm1d,
     BatchNorm2d,
@@ -39,7 +40,7 @@ from .module import IncompatibleKeys, Module, ModuleList, Parameter, Sequential
 __all__ = [
     "functional", "init", "utils", "Module", "Parameter", "Sequential", "ModuleList", "IncompatibleKeys", "Identity",
     "Linear",
-    "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softplus", "Softmax", "LogSoftmax", "Flatten", "Dropout", "Conv2d",
+    "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softplus", "Softmax", "LogSoftmax", "Flatten", "Dropout", "Conv2d",
     "MaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding", "MSELoss", "L1Loss",
     "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
 ]

@@ -7,6 +7,7 @@ Values and gradients follow PyTorch's definitions.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -25,9 +26,9 @@ from .primitives import (
 )
 
 __all__ = [
-    "linear", "relu", "leaky_relu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax", "dropout", "conv2d",
-    "max_pool2d", "avg_pool2d", "batch_norm", "layer_norm", "embedding", "one_hot", "normalize", "pad", "mse_loss",
-    "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softplus", "softmax", "log_softmax", "dropout",
+    "conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "layer_norm", "embedding", "one_hot", "normalize", "pad",
+    "mse_loss", "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -118,6 +119,17 @@ def sigmoid(input) -> Tensor:
 
 def tanh(input) -> Tensor:
     return _tensor(input).tanh()
+
+
+def gelu(input, approximate: str = "none") -> Tensor:
+    """``x * Phi(x)`` with Phi the standard normal CDF (exact, through erf), or its tanh
+    approximation with ``approximate="tanh"``; PyTorch's two forms."""
+    x = _float_tensor(input, "gelu")
+    if approximate == "tanh":
+        return 0.5 * x * (1 + ((x + 0.044715 * x * x * x) * math.sqrt(2 / math.pi)).tanh())
+    if approximate != "none":
+        raise ValueError(f"gelu(): approximate must be 'none' or 'tanh', got {approximate!r}")
+    return 0.5 * x * (1 + (x * (1 / math.sqrt(2))).erf())
 
 
 def softplus(input, beta: float = 1.0) -> Tensor:

@@ -96,6 +96,18 @@ class Tanh(Module):
         return F.tanh(x)
 
 
+class GELU(Module):
+    def __init__(self, approximate: str = "none"):
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, x):
+        return F.gelu(x, self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
 class Softplus(Module):
     def __init__(self, beta: float = 1.0):
         super().__init__()
