@@ -327,3 +327,42 @@ def test_small_pytorch_conveniences():
     assert tg.nn.functional.gelu(Tensor(np.float64(1.0))).item() == pytest.approx(0.8413447460685429)
     with pytest.raises(ValueError, match="approximate"):
         tg.nn.functional.gelu(x, approximate="fast")
+
+
+EINSUM_CASES = {  # subscripts -> operand shapes
+    "ij,jk->ik": [(2, 3), (3, 4)], "bqd,bkd->bqk": [(2, 3, 4), (2, 2, 4)], "ij->ji": [(2, 3)], "ij->": [(2, 3)],
+    "ij->i": [(3, 2)], "i,i->": [(4,), (4,)], "i,j->ij": [(2,), (3,)], "ij,jk,kl->il": [(2, 3), (3, 2), (2, 2)],
+    "ij,ij->ij": [(1, 3), (2, 3)], "ij,jk": [(2, 3), (3, 4)], "bij,bjk->bik": [(2, 2, 3), (2, 3, 2)],
+    "ijk,k->": [(2, 2, 3), (3,)],
+}
+
+
+@st.composite
+def einsum_case(draw):
+    spec = draw(st.sampled_from(sorted(EINSUM_CASES)))
+    return spec, EINSUM_CASES[spec]
+
+
+def einsum_test(spec_and_shapes, n):
+    spec, shapes = spec_and_shapes
+    return op_property_test(lambda *xs: tg.einsum(spec, *xs), lambda *xs: np.einsum(spec, *xs), n,
+                            shapes=tuple(shapes), elements=(-2, 2), gradgrad=True)
+
+
+@pytest.mark.parametrize("spec", sorted(EINSUM_CASES))
+def test_einsum(spec):
+    einsum_test((spec, EINSUM_CASES[spec]), len(EINSUM_CASES[spec]))()
+
+
+def test_einsum_forms_and_errors():
+    a, b = tg.randn(2, 3), tg.randn(3, 4)
+    np.testing.assert_allclose(tg.einsum("ij,jk->ik", [a, b]).data, a.data @ b.data, rtol=1e-6)  # a list, as torch
+    np.testing.assert_allclose(np.einsum("ij,jk->ik", a, b).data, a.data @ b.data, rtol=1e-6)  # NumPy's spelling
+    with pytest.raises(NotImplementedError, match="diagonal"):
+        tg.einsum("ii->i", tg.randn(2, 2))
+    with pytest.raises(NotImplementedError, match=r"\.\.\."):
+        tg.einsum("...i->...", a)
+    with pytest.raises(ValueError, match="names 2 operands"):
+        tg.einsum("ij,jk->ik", a)
+    with pytest.raises(ValueError, match="dimensions"):
+        tg.einsum("i,jk->ik", a, b)

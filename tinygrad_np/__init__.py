@@ -28,6 +28,7 @@ from .tensor import (
     cat,
     concatenate,
     div,
+    einsum,
     floor_divide,
     matmul,
     maximum,

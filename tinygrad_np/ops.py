@@ -419,6 +419,31 @@ class Matmul(Function):
         return (g @ b.swapaxes(-1, -2) if need_a else None), (a.swapaxes(-1, -2) @ g if need_b else None)
 
 
+class Einsum(Function):
+    # terms: one string of distinct letters per operand (no '...'); output: the result's letters
+    @staticmethod
+    def forward(ctx, *operands, terms, output):
+        return np.einsum(",".join(terms) + "->" + output, *operands)
+
+    @staticmethod
+    def backward(ctx, g):
+        terms, output = ctx.attrs["terms"], ctx.attrs["output"]
+        grads = []
+        for i, (term, x) in enumerate(zip(terms, ctx.inputs)):
+            if not ctx.needs_input_grad[i]:
+                grads.append(None)
+                continue
+            others = [(t, v) for j, (t, v) in enumerate(zip(terms, ctx.inputs)) if j != i]
+            seen = set(output).union(*(t for t, _ in others))
+            kept = "".join(c for c in term if c in seen)  # a letter only this operand has was summed here:
+            grad = np.einsum(",".join([output] + [t for t, _ in others]) + "->" + kept, g, *(v for _, v in others))
+            sizes = iter(grad.shape)  # ... so it comes back by broadcasting over that axis
+            grad = grad.reshape(tuple(next(sizes) if c in seen else 1 for c in term))
+            grads.append(np.broadcast_to(grad, tuple(n if c in seen else x.shape[k]
+                                                     for k, (c, n) in enumerate(zip(term, grad.shape)))))
+        return tuple(grads)
+
+
 # ---------------------------------------------------------------- shape and indexing
 class Reshape(Function):
     @staticmethod

@@ -8,6 +8,7 @@ terms of primitives and have no backward of their own.
 from __future__ import annotations
 
 import collections
+import functools
 import numbers
 
 import numpy as np
@@ -1065,6 +1066,39 @@ def matmul(a, b) -> Tensor:
     return out
 
 
+def einsum(subscripts: str, *operands) -> Tensor:
+    """``np.einsum`` / ``torch.einsum`` with a gradient, e.g. ``einsum("bqd,bkd->bqk", q, k)``.
+
+    Operands may also come as one list. Not supported yet: ``...`` and a letter repeated within
+    one operand (a diagonal, as in ``"ii->i"``); both raise.
+    """
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = operands[0]
+    operands = [_tensor(x) for x in operands]
+    spec = subscripts.replace(" ", "")
+    inputs, arrow, output = spec.partition("->")
+    terms = inputs.split(",")
+    if "." in spec:
+        raise NotImplementedError("einsum(): '...' is not supported yet; name every dimension")
+    if len(terms) != len(operands):
+        raise ValueError(f"einsum(): '{subscripts}' names {len(terms)} operands, got {len(operands)}")
+    for term, x in zip(terms, operands):
+        if (term and not term.isalpha()) or len(term) != x.ndim:
+            raise ValueError(f"einsum(): '{term}' does not name the dimensions of an operand of shape {x.shape}")
+        if len(set(term)) != len(term):
+            raise NotImplementedError(f"einsum(): '{term}' repeats a letter (a diagonal); not supported yet")
+    if not arrow:  # NumPy's implicit output: the letters used once, in alphabetical order
+        output = "".join(sorted(c for c in set(inputs) - {","} if inputs.count(c) == 1))
+    dtypes = {x.dtype for x in operands}
+    if len(dtypes) > 1:
+        dtype = functools.reduce(_result_dtype, dtypes)
+        operands = [x.astype(dtype) for x in operands]
+    try:
+        return ops.Einsum.apply(*operands, terms=tuple(terms), output=output)
+    except ValueError as e:
+        raise ValueError(f"einsum('{subscripts}'): {e}") from None
+
+
 def cat(tensors, dim: int = 0, *, axis=None) -> Tensor:
     """Join tensors along an existing dimension."""
     tensors = [_tensor(t) for t in tensors]
@@ -1207,5 +1241,6 @@ _ARRAY_FUNCTIONS = {
     np.mean: lambda x, axis=None, keepdims=False: _tensor(x).mean(axis, keepdims),
     np.clip: lambda x, a_min=None, a_max=None: _tensor(x).clip(a_min, a_max),
     np.flip: lambda x, axis=None: _tensor(x).flip(*(range(_tensor(x).ndim) if axis is None else _shape_args((axis,)))),
+    np.einsum: lambda subscripts, *operands: einsum(subscripts, *operands),
     np.cumsum: lambda x, axis=None: _tensor(x).flatten().cumsum(0) if axis is None else _tensor(x).cumsum(axis),
 }
