@@ -273,7 +273,32 @@ def test_pooling_errors():
     with pytest.raises(ValueError, match="smaller than the kernel"):
         F.max_pool2d(tg.randn(1, 1, 2, 2), 3)
     with pytest.raises(NotImplementedError):
-        F.max_pool2d(tg.randn(1, 1, 4, 4), 2, ceil_mode=True)
+        F.avg_pool2d(tg.randn(1, 1, 4, 4), 2, ceil_mode=True)
+
+
+def ceil_pool_reference(x, k, s, p, d):
+    """Max pooling with ceil_mode written out: PyTorch's documented output size (rounded up,
+    minus a last window that would start in the right padding), windows clipped to the input."""
+    out_sizes = []
+    for n in x.shape[2:]:
+        out = -(-(n + 2 * p - d * (k - 1) - 1) // s) + 1
+        out_sizes.append(out - 1 if (out - 1) * s >= n + p else out)
+    y = np.full(x.shape[:2] + tuple(out_sizes), -np.inf)
+    for i in range(out_sizes[0]):
+        for j in range(out_sizes[1]):
+            rows = [r for r in range(i * s - p, i * s - p + d * k, d) if 0 <= r < x.shape[2]]
+            cols = [c for c in range(j * s - p, j * s - p + d * k, d) if 0 <= c < x.shape[3]]
+            y[:, :, i, j] = x[:, :, rows][:, :, :, cols].max(axis=(2, 3))
+    return y
+
+
+@pytest.mark.parametrize("size, k, s, p, d", [(5, 2, 2, 0, 1), (7, 3, 2, 1, 1), (6, 3, 3, 0, 1), (8, 3, 2, 1, 2),
+                                              (4, 2, 3, 1, 1), (9, 4, 3, 2, 1), (6, 2, 2, 0, 1)])
+def test_max_pool2d_ceil_mode(size, k, s, p, d):
+    x = t64(2, 2, size, size + 1)
+    out = F.max_pool2d(x, k, s, p, d, ceil_mode=True)
+    np.testing.assert_array_equal(out.data, ceil_pool_reference(x.data, k, s, p, d))
+    assert gradcheck(lambda x: nn.MaxPool2d(k, s, p, d, ceil_mode=True)(x), (x,))
 
 
 def test_cnn_end_to_end_gradcheck():

@@ -290,16 +290,28 @@ def _pool_args(fn, kernel_size, stride, padding, dilation):
     return kernel, stride, tuple((p, p) for p in padding), dilation
 
 
+def _ceil_extra(n: int, kernel: int, stride: int, dilation: int, pad: int) -> int:
+    """Extra right padding that ``ceil_mode`` needs: PyTorch's output size rounds up, minus a last
+    window that would start in the right padding."""
+    span = dilation * (kernel - 1) + 1
+    out = -(-(n + 2 * pad - span) // stride) + 1
+    if (out - 1) * stride >= n + pad:
+        out -= 1
+    return max(0, (out - 1) * stride + span - (n + 2 * pad))
+
+
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False) -> Tensor:
     """Maximum over each window of (N, C, H, W) input; ``stride`` defaults to ``kernel_size``.
 
     Padding is implicit -inf. Ties: the whole gradient of a window goes to its first maximum in
-    row-major order (PyTorch's rule); NaN propagates.
+    row-major order (PyTorch's rule); NaN propagates. ``ceil_mode=True`` keeps a last, partial
+    window at the end of each axis, as long as it starts inside the input or its left padding.
     """
-    if ceil_mode:
-        raise NotImplementedError("max_pool2d(): ceil_mode=True is not supported")
     x, unbatched = _spatial_input(input, "max_pool2d")
     kernel, stride, pads, dilation = _pool_args("max_pool2d", kernel_size, stride, padding, dilation)
+    if ceil_mode:
+        pads = tuple((p, p + _ceil_extra(n, k, s, d, p))
+                     for n, k, s, d, (p, _) in zip(x.shape[2:], kernel, stride, dilation, pads))
     x = _padded(x, pads, -np.inf)
     _check_windows("max_pool2d", x.shape[2:], kernel, stride, dilation)
     out = MaxPool.apply(x, kernel=kernel, stride=stride, dilation=dilation)
