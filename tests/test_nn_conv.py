@@ -313,7 +313,7 @@ def test_cnn_end_to_end_gradcheck():
 
 
 # ----------------------------------------------------------------------------- property tests
-from hypothesis import given  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 
@@ -364,3 +364,51 @@ def test_max_pool2d_property_matches_reference(cfg, seed):
     for (n, c, i, j), (r, q) in argmax.items():
         expected[n, c, r, q] += g[n, c, i, j]
     np.testing.assert_allclose(x.grad.data, expected, rtol=1e-12, atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- padding modes
+NUMPY_PAD_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+@st.composite
+def pad_case(draw):
+    shape = tuple(draw(st.lists(st.integers(2, 4), min_size=1, max_size=3)))
+    mode = draw(st.sampled_from(sorted(NUMPY_PAD_MODE)))
+    limit = (lambda n: n - 1) if mode == "reflect" else (lambda n: n) if mode == "circular" else (lambda n: 4)
+    padded = draw(st.integers(1, len(shape)))  # how many trailing dims get padding
+    widths = [(0, 0)] * (len(shape) - padded) + [
+        (draw(st.integers(0, limit(n))), draw(st.integers(0, limit(n)))) for n in shape[len(shape) - padded:]]
+    return shape, mode, widths
+
+
+def flat_pad(widths):
+    return tuple(v for pair in reversed(widths) for v in pair)  # PyTorch's order: last dimension first
+
+
+@settings(deadline=None)
+@given(pad_case(), st.integers(0, 2**31 - 1))
+def test_pad_modes_match_numpy_and_gradcheck(case, seed):
+    shape, mode, widths = case
+    x = tg.Tensor(np.random.default_rng(seed).standard_normal(shape), requires_grad=True)
+    out = F.pad(x, flat_pad(widths), mode=mode)
+    np.testing.assert_array_equal(out.data, np.pad(x.data, widths, mode=NUMPY_PAD_MODE[mode]))
+    assert gradcheck(lambda x: F.pad(x, flat_pad(widths), mode=mode), (x,))
+
+
+def test_conv2d_padding_modes():
+    tg.manual_seed(0)
+    x = t64(2, 3, 5, 6, grad=False)
+    for mode in ("reflect", "replicate", "circular"):
+        conv = nn.Conv2d(3, 4, 3, padding=(1, 2), padding_mode=mode).double()
+        expected = F.conv2d(tg.Tensor(np.pad(x.data, ((0, 0), (0, 0), (1, 1), (2, 2)), mode=NUMPY_PAD_MODE[mode])),
+                            conv.weight, conv.bias)
+        np.testing.assert_allclose(conv(x).data, expected.data, rtol=1e-12)
+        assert f"padding_mode='{mode}'" in repr(conv)
+    reflected_conv = lambda x, w: F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), w)  # noqa: E731
+    assert gradcheck(reflected_conv, (t64(1, 2, 4, 4), t64(3, 2, 3, 3)))
+    with pytest.raises(ValueError, match="too wide"):
+        F.pad(tg.randn(1, 1, 3, 3), (3, 0, 0, 0), mode="reflect")
+    with pytest.raises(ValueError, match="mode must be"):
+        F.pad(tg.randn(2, 2), (1, 1), mode="symmetric")
+    with pytest.raises(ValueError, match="padding_mode"):
+        nn.Conv2d(1, 1, 3, padding_mode="mirror")

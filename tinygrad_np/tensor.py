@@ -1136,6 +1136,11 @@ def pad_(x, pad, value=0.0) -> Tensor:
     """Constant padding. ``pad`` is PyTorch's flat form (left, right) pairs starting from the
     last dimension, e.g. ``(1, 1, 2, 2)``, or NumPy's per-axis ``((before, after), ...)``."""
     x = _tensor(x)
+    return ops.Pad.apply(x, widths=_pad_widths(x, pad), value=value)
+
+
+def _pad_widths(x: Tensor, pad) -> tuple:
+    """``pad`` (PyTorch's flat form or NumPy's pairs) as one (before, after) pair per axis."""
     pad = tuple(pad)
     if pad and isinstance(pad[0], (tuple, list)):
         widths = [tuple(int(v) for v in p) for p in pad]
@@ -1148,7 +1153,7 @@ def pad_(x, pad, value=0.0) -> Tensor:
         widths = [(0, 0)] * (x.ndim - len(pairs)) + pairs[::-1]
     if any(b < 0 or a < 0 for b, a in widths):
         raise ValueError("pad(): negative padding is not supported")
-    return ops.Pad.apply(x, widths=tuple(widths), value=value)
+    return tuple(widths)
 
 
 def _tensor(x) -> Tensor:

@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 
 from .. import creation
-from ..tensor import Tensor, _result_dtype, _to_array, pad_, where
+from ..tensor import Tensor, _pad_widths, _result_dtype, _to_array, pad_, where
 from .primitives import (
     BinaryCrossEntropyFn,
     CrossEntropyFn,
@@ -168,11 +168,28 @@ def dropout(input, p: float = 0.5, training: bool = True) -> Tensor:
     return x * Tensor._wrap(mask, None)
 
 
+_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}  # PyTorch's name: NumPy's
+
+
 def pad(input, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
-    """Constant padding, ``pad`` in PyTorch's flat form (last dimension first)."""
-    if mode != "constant":
-        raise NotImplementedError(f"pad(): only mode='constant' is supported, got {mode!r}")
-    return pad_(_tensor(input), pad, value)
+    """Pad with ``value`` (``mode="constant"``) or by mirroring (``"reflect"``, edge not repeated),
+    repeating the edge (``"replicate"``) or wrapping around (``"circular"``), as PyTorch does.
+    ``pad`` is in PyTorch's flat form (last dimension first). The other modes index the input, so
+    each padded element's gradient goes back to the element it copies."""
+    x = _tensor(input)
+    if mode == "constant":
+        return pad_(x, pad, value)
+    if mode not in _PAD_MODES:
+        raise ValueError(f"pad(): mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
+    for axis, (before, after) in enumerate(_pad_widths(x, pad)):
+        n = x.shape[axis]
+        if before or after:
+            limit = n - 1 if mode == "reflect" else n if mode == "circular" else None
+            if n == 0 or (limit is not None and max(before, after) > limit):
+                raise ValueError(f"pad(): {mode} padding ({before}, {after}) is too wide for a dimension of {n}")
+            index = np.pad(np.arange(n), (before, after), mode=_PAD_MODES[mode])
+            x = x[(slice(None),) * axis + (index,)]
+    return x
 
 
 def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
@@ -221,6 +238,21 @@ def _check_windows(fn: str, shape: tuple, kernel, stride, dilation) -> tuple:
     return out
 
 
+def _conv_pads(padding, kernel, stride, dilation) -> tuple:
+    """Conv2d's ``padding`` (an int, a pair, "valid" or "same") as ((top, bottom), (left, right))."""
+    stride, dilation = _tuple(stride, 2, "stride"), _tuple(dilation, 2, "dilation")
+    if not isinstance(padding, str):
+        return tuple((p, p) for p in _tuple(padding, 2, "padding"))
+    if padding == "valid":
+        return ((0, 0), (0, 0))
+    if padding == "same":
+        if stride != (1, 1):
+            raise ValueError("conv2d(): padding='same' is only supported with stride 1")
+        total = [dl * (k - 1) for dl, k in zip(dilation, kernel)]
+        return tuple((t // 2, t - t // 2) for t in total)
+    raise ValueError(f"conv2d(): padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+
+
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
     """2-D convolution (cross-correlation, as in PyTorch) of (N, C, H, W) input with (O, C/groups, kh, kw) weight.
 
@@ -248,18 +280,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
     if any(v < 1 for v in stride + dilation):
         raise ValueError(f"conv2d(): stride {stride} and dilation {dilation} must be positive")
     kernel = (kh, kw)
-    if isinstance(padding, str):
-        if padding == "valid":
-            pads = ((0, 0), (0, 0))
-        elif padding == "same":
-            if stride != (1, 1):
-                raise ValueError("conv2d(): padding='same' is only supported with stride 1")
-            total = [dl * (k - 1) for dl, k in zip(dilation, kernel)]
-            pads = tuple((t // 2, t - t // 2) for t in total)
-        else:
-            raise ValueError(f"conv2d(): padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
-    else:
-        pads = tuple((p, p) for p in _tuple(padding, 2, "padding"))
+    pads = _conv_pads(padding, kernel, stride, dilation)
     x, weight, bias = _same_dtype(x, weight, bias)
     x = _padded(x, pads)
     oh, ow = _check_windows("conv2d", x.shape[2:], kernel, stride, dilation)
