@@ -412,3 +412,71 @@ def test_conv2d_padding_modes():
         F.pad(tg.randn(2, 2), (1, 1), mode="symmetric")
     with pytest.raises(ValueError, match="padding_mode"):
         nn.Conv2d(1, 1, 3, padding_mode="mirror")
+
+
+# ----------------------------------------------------------------------------- transposed convolution
+def conv_transpose_reference(x, w, b, stride, padding, output_padding, groups, dilation):
+    """Every input pixel scattered through the kernel, written out with loops."""
+    n, c, h, wd = x.shape
+    cin, og, kh, kw = w.shape
+    full = [(m - 1) * s + d * (k - 1) + 1 + op for m, s, d, k, op in zip((h, wd), stride, dilation, (kh, kw),
+                                                                          output_padding)]
+    out = np.zeros((n, og * groups, *full))
+    cg = c // groups
+    for ci in range(c):
+        grp = ci // cg
+        for i in range(h):
+            for j in range(wd):
+                for a in range(kh):
+                    for bb in range(kw):
+                        r, q = i * stride[0] + a * dilation[0], j * stride[1] + bb * dilation[1]
+                        out[:, grp * og:(grp + 1) * og, r, q] += x[:, ci, i, j][:, None] * w[ci, :, a, bb][None, :]
+    out = out[:, :, padding[0]:full[0] - padding[0], padding[1]:full[1] - padding[1]]
+    return out + (0 if b is None else b.reshape(1, -1, 1, 1))
+
+
+TRANSPOSE_CASES = [  # (C_in, C_out, groups, kernel, stride, padding, output_padding, dilation, H)
+    (2, 3, 1, (3, 3), (1, 1), (0, 0), (0, 0), (1, 1), 4), (2, 4, 2, (3, 3), (2, 2), (1, 1), (1, 1), (1, 1), 3),
+    (4, 2, 2, (2, 2), (2, 2), (0, 0), (0, 0), (1, 1), 3), (3, 3, 1, (3, 3), (2, 2), (1, 1), (0, 0), (2, 2), 3),
+    (1, 2, 1, (2, 3), (2, 1), (1, 0), (1, 0), (1, 1), 3),
+]
+
+
+@pytest.mark.parametrize("case", TRANSPOSE_CASES)
+def test_conv_transpose2d_matches_reference_and_gradchecks(case):
+    cin, cout, groups, k, s, p, op, d, h = case
+    x, w, b = t64(2, cin, h, h + 1), t64(cin, cout // groups, *k), t64(cout)
+    out = F.conv_transpose2d(x, w, b, s, p, op, groups, d)
+    np.testing.assert_allclose(out.data, conv_transpose_reference(x.data, w.data, b.data, s, p, op, groups, d),
+                               rtol=1e-12, atol=1e-12)
+    op_fn = lambda x, w, b: F.conv_transpose2d(x, w, b, s, p, op, groups, d)  # noqa: E731
+    assert gradcheck(op_fn, (x, w, b))
+    assert gradgradcheck(op_fn, (x, w, b))
+
+
+@pytest.mark.parametrize("case", TRANSPOSE_CASES)
+def test_conv_transpose2d_is_the_adjoint_of_conv2d(case):
+    # <conv2d(x, w), y> = <x, conv_transpose2d(y, w)>: the defining property of the transpose
+    c_out, c_in, groups, k, s, p, _, d, _ = case  # conv2d maps c_in -> c_out; its transpose goes back
+    x = t64(2, c_in, 7, 8, grad=False)
+    w = t64(c_out, c_in // groups, *k, grad=False)
+    y_shape = F.conv2d(x, w, None, s, p, d, groups).shape
+    op = tuple((n + 2 * pp - dd * (kk - 1) - 1) % ss for n, pp, dd, kk, ss in zip((7, 8), p, d, k, s))
+    y = t64(*y_shape, grad=False)
+    left = (F.conv2d(x, w, None, s, p, d, groups).data * y.data).sum()
+    right = (x.data * F.conv_transpose2d(y, w, None, s, p, op, groups, d).data).sum()
+    assert left == pytest.approx(right, rel=1e-12)
+
+
+def test_conv_transpose2d_module_and_errors():
+    tg.manual_seed(0)
+    up = nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, output_padding=1)
+    assert up.weight.shape == (4, 2, 3, 3) and up(tg.randn(1, 4, 5, 5)).shape == (1, 2, 10, 10)
+    assert up(tg.randn(4, 5, 5)).shape == (2, 10, 10)  # unbatched
+    assert "output_padding=(1, 1)" in repr(up)
+    bound = 1 / np.sqrt(2 * 3 * 3)  # PyTorch's fan_in for the transpose: out_channels/groups * kh * kw
+    assert np.abs(up.weight.data).max() <= bound and np.abs(up.bias.data).max() <= bound
+    with pytest.raises(ValueError, match="output_padding"):
+        F.conv_transpose2d(tg.randn(1, 2, 3, 3), tg.randn(2, 1, 3, 3), stride=2, output_padding=2)
+    with pytest.raises(ValueError, match="channels"):
+        F.conv_transpose2d(tg.randn(1, 3, 3, 3), tg.randn(2, 1, 3, 3))

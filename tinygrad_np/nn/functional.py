@@ -21,14 +21,16 @@ from .primitives import (
     MaxPool,
     Softplus,
     WindowSum,
+    col2im,
     window_output_size,
     windows,
 )
 
 __all__ = [
     "linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softplus", "softmax", "log_softmax", "dropout",
-    "conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "layer_norm", "embedding", "one_hot", "normalize", "pad",
-    "mse_loss", "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "batch_norm", "layer_norm", "embedding", "one_hot",
+    "normalize", "pad", "mse_loss", "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -293,6 +295,53 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
         cols = cols.reshape(n, groups, cg * kh * kw, oh * ow)
         out = weight.reshape(groups, o // groups, cg * kh * kw) @ cols  # (N, groups, O/groups, OH*OW)
     out = out.reshape(n, o, oh, ow)
+    if bias is not None:
+        out = out + bias.reshape(1, o, 1, 1)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups: int = 1,
+                     dilation=1) -> Tensor:
+    """Transposed 2-D convolution of (N, C_in, H, W) input with (C_in, C_out/groups, kh, kw) weight,
+    as PyTorch's: the adjoint of ``conv2d`` with respect to its input. Output size per axis:
+    ``(H - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1``.
+
+    Each input pixel spreads its channels times the kernel into a window of the output (a product
+    with the weight, then the col2im transpose of conv2d's window view); padding is then cropped.
+    """
+    x, unbatched = _spatial_input(input, "conv_transpose2d")
+    weight = _float_tensor(weight, "conv_transpose2d", "weight")
+    bias = None if bias is None else _float_tensor(bias, "conv_transpose2d", "bias")
+    if weight.ndim != 4:
+        raise ValueError(f"conv_transpose2d(): weight must be 4-D (in_channels, out_channels/groups, kh, kw), "
+                         f"got {weight.shape}")
+    n, c, h, w = x.shape
+    cin, og, kh, kw = weight.shape
+    if groups < 1 or c % groups or cin != c:
+        raise ValueError(f"conv_transpose2d(): input has {c} channels, weight {weight.shape} expects {cin} "
+                         f"(groups={groups} must divide it)")
+    o = og * groups
+    if bias is not None and bias.shape != (o,):
+        raise ValueError(f"conv_transpose2d(): bias must have shape ({o},), got {bias.shape}")
+    stride, dilation = _tuple(stride, 2, "stride"), _tuple(dilation, 2, "dilation")
+    padding, output_padding = _tuple(padding, 2, "padding"), _tuple(output_padding, 2, "output_padding")
+    if any(v < 1 for v in stride + dilation) or any(v < 0 for v in padding + output_padding):
+        raise ValueError("conv_transpose2d(): stride and dilation must be positive, padding non-negative")
+    if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
+        raise ValueError(f"conv_transpose2d(): output_padding {output_padding} must be smaller than stride "
+                         f"{stride} or dilation {dilation}")
+    kernel = (kh, kw)
+    full = tuple((m - 1) * s + d * (k - 1) + 1 + op
+                 for m, s, d, k, op in zip((h, w), stride, dilation, kernel, output_padding))
+    if any(f - 2 * p <= 0 for f, p in zip(full, padding)):
+        raise ValueError(f"conv_transpose2d(): padding {padding} leaves no output (uncropped size {full})")
+    x, weight, bias = _same_dtype(x, weight, bias)
+    # (N, g, H*W, C_in/g) @ (g, C_in/g, C_out/g*kh*kw): every pixel's contribution to its window
+    pixels = x.reshape(n, groups, c // groups, h * w).permute(0, 1, 3, 2)
+    cols = pixels @ weight.reshape(groups, c // groups, og * kh * kw)
+    cols = cols.reshape(n, groups, h, w, og, kh, kw).permute(0, 1, 4, 2, 3, 5, 6).reshape(n, o, h, w, kh, kw)
+    out = col2im(cols, (n, o) + full, kernel, stride, dilation)
+    out = out[:, :, padding[0]:full[0] - padding[0], padding[1]:full[1] - padding[1]]
     if bias is not None:
         out = out + bias.reshape(1, o, 1, 1)
     return out.squeeze(0) if unbatched else out
