@@ -117,11 +117,43 @@ def optimizers(torch):
     report("CosineAnnealingLR, 12 epochs", [a for a, _ in rates], [b for _, b in rates])
 
 
+def pytorch_spellings(torch):
+    """Ops added under PyTorch's names: same values and gradients as PyTorch's own."""
+    tF = torch.nn.functional
+    x, y = RNG.standard_normal((3, 4)), RNG.standard_normal((4, 5))
+    compare("max(dim=1).values", lambda t: t.max(1).values, lambda t: t.max(1).values, x)
+    compare("sort(descending).values", lambda t: t.sort(1, True).values, lambda t: t.sort(1, True).values, x)
+    compare("topk(2)", lambda t: t.topk(2).values, lambda t: t.topk(2).values, x)
+    compare("cumsum(0)", lambda t: t.cumsum(0), lambda t: t.cumsum(0), x)
+    compare("norm(dim=1)", lambda t: t.norm(dim=1), lambda t: t.norm(dim=1), x)
+    compare("norm(p=3)", lambda t: t.norm(3), lambda t: t.norm(3), x)
+    compare("F.normalize", F.normalize, tF.normalize, x)
+    compare("gelu", F.gelu, tF.gelu, x)
+    compare("gelu tanh", partial(F.gelu, approximate="tanh"), partial(tF.gelu, approximate="tanh"), x)
+    compare("erf, expm1, log1p", lambda t: t.erf() + t.expm1() + (t * t).log1p(),
+            lambda t: t.erf() + t.expm1() + (t * t).log1p(), x)
+    compare("einsum ij,jk->ik", partial(tg.einsum, "ij,jk->ik"), partial(torch.einsum, "ij,jk->ik"), x, y)
+    compare("gather(1)", lambda t: t.gather(1, tg.tensor(np.array([[0, 0], [3, 1], [2, 2]]))),
+            lambda t: t.gather(1, torch.tensor(np.array([[0, 0], [3, 1], [2, 2]]))), x)
+    compare("repeat(2, 1, 2)", lambda t: t.repeat(2, 1, 2), lambda t: t.repeat(2, 1, 2), x)
+    compare("remainder by a tensor", lambda a, b: a % b, lambda a, b: a % b, x * 3, np.abs(x) + 0.5)
+    images = RNG.standard_normal((2, 3, 5, 6))
+    for mode in ("reflect", "replicate", "circular"):
+        compare(f"pad {mode}", partial(F.pad, pad=(1, 2, 2, 1), mode=mode),
+                partial(tF.pad, pad=(1, 2, 2, 1), mode=mode), images)
+    compare("max_pool2d ceil_mode", partial(F.max_pool2d, kernel_size=2, ceil_mode=True),
+            partial(tF.max_pool2d, kernel_size=2, ceil_mode=True), images)
+    for kwargs in ({}, {"stride": 2, "padding": 1, "output_padding": 1}, {"groups": 3, "dilation": 2}):
+        compare(f"conv_transpose2d {kwargs}", partial(F.conv_transpose2d, **kwargs),
+                partial(tF.conv_transpose2d, **kwargs), images, RNG.standard_normal((3, 1 if kwargs else 2, 3, 3)),
+                RNG.standard_normal(3 if kwargs.get("groups") else 1 if kwargs else 2))
+
+
 def main():
     import torch
 
     torch.set_default_dtype(torch.float64)
-    for part in (losses, layers, optimizers):
+    for part in (losses, layers, optimizers, pytorch_spellings):
         part(torch)
     print(f"\n{len(failures)} difference(s) above tolerance" + (f": {failures}" if failures else ""))
     return len(failures)
