@@ -37,10 +37,12 @@ from .layers import (
     Tanh,
 )
 from .module import IncompatibleKeys, Module, ModuleList, Parameter, Sequential
+from .recurrent import GRU, LSTM, RNN
 
 __all__ = [
     "functional", "init", "utils", "Module", "Parameter", "Sequential", "ModuleList", "IncompatibleKeys",
     "Identity", "Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softplus", "Softmax", "LogSoftmax",
     "Flatten", "Dropout", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d",
     "LayerNorm", "Embedding", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
+    "RNN", "LSTM", "GRU",
 ]

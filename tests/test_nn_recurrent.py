@@ -1,0 +1,130 @@
+"""RNN, LSTM and GRU: PyTorch's parameter names and equations (checked against NumPy written out
+step by step), gradients (gradcheck through time), states, layouts and a small training run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_np as tg
+import tinygrad_np.nn as nn
+from tinygrad_np import optim
+from tinygrad_np.testing import gradcheck
+
+
+def sigmoid(v):
+    return 1 / (1 + np.exp(-v))
+
+
+def reference(kind, params, x, h0, c0, nonlinearity="tanh"):
+    """The layers written out in NumPy: x (seq, batch, features); h0/c0 (layers, batch, hidden)."""
+    hs, cs = [], []
+    for k in range(h0.shape[0]):
+        w_ih, w_hh = params[f"weight_ih_l{k}"], params[f"weight_hh_l{k}"]
+        b_ih, b_hh = params.get(f"bias_ih_l{k}", 0.0), params.get(f"bias_hh_l{k}", 0.0)
+        h, c, out = h0[k], c0[k], []
+        for x_t in x:
+            gi, gh = x_t @ w_ih.T + b_ih, h @ w_hh.T + b_hh
+            if kind == "RNN":
+                h = np.tanh(gi + gh) if nonlinearity == "tanh" else np.maximum(gi + gh, 0)
+            elif kind == "LSTM":
+                i, f, g, o = np.split(gi + gh, 4, axis=-1)
+                c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+                h = sigmoid(o) * np.tanh(c)
+            else:
+                (r_x, z_x, n_x), (r_h, z_h, n_h) = np.split(gi, 3, axis=-1), np.split(gh, 3, axis=-1)
+                r, z = sigmoid(r_x + r_h), sigmoid(z_x + z_h)
+                n = np.tanh(n_x + r * n_h)
+                h = (1 - z) * n + z * h
+            out.append(h)
+        x = np.stack(out)
+        hs.append(h)
+        cs.append(c)
+    return x, np.stack(hs), np.stack(cs)
+
+
+CASES = [(kind, options) for kind in ("RNN", "LSTM", "GRU")
+         for options in ({}, {"num_layers": 2}, {"bias": False}, {"batch_first": True})]
+CASES.append(("RNN", {"nonlinearity": "relu"}))
+
+
+@pytest.mark.parametrize("kind, options", CASES)
+def test_matches_the_equations_written_out(kind, options):
+    tg.manual_seed(0)
+    layer = getattr(nn, kind)(3, 4, **options).double()
+    layers, rows = options.get("num_layers", 1), {"RNN": 1, "LSTM": 4, "GRU": 3}[kind] * 4
+    expected_names = [f"{w}_{part}_l{k}" for k in range(layers) for w, part in
+                      [("weight", "ih"), ("weight", "hh")] + ([("bias", "ih"), ("bias", "hh")] if options.get(
+                          "bias", True) else [])]
+    assert list(layer.state_dict()) == expected_names  # PyTorch's names, so its state dicts load
+    assert layer.weight_ih_l0.shape == (rows, 3) and layer.weight_hh_l0.shape == (rows, 4)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((5, 2, 3))
+    h0, c0 = rng.standard_normal((layers, 2, 4)), rng.standard_normal((layers, 2, 4))
+    state = (tg.Tensor(h0), tg.Tensor(c0)) if kind == "LSTM" else tg.Tensor(h0)
+    given = x.transpose(1, 0, 2) if options.get("batch_first") else x
+    output, final = layer(tg.Tensor(given), state)
+    params = {k: v for k, v in layer.state_dict().items()}
+    ref_out, ref_h, ref_c = reference(kind, params, x, h0, c0, options.get("nonlinearity", "tanh"))
+    if options.get("batch_first"):
+        ref_out = ref_out.transpose(1, 0, 2)
+    np.testing.assert_allclose(output.data, ref_out, rtol=1e-12, atol=1e-12)
+    h_n = final[0] if kind == "LSTM" else final
+    np.testing.assert_allclose(h_n.data, ref_h, rtol=1e-12, atol=1e-12)
+    if kind == "LSTM":
+        np.testing.assert_allclose(final[1].data, ref_c, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_gradients_through_time(kind):
+    tg.manual_seed(0)
+    layer = getattr(nn, kind)(2, 3, num_layers=2).double()
+    x = tg.Tensor(np.random.default_rng(2).standard_normal((4, 2, 2)), requires_grad=True)
+    assert gradcheck(lambda x: layer(x)[0], (x,))  # backward through time, w.r.t. the input
+    out = layer(x)[0]
+    out.sum().backward()
+    for name, p in layer.named_parameters():  # and every parameter's gradient, by finite differences
+        eps, i = 1e-6, (0,) * p.ndim
+        saved = p.data[i]
+        p.data[i] = saved + eps
+        up = layer(x)[0].data.sum()
+        p.data[i] = saved - eps
+        down = layer(x)[0].data.sum()
+        p.data[i] = saved
+        assert p.grad.data[i] == pytest.approx((up - down) / (2 * eps), rel=1e-5, abs=1e-8), name
+
+
+def test_unbatched_input_default_state_and_errors():
+    tg.manual_seed(0)
+    lstm = nn.LSTM(3, 4)
+    out, (h, c) = lstm(tg.randn(6, 3))
+    assert out.shape == (6, 4) and h.shape == (1, 4) and c.shape == (1, 4)
+    out2, _ = lstm(tg.randn(6, 3).unsqueeze(1), (tg.zeros(1, 1, 4), tg.zeros(1, 1, 4)))
+    assert out2.shape == (6, 1, 4)
+    assert "LSTM(3, 4, num_layers=2, batch_first=True)" == repr(nn.LSTM(3, 4, num_layers=2, batch_first=True))
+    with pytest.raises(ValueError, match="initial state"):
+        nn.GRU(3, 4)(tg.randn(5, 2, 3), tg.zeros(2, 2, 4))
+    with pytest.raises(ValueError, match="expected input"):
+        nn.RNN(3, 4)(tg.randn(5, 2, 2))
+    with pytest.raises(NotImplementedError, match="bidirectional"):
+        nn.LSTM(3, 4, bidirectional=True)
+    with pytest.raises(ValueError, match="nonlinearity"):
+        nn.RNN(3, 4, nonlinearity="sigmoid")
+
+
+def test_lstm_learns_to_remember_the_first_element():
+    # the target is the sequence's first value, read out after 6 steps: needs memory across time
+    tg.manual_seed(0)
+    rng = np.random.default_rng(0)
+    lstm, head = nn.LSTM(1, 8, batch_first=True), nn.Linear(8, 1)
+    opt = optim.Adam(list(lstm.parameters()) + list(head.parameters()), lr=0.05)
+    x = rng.uniform(-1, 1, (64, 6, 1)).astype(np.float32)
+    losses = []
+    for _ in range(60):
+        out, _ = lstm(tg.Tensor(x))
+        loss = ((head(out[:, -1]) - tg.Tensor(x[:, 0])) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.1 * losses[0]

@@ -1,0 +1,163 @@
+"""Recurrent layers: ``RNN``, ``LSTM`` and ``GRU``, with PyTorch's equations, parameter names,
+layouts and initialisation. Each time step is a handful of tensor ops; backward through time is
+ordinary backward through the unrolled graph."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..tensor import DEFAULT_FLOAT, Tensor, stack
+from . import functional as F
+from . import init
+from .module import Module, Parameter
+
+__all__ = ["RNN", "LSTM", "GRU"]
+
+
+class _Recurrent(Module):
+    """What the three share: the parameters of every layer, the loop over layers and time steps.
+    A subclass sets ``gates`` (weight blocks per hidden unit) and defines ``_step``."""
+
+    gates = 1
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, dtype=None):
+        super().__init__()
+        if bidirectional:
+            raise NotImplementedError(f"{type(self).__name__}: bidirectional=True is not supported yet")
+        if num_layers < 1 or hidden_size < 1 or not 0.0 <= dropout <= 1.0:
+            raise ValueError(f"{type(self).__name__}: num_layers and hidden_size must be positive and dropout in "
+                             f"[0, 1], got {num_layers}, {hidden_size}, {dropout}")
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.bias, self.batch_first, self.dropout = bias, batch_first, dropout
+        dtype = np.dtype(DEFAULT_FLOAT if dtype is None else dtype)
+        rows = self.gates * hidden_size
+        for k in range(num_layers):
+            cols = input_size if k == 0 else hidden_size
+            setattr(self, f"weight_ih_l{k}", Parameter(np.zeros((rows, cols), dtype)))
+            setattr(self, f"weight_hh_l{k}", Parameter(np.zeros((rows, hidden_size), dtype)))
+            if bias:
+                setattr(self, f"bias_ih_l{k}", Parameter(np.zeros(rows, dtype)))
+                setattr(self, f"bias_hh_l{k}", Parameter(np.zeros(rows, dtype)))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1 / math.sqrt(self.hidden_size)  # PyTorch: every weight and bias from U(-1/sqrt(H), 1/sqrt(H))
+        for p in self.parameters():
+            init.uniform_(p, -bound, bound)
+
+    def _layer(self, k: int):
+        get = lambda name: getattr(self, f"{name}_l{k}", None)  # noqa: E731
+        return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
+
+    def _initial(self, hx, batch: int, dtype) -> list:
+        """One initial state per layer (a Tensor, or for LSTM an (h, c) pair), zeros unless given."""
+        if hx is None:
+            zeros = Tensor._wrap(np.zeros((batch, self.hidden_size), dtype), None)
+            return [(zeros, zeros) if self.gates == 4 else zeros] * self.num_layers
+        parts = hx if isinstance(hx, tuple) else (hx,)
+        expected = (self.num_layers, batch, self.hidden_size)
+        for part in parts:
+            if tuple(part.shape) != expected:
+                raise ValueError(f"{type(self).__name__}: initial state of shape {tuple(part.shape)}, "
+                                 f"expected {expected}")
+        per_layer = [tuple(part[k] for part in parts) for k in range(self.num_layers)]
+        return [s if self.gates == 4 else s[0] for s in per_layer]
+
+    def forward(self, input, hx=None):
+        x = F._float_tensor(input, type(self).__name__)
+        unbatched = x.ndim == 2
+        if unbatched:
+            x = x.unsqueeze(1)
+            hx = None if hx is None else tuple(h.unsqueeze(1) for h in hx) if isinstance(hx, tuple) else hx.unsqueeze(1)
+        elif self.batch_first:
+            x = x.transpose(0, 1)
+        if x.ndim != 3 or x.shape[2] != self.input_size:
+            raise ValueError(f"{type(self).__name__}: expected input (seq, batch, {self.input_size}), "
+                             f"got {tuple(x.shape)}")
+        states = self._initial(hx, x.shape[1], x.dtype)
+        finals = []
+        for k in range(self.num_layers):
+            w_ih, w_hh, b_ih, b_hh = self._layer(k)
+            inputs = x @ w_ih.T if b_ih is None else x @ w_ih.T + b_ih  # every step's input part at once
+            state, outputs = states[k], []
+            for t in range(x.shape[0]):
+                state = self._step(inputs[t], state, w_hh, b_hh)
+                outputs.append(state[0] if self.gates == 4 else state)
+            x = stack(outputs)
+            if self.dropout and self.training and k < self.num_layers - 1:
+                x = F.dropout(x, self.dropout)
+            finals.append(state)
+        output = x.squeeze(1) if unbatched else x.transpose(0, 1) if self.batch_first else x
+        if self.gates == 4:
+            h_n, c_n = stack([h for h, _ in finals]), stack([c for _, c in finals])
+            return output, ((h_n.squeeze(1), c_n.squeeze(1)) if unbatched else (h_n, c_n))
+        h_n = stack(finals)
+        return output, (h_n.squeeze(1) if unbatched else h_n)
+
+    @staticmethod
+    def _hidden(h, w_hh, b_hh):
+        return h @ w_hh.T if b_hh is None else h @ w_hh.T + b_hh
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if not self.bias:
+            s += ", bias=False"
+        if self.batch_first:
+            s += ", batch_first=True"
+        if self.dropout:
+            s += f", dropout={self.dropout}"
+        return s
+
+
+class RNN(_Recurrent):
+    """Elman RNN: ``h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)`` (``nonlinearity="relu"``: relu).
+
+    ``forward(input, h_0=None)`` takes (seq, batch, input_size) (``batch_first=True``: batch first;
+    or an unbatched (seq, input_size)) and returns ``(output, h_n)``: every step's top-layer state
+    and the last state of every layer, (num_layers, batch, hidden_size).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 dtype=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype)
+
+    def _step(self, inputs, h, w_hh, b_hh):
+        pre = inputs + self._hidden(h, w_hh, b_hh)
+        return pre.tanh() if self.nonlinearity == "tanh" else pre.relu()
+
+
+class LSTM(_Recurrent):
+    """LSTM with PyTorch's gate order (input, forget, cell, output) in ``weight_ih_l{k}`` etc.:
+    ``c' = f * c + i * g``, ``h' = o * tanh(c')``. ``forward(input, (h_0, c_0)=None)`` returns
+    ``(output, (h_n, c_n))``."""
+
+    gates = 4
+
+    def _step(self, inputs, state, w_hh, b_hh):
+        h, c = state
+        i, f, g, o = (inputs + self._hidden(h, w_hh, b_hh)).split(self.hidden_size, -1)
+        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+        return o.sigmoid() * c.tanh(), c
+
+
+class GRU(_Recurrent):
+    """GRU with PyTorch's gate order (reset, update, new): ``n = tanh(x W_in + b_in + r * (h W_hn + b_hn))``,
+    ``h' = (1 - z) * n + z * h``. ``forward(input, h_0=None)`` returns ``(output, h_n)``."""
+
+    gates = 3
+
+    def _step(self, inputs, h, w_hh, b_hh):
+        r_x, z_x, n_x = inputs.split(self.hidden_size, -1)
+        r_h, z_h, n_h = self._hidden(h, w_hh, b_hh).split(self.hidden_size, -1)
+        r, z = (r_x + r_h).sigmoid(), (z_x + z_h).sigmoid()
+        n = (n_x + r * n_h).tanh()
+        return n + z * (h - n)  # = (1 - z) * n + z * h
