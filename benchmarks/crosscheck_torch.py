@@ -149,11 +149,23 @@ def pytorch_spellings(torch):
                 RNG.standard_normal(3 if kwargs.get("groups") else 1 if kwargs else 2))
 
 
+def recurrent(torch):
+    """RNN, LSTM and GRU with the same weights (loaded through PyTorch's state-dict names)."""
+    for kind in ("RNN", "LSTM", "GRU"):
+        for kwargs in ({}, {"num_layers": 2, "batch_first": True}):
+            ours, theirs = getattr(nn, kind)(3, 4, **kwargs).double(), getattr(torch.nn, kind)(3, 4, **kwargs)
+            theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
+            compare(f"{kind} {kwargs}", lambda x, m=ours: m(x)[0], lambda x, m=theirs: m(x)[0],
+                    RNG.standard_normal((5, 2, 3)))
+            for name, p in ours.named_parameters():
+                report(f"{kind} {kwargs}, gradient of {name}", p.grad, dict(theirs.named_parameters())[name].grad)
+
+
 def main():
     import torch
 
     torch.set_default_dtype(torch.float64)
-    for part in (losses, layers, optimizers, pytorch_spellings):
+    for part in (losses, layers, optimizers, pytorch_spellings, recurrent):
         part(torch)
     print(f"\n{len(failures)} difference(s) above tolerance" + (f": {failures}" if failures else ""))
     return len(failures)
