@@ -16,35 +16,46 @@ def sigmoid(v):
     return 1 / (1 + np.exp(-v))
 
 
-def reference(kind, params, x, h0, c0, nonlinearity="tanh"):
-    """The layers written out in NumPy: x (seq, batch, features); h0/c0 (layers, batch, hidden)."""
+def reference(kind, params, x, h0, c0, nonlinearity="tanh", directions=1):
+    """The layers written out in NumPy: x (seq, batch, features); h0/c0 (layers * directions, batch,
+    hidden). A reverse direction reads the sequence backwards; the directions' outputs are concatenated."""
     hs, cs = [], []
-    for k in range(h0.shape[0]):
-        w_ih, w_hh = params[f"weight_ih_l{k}"], params[f"weight_hh_l{k}"]
-        b_ih, b_hh = params.get(f"bias_ih_l{k}", 0.0), params.get(f"bias_hh_l{k}", 0.0)
-        h, c, out = h0[k], c0[k], []
-        for x_t in x:
-            gi, gh = x_t @ w_ih.T + b_ih, h @ w_hh.T + b_hh
-            if kind == "RNN":
-                h = np.tanh(gi + gh) if nonlinearity == "tanh" else np.maximum(gi + gh, 0)
-            elif kind == "LSTM":
-                i, f, g, o = np.split(gi + gh, 4, axis=-1)
-                c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
-                h = sigmoid(o) * np.tanh(c)
-            else:
-                (r_x, z_x, n_x), (r_h, z_h, n_h) = np.split(gi, 3, axis=-1), np.split(gh, 3, axis=-1)
-                r, z = sigmoid(r_x + r_h), sigmoid(z_x + z_h)
-                n = np.tanh(n_x + r * n_h)
-                h = (1 - z) * n + z * h
-            out.append(h)
-        x = np.stack(out)
-        hs.append(h)
-        cs.append(c)
+    for k in range(h0.shape[0] // directions):
+        outs = []
+        for d in range(directions):
+            out, h, c = direction(kind, params, f"l{k}" + ("_reverse" if d else ""), x[::-1] if d else x,
+                                  h0[k * directions + d], c0[k * directions + d], nonlinearity)
+            outs.append(out[::-1] if d else out)
+            hs.append(h)
+            cs.append(c)
+        x = np.concatenate(outs, axis=-1)
     return x, np.stack(hs), np.stack(cs)
 
 
+def direction(kind, params, name, x, h, c, nonlinearity):
+    w_ih, w_hh = params[f"weight_ih_{name}"], params[f"weight_hh_{name}"]
+    b_ih, b_hh = params.get(f"bias_ih_{name}", 0.0), params.get(f"bias_hh_{name}", 0.0)
+    out = []
+    for x_t in x:
+        gi, gh = x_t @ w_ih.T + b_ih, h @ w_hh.T + b_hh
+        if kind == "RNN":
+            h = np.tanh(gi + gh) if nonlinearity == "tanh" else np.maximum(gi + gh, 0)
+        elif kind == "LSTM":
+            i, f, g, o = np.split(gi + gh, 4, axis=-1)
+            c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+            h = sigmoid(o) * np.tanh(c)
+        else:
+            (r_x, z_x, n_x), (r_h, z_h, n_h) = np.split(gi, 3, axis=-1), np.split(gh, 3, axis=-1)
+            r, z = sigmoid(r_x + r_h), sigmoid(z_x + z_h)
+            n = np.tanh(n_x + r * n_h)
+            h = (1 - z) * n + z * h
+        out.append(h)
+    return np.stack(out), h, c
+
+
 CASES = [(kind, options) for kind in ("RNN", "LSTM", "GRU")
-         for options in ({}, {"num_layers": 2}, {"bias": False}, {"batch_first": True})]
+         for options in ({}, {"num_layers": 2}, {"bias": False}, {"batch_first": True},
+                         {"num_layers": 2, "bidirectional": True})]
 CASES.append(("RNN", {"nonlinearity": "relu"}))
 
 
@@ -52,20 +63,23 @@ CASES.append(("RNN", {"nonlinearity": "relu"}))
 def test_matches_the_equations_written_out(kind, options):
     tg.manual_seed(0)
     layer = getattr(nn, kind)(3, 4, **options).double()
+    directions = 2 if options.get("bidirectional") else 1
     layers, rows = options.get("num_layers", 1), {"RNN": 1, "LSTM": 4, "GRU": 3}[kind] * 4
-    expected_names = [f"{w}_{part}_l{k}" for k in range(layers) for w, part in
-                      [("weight", "ih"), ("weight", "hh")] + ([("bias", "ih"), ("bias", "hh")] if options.get(
-                          "bias", True) else [])]
+    kinds = [("weight", "ih"), ("weight", "hh")]
+    if options.get("bias", True):
+        kinds += [("bias", "ih"), ("bias", "hh")]
+    expected_names = [f"{w}_{part}_l{k}{suffix}" for k in range(layers) for suffix in ("", "_reverse")[:directions]
+                      for w, part in kinds]
     assert list(layer.state_dict()) == expected_names  # PyTorch's names, so its state dicts load
     assert layer.weight_ih_l0.shape == (rows, 3) and layer.weight_hh_l0.shape == (rows, 4)
     rng = np.random.default_rng(1)
     x = rng.standard_normal((5, 2, 3))
-    h0, c0 = rng.standard_normal((layers, 2, 4)), rng.standard_normal((layers, 2, 4))
+    h0, c0 = rng.standard_normal((layers * directions, 2, 4)), rng.standard_normal((layers * directions, 2, 4))
     state = (tg.Tensor(h0), tg.Tensor(c0)) if kind == "LSTM" else tg.Tensor(h0)
     given = x.transpose(1, 0, 2) if options.get("batch_first") else x
     output, final = layer(tg.Tensor(given), state)
     params = {k: v for k, v in layer.state_dict().items()}
-    ref_out, ref_h, ref_c = reference(kind, params, x, h0, c0, options.get("nonlinearity", "tanh"))
+    ref_out, ref_h, ref_c = reference(kind, params, x, h0, c0, options.get("nonlinearity", "tanh"), directions)
     if options.get("batch_first"):
         ref_out = ref_out.transpose(1, 0, 2)
     np.testing.assert_allclose(output.data, ref_out, rtol=1e-12, atol=1e-12)
@@ -78,7 +92,7 @@ def test_matches_the_equations_written_out(kind, options):
 @pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
 def test_gradients_through_time(kind):
     tg.manual_seed(0)
-    layer = getattr(nn, kind)(2, 3, num_layers=2).double()
+    layer = getattr(nn, kind)(2, 3, num_layers=2, bidirectional=kind == "GRU").double()
     x = tg.Tensor(np.random.default_rng(2).standard_normal((4, 2, 2)), requires_grad=True)
     assert gradcheck(lambda x: layer(x)[0], (x,))  # backward through time, w.r.t. the input
     out = layer(x)[0]
@@ -106,8 +120,8 @@ def test_unbatched_input_default_state_and_errors():
         nn.GRU(3, 4)(tg.randn(5, 2, 3), tg.zeros(2, 2, 4))
     with pytest.raises(ValueError, match="expected input"):
         nn.RNN(3, 4)(tg.randn(5, 2, 2))
-    with pytest.raises(NotImplementedError, match="bidirectional"):
-        nn.LSTM(3, 4, bidirectional=True)
+    out, (h, c) = nn.LSTM(3, 4, num_layers=2, bidirectional=True)(tg.randn(6, 2, 3))
+    assert out.shape == (6, 2, 8) and h.shape == c.shape == (4, 2, 4)  # both directions' features; 2 states a layer
     with pytest.raises(ValueError, match="nonlinearity"):
         nn.RNN(3, 4, nonlinearity="sigmoid")
 

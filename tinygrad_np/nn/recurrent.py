@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from ..tensor import DEFAULT_FLOAT, Tensor, stack
+from ..tensor import DEFAULT_FLOAT, Tensor, cat, stack
 from . import functional as F
 from . import init
 from .module import Module, Parameter
@@ -25,22 +25,22 @@ class _Recurrent(Module):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, dtype=None):
         super().__init__()
-        if bidirectional:
-            raise NotImplementedError(f"{type(self).__name__}: bidirectional=True is not supported yet")
         if num_layers < 1 or hidden_size < 1 or not 0.0 <= dropout <= 1.0:
             raise ValueError(f"{type(self).__name__}: num_layers and hidden_size must be positive and dropout in "
                              f"[0, 1], got {num_layers}, {hidden_size}, {dropout}")
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, dropout
+        self.bidirectional, self.directions = bidirectional, 2 if bidirectional else 1
         dtype = np.dtype(DEFAULT_FLOAT if dtype is None else dtype)
         rows = self.gates * hidden_size
         for k in range(num_layers):
-            cols = input_size if k == 0 else hidden_size
-            setattr(self, f"weight_ih_l{k}", Parameter(np.zeros((rows, cols), dtype)))
-            setattr(self, f"weight_hh_l{k}", Parameter(np.zeros((rows, hidden_size), dtype)))
-            if bias:
-                setattr(self, f"bias_ih_l{k}", Parameter(np.zeros(rows, dtype)))
-                setattr(self, f"bias_hh_l{k}", Parameter(np.zeros(rows, dtype)))
+            cols = input_size if k == 0 else hidden_size * self.directions
+            for suffix in ("", "_reverse")[: self.directions]:  # PyTorch's names: weight_ih_l0_reverse, ...
+                setattr(self, f"weight_ih_l{k}{suffix}", Parameter(np.zeros((rows, cols), dtype)))
+                setattr(self, f"weight_hh_l{k}{suffix}", Parameter(np.zeros((rows, hidden_size), dtype)))
+                if bias:
+                    setattr(self, f"bias_ih_l{k}{suffix}", Parameter(np.zeros(rows, dtype)))
+                    setattr(self, f"bias_hh_l{k}{suffix}", Parameter(np.zeros(rows, dtype)))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -48,23 +48,33 @@ class _Recurrent(Module):
         for p in self.parameters():
             init.uniform_(p, -bound, bound)
 
-    def _layer(self, k: int):
-        get = lambda name: getattr(self, f"{name}_l{k}", None)  # noqa: E731
+    def _weights(self, k: int, suffix: str):
+        get = lambda name: getattr(self, f"{name}_l{k}{suffix}", None)  # noqa: E731
         return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
 
     def _initial(self, hx, batch: int, dtype) -> list:
-        """One initial state per layer (a Tensor, or for LSTM an (h, c) pair), zeros unless given."""
+        """One initial state per layer and direction (a Tensor, or for LSTM an (h, c) pair), in
+        PyTorch's order (layer 0 forward, layer 0 reverse, layer 1 ...); zeros unless given."""
+        count = self.num_layers * self.directions
         if hx is None:
             zeros = Tensor._wrap(np.zeros((batch, self.hidden_size), dtype), None)
-            return [(zeros, zeros) if self.gates == 4 else zeros] * self.num_layers
+            return [(zeros, zeros) if self.gates == 4 else zeros] * count
         parts = hx if isinstance(hx, tuple) else (hx,)
-        expected = (self.num_layers, batch, self.hidden_size)
+        expected = (count, batch, self.hidden_size)
         for part in parts:
             if tuple(part.shape) != expected:
                 raise ValueError(f"{type(self).__name__}: initial state of shape {tuple(part.shape)}, "
                                  f"expected {expected}")
-        per_layer = [tuple(part[k] for part in parts) for k in range(self.num_layers)]
+        per_layer = [tuple(part[k] for part in parts) for k in range(count)]
         return [s if self.gates == 4 else s[0] for s in per_layer]
+
+    def _run(self, inputs, state, w_hh, b_hh, reverse: bool):
+        """One direction of one layer over every step: (outputs in time order, final state)."""
+        outputs, steps = [], range(inputs.shape[0])
+        for t in reversed(steps) if reverse else steps:
+            state = self._step(inputs[t], state, w_hh, b_hh)
+            outputs.append(state[0] if self.gates == 4 else state)
+        return stack(outputs[::-1] if reverse else outputs), state
 
     def forward(self, input, hx=None):
         x = F._float_tensor(input, type(self).__name__)
@@ -80,16 +90,16 @@ class _Recurrent(Module):
         states = self._initial(hx, x.shape[1], x.dtype)
         finals = []
         for k in range(self.num_layers):
-            w_ih, w_hh, b_ih, b_hh = self._layer(k)
-            inputs = x @ w_ih.T if b_ih is None else x @ w_ih.T + b_ih  # every step's input part at once
-            state, outputs = states[k], []
-            for t in range(x.shape[0]):
-                state = self._step(inputs[t], state, w_hh, b_hh)
-                outputs.append(state[0] if self.gates == 4 else state)
-            x = stack(outputs)
+            outputs = []
+            for d, suffix in enumerate(("", "_reverse")[: self.directions]):
+                w_ih, w_hh, b_ih, b_hh = self._weights(k, suffix)
+                inputs = x @ w_ih.T if b_ih is None else x @ w_ih.T + b_ih  # every step's input part at once
+                out, state = self._run(inputs, states[k * self.directions + d], w_hh, b_hh, reverse=d == 1)
+                outputs.append(out)
+                finals.append(state)
+            x = outputs[0] if self.directions == 1 else cat(outputs, -1)  # both directions' features
             if self.dropout and self.training and k < self.num_layers - 1:
                 x = F.dropout(x, self.dropout)
-            finals.append(state)
         output = x.squeeze(1) if unbatched else x.transpose(0, 1) if self.batch_first else x
         if self.gates == 4:
             h_n, c_n = stack([h for h, _ in finals]), stack([c for _, c in finals])
@@ -111,6 +121,8 @@ class _Recurrent(Module):
             s += ", batch_first=True"
         if self.dropout:
             s += f", dropout={self.dropout}"
+        if self.bidirectional:
+            s += ", bidirectional=True"
         return s
 
 
