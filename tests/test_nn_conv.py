@@ -465,7 +465,7 @@ def test_conv_transpose2d_is_the_adjoint_of_conv2d(case):
     y = t64(*y_shape, grad=False)
     left = (F.conv2d(x, w, None, s, p, d, groups).data * y.data).sum()
     right = (x.data * F.conv_transpose2d(y, w, None, s, p, op, groups, d).data).sum()
-    assert left == pytest.approx(right, rel=1e-12)
+    assert left == pytest.approx(right, rel=1e-9, abs=1e-9)  # sums of a few hundred O(1) products
 
 
 def test_conv_transpose2d_module_and_errors():
