@@ -143,6 +143,9 @@ def pytorch_spellings(torch):
                 partial(tF.pad, pad=(1, 2, 2, 1), mode=mode), images)
     compare("max_pool2d ceil_mode", partial(F.max_pool2d, kernel_size=2, ceil_mode=True),
             partial(tF.max_pool2d, kernel_size=2, ceil_mode=True), images)
+    for include in (True, False):
+        kwargs = {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True, "count_include_pad": include}
+        compare(f"avg_pool2d {kwargs}", partial(F.avg_pool2d, **kwargs), partial(tF.avg_pool2d, **kwargs), images)
     for kwargs in ({}, {"stride": 2, "padding": 1, "output_padding": 1}, {"groups": 3, "dilation": 2}):
         compare(f"conv_transpose2d {kwargs}", partial(F.conv_transpose2d, **kwargs),
                 partial(tF.conv_transpose2d, **kwargs), images, RNG.standard_normal((3, 1 if kwargs else 2, 3, 3)),

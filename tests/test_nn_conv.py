@@ -272,13 +272,12 @@ def test_pooling_errors():
         F.max_pool2d(tg.randn(1, 1, 5, 5), 2, padding=2)
     with pytest.raises(ValueError, match="smaller than the kernel"):
         F.max_pool2d(tg.randn(1, 1, 2, 2), 3)
-    with pytest.raises(NotImplementedError):
-        F.avg_pool2d(tg.randn(1, 1, 4, 4), 2, ceil_mode=True)
 
 
-def ceil_pool_reference(x, k, s, p, d):
-    """Max pooling with ceil_mode written out: PyTorch's documented output size (rounded up,
-    minus a last window that would start in the right padding), windows clipped to the input."""
+def ceil_pool_reference(x, k, s, p, d, kind="max", count_include_pad=True):
+    """Pooling with ceil_mode written out: PyTorch's documented output size (rounded up, minus a
+    last window that would start in the right padding), windows clipped to the input; an average
+    divides by the window's elements inside the padded input (or inside the input only)."""
     out_sizes = []
     for n in x.shape[2:]:
         out = -(-(n + 2 * p - d * (k - 1) - 1) // s) + 1
@@ -288,7 +287,14 @@ def ceil_pool_reference(x, k, s, p, d):
         for j in range(out_sizes[1]):
             rows = [r for r in range(i * s - p, i * s - p + d * k, d) if 0 <= r < x.shape[2]]
             cols = [c for c in range(j * s - p, j * s - p + d * k, d) if 0 <= c < x.shape[3]]
-            y[:, :, i, j] = x[:, :, rows][:, :, :, cols].max(axis=(2, 3))
+            window = x[:, :, rows][:, :, :, cols]
+            if kind == "max":
+                y[:, :, i, j] = window.max(axis=(2, 3))
+            else:
+                padded = [len(range(max(a * s - p, -p), min(a * s - p + k, n + p))) for a, n in ((i, x.shape[2]),
+                                                                                              (j, x.shape[3]))]
+                count = padded[0] * padded[1] if count_include_pad else len(rows) * len(cols)
+                y[:, :, i, j] = window.sum(axis=(2, 3)) / count
     return y
 
 
@@ -299,6 +305,16 @@ def test_max_pool2d_ceil_mode(size, k, s, p, d):
     out = F.max_pool2d(x, k, s, p, d, ceil_mode=True)
     np.testing.assert_array_equal(out.data, ceil_pool_reference(x.data, k, s, p, d))
     assert gradcheck(lambda x: nn.MaxPool2d(k, s, p, d, ceil_mode=True)(x), (x,))
+
+
+@pytest.mark.parametrize("size, k, s, p", [(5, 2, 2, 0), (7, 3, 2, 1), (6, 3, 3, 0), (4, 2, 3, 1), (9, 4, 3, 2),
+                                           (6, 2, 2, 0)])
+@pytest.mark.parametrize("count_include_pad", [True, False])
+def test_avg_pool2d_ceil_mode(size, k, s, p, count_include_pad):
+    x = t64(2, 2, size, size + 1)
+    out = F.avg_pool2d(x, k, s, p, ceil_mode=True, count_include_pad=count_include_pad)
+    np.testing.assert_allclose(out.data, ceil_pool_reference(x.data, k, s, p, 1, "avg", count_include_pad), rtol=1e-12)
+    assert gradcheck(lambda x: nn.AvgPool2d(k, s, p, ceil_mode=True, count_include_pad=count_include_pad)(x), (x,))
 
 
 def test_cnn_end_to_end_gradcheck():

@@ -390,22 +390,26 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False, count_include_pad: bool = True,
                divisor_override=None) -> Tensor:
-    """Mean over each window of (N, C, H, W) input; padded zeros count unless ``count_include_pad=False``."""
-    if ceil_mode:
-        raise NotImplementedError("avg_pool2d(): ceil_mode=True is not supported")
+    """Mean over each window of (N, C, H, W) input; padded zeros count unless ``count_include_pad=False``.
+
+    ``ceil_mode=True`` keeps a last, partial window (as in max_pool2d); as in PyTorch, the part of
+    it beyond the padding is not counted in its mean.
+    """
     x, unbatched = _spatial_input(input, "avg_pool2d")
     kernel, stride, pads, dilation = _pool_args("avg_pool2d", kernel_size, stride, padding, 1)
     size = x.shape[2:]
-    x = _padded(x, pads)
+    extra = [_ceil_extra(n, k, s, 1, p) if ceil_mode else 0 for n, k, s, (p, _) in zip(size, kernel, stride, pads)]
+    x = _padded(x, tuple((p, p + e) for (p, _), e in zip(pads, extra)))
     _check_windows("avg_pool2d", x.shape[2:], kernel, stride, dilation)
     sums = WindowSum.apply(x, kernel=kernel, stride=stride, dilation=dilation)
     if divisor_override is not None:
         out = sums * (1.0 / divisor_override)
-    elif count_include_pad or not any(b for b, _ in pads):
+    elif not any(extra) and (count_include_pad or not any(b for b, _ in pads)):
         out = sums * (1.0 / (kernel[0] * kernel[1]))
-    else:
-        inside = np.pad(np.ones(size, dtype=x.dtype), pads)
-        counts = WindowSum.forward(None, inside, kernel, stride, dilation)
+    else:  # divide each window by how many of its elements count: the input, plus the padding if asked
+        counted = np.ones(tuple(n + 2 * p for n, (p, _) in zip(size, pads)) if count_include_pad else size, x.dtype)
+        outside = [(0, e) if count_include_pad else (p, p + e) for (p, _), e in zip(pads, extra)]
+        counts = WindowSum.forward(None, np.pad(counted, outside), kernel, stride, dilation)
         out = sums / counts
     return out.squeeze(0) if unbatched else out
 
