@@ -263,6 +263,23 @@ def test_embedding_padding_idx_gets_no_gradient():
     np.testing.assert_array_equal(emb.weight.grad.data[3], [1, 1])
 
 
+def test_embedding_max_norm_rescales_the_rows_looked_up_in_place():
+    emb = nn.Embedding(4, 2, max_norm=1.0, dtype=np.float64)
+    emb.weight.data[:] = [[3.0, 4.0], [0.3, 0.4], [6.0, 8.0], [0.0, 2.0]]
+    out = emb(np.array([0, 1, 0]))
+    # row 0 (norm 5) is scaled to norm 1 (PyTorch's max_norm / (norm + 1e-7)); row 1 is short enough;
+    # rows 2 and 3 were not looked up, so they stay as they were
+    np.testing.assert_allclose(emb.weight.data, [[0.6, 0.8], [0.3, 0.4], [6.0, 8.0], [0.0, 2.0]], rtol=1e-6)
+    np.testing.assert_allclose(out.data, emb.weight.data[[0, 1, 0]])
+    out.sum().backward()
+    np.testing.assert_array_equal(emb.weight.grad.data, [[2, 2], [1, 1], [0, 0], [0, 0]])
+    emb1 = nn.Embedding(2, 2, max_norm=2.0, norm_type=1.0, dtype=np.float64)
+    emb1.weight.data[:] = [[3.0, -1.0], [0.5, 0.5]]
+    emb1(np.array([0, 1]))
+    np.testing.assert_allclose(emb1.weight.data, [[1.5, -0.5], [0.5, 0.5]], rtol=1e-6)
+    assert "max_norm=2.0" in repr(emb1)
+
+
 def test_embedding_errors():
     emb = nn.Embedding(4, 2)
     with pytest.raises(IndexError, match="out of range"):

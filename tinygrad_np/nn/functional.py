@@ -485,10 +485,12 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     return out
 
 
-def embedding(input, weight, padding_idx=None) -> Tensor:
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float = 2.0) -> Tensor:
     """Rows of ``weight`` (num_embeddings, dim) picked by the integer ``input``; output shape input.shape + (dim,).
 
-    Entries equal to ``padding_idx`` pass no gradient to their row.
+    Entries equal to ``padding_idx`` pass no gradient to their row. With ``max_norm``, the rows
+    looked up whose ``norm_type``-norm exceeds it are first scaled down to it, in place in
+    ``weight`` (outside the graph), as PyTorch does.
     """
     idx = input.data if isinstance(input, Tensor) else np.asarray(input)
     weight = _float_tensor(weight, "embedding", "weight")
@@ -497,6 +499,11 @@ def embedding(input, weight, padding_idx=None) -> Tensor:
     num = weight.shape[0]
     if idx.size and (idx.min() < 0 or idx.max() >= num):
         raise IndexError(f"embedding(): index out of range: values {idx.min()}..{idx.max()} for {num} embeddings")
+    if max_norm is not None:
+        rows = np.unique(idx)
+        norms = np.linalg.norm(weight.data[rows], ord=norm_type, axis=1)
+        too_long = norms > max_norm
+        weight.data[rows[too_long]] *= (max_norm / (norms[too_long] + 1e-7))[:, None].astype(weight.dtype)
     out = weight[idx]
     if padding_idx is not None:
         keep = (idx != padding_idx % num)[..., None]
