@@ -133,6 +133,9 @@ def pytorch_spellings(torch):
     compare("erf, expm1, log1p", lambda t: t.erf() + t.expm1() + (t * t).log1p(),
             lambda t: t.erf() + t.expm1() + (t * t).log1p(), x)
     compare("einsum ij,jk->ik", partial(tg.einsum, "ij,jk->ik"), partial(torch.einsum, "ij,jk->ik"), x, y)
+    q, k = RNG.standard_normal((2, 3, 5, 4)), RNG.standard_normal((2, 3, 6, 4))
+    compare("einsum ...qd,...kd->...qk", partial(tg.einsum, "...qd,...kd->...qk"),
+            partial(torch.einsum, "...qd,...kd->...qk"), q, k)
     compare("gather(1)", lambda t: t.gather(1, tg.tensor(np.array([[0, 0], [3, 1], [2, 2]]))),
             lambda t: t.gather(1, torch.tensor(np.array([[0, 0], [3, 1], [2, 2]]))), x)
     compare("repeat(2, 1, 2)", lambda t: t.repeat(2, 1, 2), lambda t: t.repeat(2, 1, 2), x)

@@ -334,6 +334,10 @@ EINSUM_CASES = {  # subscripts -> operand shapes
     "ij->i": [(3, 2)], "i,i->": [(4,), (4,)], "i,j->ij": [(2,), (3,)], "ij,jk,kl->il": [(2, 3), (3, 2), (2, 2)],
     "ij,ij->ij": [(1, 3), (2, 3)], "ij,jk": [(2, 3), (3, 4)], "bij,bjk->bik": [(2, 2, 3), (2, 3, 2)],
     "ijk,k->": [(2, 2, 3), (3,)],
+    # '...': the unnamed dimensions, aligned from the right and broadcast, as in NumPy
+    "...ij,...jk->...ik": [(2, 3, 4), (4, 2)], "...ij,...jk": [(2, 1, 3, 2), (3, 2, 2)],
+    "b...d,b...d->b...": [(2, 3, 2), (2, 3, 2)], "...i->...": [(2, 3)], "i...->...i": [(2, 3, 2)],
+    "...,...->...": [(3,), (2, 3)],
 }
 
 
@@ -361,8 +365,8 @@ def test_einsum_forms_and_errors():
     np.testing.assert_allclose(np.einsum("ij,jk->ik", a, b).data, a.data @ b.data, rtol=1e-12, atol=1e-14)  # NumPy
     with pytest.raises(NotImplementedError, match="diagonal"):
         tg.einsum("ii->i", tg.randn(2, 2))
-    with pytest.raises(NotImplementedError, match=r"\.\.\."):
-        tg.einsum("...i->...", a)
+    with pytest.raises(ValueError, match="does not fit"):
+        tg.einsum("...ijk->...", a)
     with pytest.raises(ValueError, match="names 2 operands"):
         tg.einsum("ij,jk->ik", a)
     with pytest.raises(ValueError, match="dimensions"):

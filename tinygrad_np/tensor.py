@@ -1067,10 +1067,11 @@ def matmul(a, b) -> Tensor:
 
 
 def einsum(subscripts: str, *operands) -> Tensor:
-    """``np.einsum`` / ``torch.einsum`` with a gradient, e.g. ``einsum("bqd,bkd->bqk", q, k)``.
+    """``np.einsum`` / ``torch.einsum`` with a gradient, e.g. ``einsum("bqd,bkd->bqk", q, k)`` or
+    ``einsum("...qd,...kd->...qk", q, k)``.
 
-    Operands may also come as one list. Not supported yet: ``...`` and a letter repeated within
-    one operand (a diagonal, as in ``"ii->i"``); both raise.
+    Operands may also come as one list. Not supported yet: a letter repeated within one operand
+    (a diagonal, as in ``"ii->i"``); it raises.
     """
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = operands[0]
@@ -1078,10 +1079,22 @@ def einsum(subscripts: str, *operands) -> Tensor:
     spec = subscripts.replace(" ", "")
     inputs, arrow, output = spec.partition("->")
     terms = inputs.split(",")
-    if "." in spec:
-        raise NotImplementedError("einsum(): '...' is not supported yet; name every dimension")
     if len(terms) != len(operands):
         raise ValueError(f"einsum(): '{subscripts}' names {len(terms)} operands, got {len(operands)}")
+    if "..." in spec:  # name the dimensions '...' stands for with unused letters, aligned from the right
+        spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in spec]
+        counts = [x.ndim - len(t.replace("...", "")) if "..." in t else 0 for t, x in zip(terms, operands)]
+        if min(counts) < 0 or max(counts) > len(spare):
+            raise ValueError(f"einsum(): '{subscripts}' does not fit operands of shapes {[x.shape for x in operands]}")
+        batch = "".join(spare[: max(counts)])
+        terms = [t.replace("...", batch[len(batch) - n:]) for t, n in zip(terms, counts)]
+        if arrow:
+            output = output.replace("...", batch)
+        else:  # NumPy's implicit output: the '...' dimensions, then the letters used once, in order
+            named = ",".join(terms)
+            output = batch + "".join(sorted(c for c in set(named) - {","} - set(batch) if named.count(c) == 1))
+            arrow = "->"
+        inputs = ",".join(terms)
     for term, x in zip(terms, operands):
         if (term and not term.isalpha()) or len(term) != x.ndim:
             raise ValueError(f"einsum(): '{term}' does not name the dimensions of an operand of shape {x.shape}")
