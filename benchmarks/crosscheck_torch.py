@@ -125,6 +125,8 @@ def pytorch_spellings(torch):
     compare("sort(descending).values", lambda t: t.sort(1, True).values, lambda t: t.sort(1, True).values, x)
     compare("topk(2)", lambda t: t.topk(2).values, lambda t: t.topk(2).values, x)
     compare("cumsum(0)", lambda t: t.cumsum(0), lambda t: t.cumsum(0), x)
+    with_zeros = np.array([[2.0, 0.0, 3.0], [0.0, 0.0, 5.0], [1.0, -2.0, 4.0]])
+    compare("prod(dim=1) with zeros", lambda t: t.prod(dim=1), lambda t: t.prod(dim=1), with_zeros)
     compare("norm(dim=1)", lambda t: t.norm(dim=1), lambda t: t.norm(dim=1), x)
     compare("norm(p=3)", lambda t: t.norm(3), lambda t: t.norm(3), x)
     compare("F.normalize", F.normalize, tF.normalize, x)

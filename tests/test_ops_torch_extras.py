@@ -371,3 +371,20 @@ def test_einsum_forms_and_errors():
         tg.einsum("ij,jk->ik", a)
     with pytest.raises(ValueError, match="dimensions"):
         tg.einsum("i,jk->ik", a, b)
+
+
+def prod_kwargs(shapes):
+    return valid_axes(len(shapes[0]), with_keepdims=True)
+
+
+# a polynomial: no kinks, and the rule is exact at zeros too (exact zeros are among the drawn values)
+test_prod = op_property_test(lambda x, axis, keepdims: x.prod(axis=axis, keepdims=keepdims),
+                             lambda x, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims),
+                             kwargs=prod_kwargs, elements=(-2, 2), gradgrad=True)
+
+
+def test_prod_gradient_at_zeros_is_the_product_of_the_others():
+    x = Tensor(np.array([[2.0, 0.0, 3.0], [0.0, 0.0, 5.0], [1.0, 2.0, 4.0]]), requires_grad=True)
+    x.prod(dim=1).sum().backward()
+    assert x.grad.tolist() == [[0.0, 6.0, 0.0], [0.0, 0.0, 0.0], [8.0, 4.0, 2.0]]  # not 0/0
+    assert tg.prod(x).item() == 0.0 and np.prod(x, axis=0).tolist() == [0.0, 0.0, 60.0]

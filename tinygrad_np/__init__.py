@@ -64,7 +64,7 @@ floor, ceil, trunc, round, sign = map(_unary, ["floor", "ceil", "trunc", "round"
 expm1, log1p, reciprocal, rsqrt, cumsum, flip = map(_unary, ["expm1", "log1p", "reciprocal", "rsqrt", "cumsum", "flip"])
 split, chunk, unbind, gather, masked_fill = map(_unary, ["split", "chunk", "unbind", "gather", "masked_fill"])
 isnan, isinf, isfinite, all, any, norm = map(_unary, ["isnan", "isinf", "isfinite", "all", "any", "norm"])
-sort, argsort, topk, erf, bmm, numel = map(_unary, ["sort", "argsort", "topk", "erf", "bmm", "numel"])
+sort, argsort, topk, erf, bmm, numel, prod = map(_unary, ["sort", "argsort", "topk", "erf", "bmm", "numel", "prod"])
 inference_mode = no_grad  # PyTorch's stricter no_grad; here they are the same
 
 

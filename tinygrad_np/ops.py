@@ -378,6 +378,42 @@ class Sum(Function):
         return _spread(g, x.shape)
 
 
+class Prod(Function):
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        return x.prod(axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, g):
+        # d prod / d x_i = the product of the others, which out / x_i is not at a zero (0/0)
+        axis, x = ctx.attrs["axis"], ctx.inputs[0]
+        if not ctx.attrs["keepdims"]:
+            g = _keep_reduced_axes(g, axis, x.ndim)
+        if isinstance(x, Tensor):  # create_graph: products that leave one out, exactly differentiable
+            return g * _leave_one_out_products(x, axis)
+        # with no zero in a group: out / x_i; with one, only the zero's entry is nonzero (the
+        # product of the rest); with two or more, all are 0
+        zero = x == 0
+        zeros = zero.sum(axis=axis, keepdims=True)
+        safe = np.where(zero, 1, x)
+        others = safe.prod(axis=axis, keepdims=True)
+        return g * np.where(zeros == 0, others / safe, np.where(zero & (zeros == 1), others, 0))
+
+
+def _leave_one_out_products(x, axis):
+    """For each element, the product of the other elements of its group (the reduced axes), as
+    Tensor ops: the group is laid out n times with the element's own place set to 1. O(n^2), so
+    only for create_graph, where the first-order rule's zero cases would not differentiate right."""
+    axes = tuple(range(x.ndim)) if axis is None else tuple(axis)
+    rest = tuple(a for a in range(x.ndim) if a not in axes)
+    moved = x.permute(*rest, *axes)
+    n = int(np.prod([x.shape[a] for a in axes]))
+    flat = moved.reshape(moved.shape[: len(rest)] + (1, n))
+    grid = flat.expand(flat.shape[:-2] + (n, n))
+    others = np.where(np.eye(n, dtype=bool), 1, grid).prod(axis=-1)
+    return others.reshape(moved.shape).permute(*np.argsort(rest + axes))
+
+
 class Cumsum(Function):
     @staticmethod
     def forward(ctx, x, axis):

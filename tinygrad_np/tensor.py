@@ -609,6 +609,11 @@ class Tensor:
         axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
         return ops.Sum.apply(self, axis=axes, keepdims=keep)
 
+    def prod(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Product of elements; its gradient is right at zeros too (the product of the others)."""
+        axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
+        return ops.Prod.apply(self, axis=axes, keepdims=keep)
+
     def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
         count = self.data.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
@@ -1256,6 +1261,7 @@ _ARRAY_FUNCTIONS = {
     np.swapaxes: lambda x, a, b: _tensor(x).swapaxes(a, b),
     np.expand_dims: lambda x, axis: _tensor(x).unsqueeze(axis),
     np.sum: lambda x, axis=None, keepdims=False: _tensor(x).sum(axis, keepdims),
+    np.prod: lambda x, axis=None, keepdims=False: _tensor(x).prod(axis, keepdims),
     np.mean: lambda x, axis=None, keepdims=False: _tensor(x).mean(axis, keepdims),
     np.clip: lambda x, a_min=None, a_max=None: _tensor(x).clip(a_min, a_max),
     np.flip: lambda x, axis=None: _tensor(x).flip(*(range(_tensor(x).ndim) if axis is None else _shape_args((axis,)))),
