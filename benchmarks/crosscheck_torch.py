@@ -138,6 +138,8 @@ def pytorch_spellings(torch):
     q, k = RNG.standard_normal((2, 3, 5, 4)), RNG.standard_normal((2, 3, 6, 4))
     compare("einsum ...qd,...kd->...qk", partial(tg.einsum, "...qd,...kd->...qk"),
             partial(torch.einsum, "...qd,...kd->...qk"), q, k)
+    compare("einsum bii->bi (diagonals)", partial(tg.einsum, "bii->bi"), partial(torch.einsum, "bii->bi"),
+            RNG.standard_normal((2, 3, 3)))
     compare("gather(1)", lambda t: t.gather(1, tg.tensor(np.array([[0, 0], [3, 1], [2, 2]]))),
             lambda t: t.gather(1, torch.tensor(np.array([[0, 0], [3, 1], [2, 2]]))), x)
     compare("repeat(2, 1, 2)", lambda t: t.repeat(2, 1, 2), lambda t: t.repeat(2, 1, 2), x)

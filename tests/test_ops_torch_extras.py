@@ -338,6 +338,8 @@ EINSUM_CASES = {  # subscripts -> operand shapes
     "...ij,...jk->...ik": [(2, 3, 4), (4, 2)], "...ij,...jk": [(2, 1, 3, 2), (3, 2, 2)],
     "b...d,b...d->b...": [(2, 3, 2), (2, 3, 2)], "...i->...": [(2, 3)], "i...->...i": [(2, 3, 2)],
     "...,...->...": [(3,), (2, 3)],
+    # a repeated letter reads a diagonal
+    "ii->i": [(3, 3)], "ii": [(3, 3)], "iij->j": [(2, 2, 3)], "ii,ij->j": [(3, 3), (3, 2)], "bii->bi": [(2, 3, 3)],
 }
 
 
@@ -363,8 +365,6 @@ def test_einsum_forms_and_errors():
     a, b = Tensor(rng.standard_normal((2, 3))), Tensor(rng.standard_normal((3, 4)))  # float64, fixed data
     np.testing.assert_allclose(tg.einsum("ij,jk->ik", [a, b]).data, a.data @ b.data, rtol=1e-12, atol=1e-14)  # a list
     np.testing.assert_allclose(np.einsum("ij,jk->ik", a, b).data, a.data @ b.data, rtol=1e-12, atol=1e-14)  # NumPy
-    with pytest.raises(NotImplementedError, match="diagonal"):
-        tg.einsum("ii->i", tg.randn(2, 2))
     with pytest.raises(ValueError, match="does not fit"):
         tg.einsum("...ijk->...", a)
     with pytest.raises(ValueError, match="names 2 operands"):

@@ -17,6 +17,7 @@ piecewise-constant ops (floor, round, sign, //) pass zeros, their jumps included
 from __future__ import annotations
 
 import math
+import string
 
 import numpy as np
 
@@ -456,7 +457,7 @@ class Matmul(Function):
 
 
 class Einsum(Function):
-    # terms: one string of distinct letters per operand (no '...'); output: the result's letters
+    # terms: the letters of each operand ('...' already named); output: the result's letters
     @staticmethod
     def forward(ctx, *operands, terms, output):
         return np.einsum(",".join(terms) + "->" + output, *operands)
@@ -464,19 +465,31 @@ class Einsum(Function):
     @staticmethod
     def backward(ctx, g):
         terms, output = ctx.attrs["terms"], ctx.attrs["output"]
+        spare = iter(c for c in string.ascii_letters if c not in "".join(terms) + output)
         grads = []
         for i, (term, x) in enumerate(zip(terms, ctx.inputs)):
             if not ctx.needs_input_grad[i]:
                 grads.append(None)
                 continue
             others = [(t, v) for j, (t, v) in enumerate(zip(terms, ctx.inputs)) if j != i]
+            letters = "".join(dict.fromkeys(term))  # each letter once (a repeat reads a diagonal)
+            size = {c: x.shape[term.index(c)] for c in letters}
             seen = set(output).union(*(t for t, _ in others))
-            kept = "".join(c for c in term if c in seen)  # a letter only this operand has was summed here:
+            kept = "".join(c for c in letters if c in seen)  # a letter only this operand has was summed here:
             grad = np.einsum(",".join([output] + [t for t, _ in others]) + "->" + kept, g, *(v for _, v in others))
             sizes = iter(grad.shape)  # ... so it comes back by broadcasting over that axis
-            grad = grad.reshape(tuple(next(sizes) if c in seen else 1 for c in term))
-            grads.append(np.broadcast_to(grad, tuple(n if c in seen else x.shape[k]
-                                                     for k, (c, n) in enumerate(zip(term, grad.shape)))))
+            grad = grad.reshape(tuple(next(sizes) if c in seen else 1 for c in letters))
+            grad = np.broadcast_to(grad, tuple(size[c] if c not in seen else n for c, n in zip(letters, grad.shape)))
+            if len(letters) < len(term):  # put it back on the diagonal: a repeat is the letter times an identity
+                placed, identities = "", []
+                for k, c in enumerate(term):
+                    fresh = c if c not in term[:k] else next(spare)
+                    placed += fresh
+                    if fresh != c:
+                        identities.append((c + fresh, np.eye(size[c], dtype=x.dtype)))
+                grad = np.einsum(",".join([letters] + [t for t, _ in identities]) + "->" + placed, grad,
+                                 *(v for _, v in identities))
+            grads.append(grad)
         return tuple(grads)
 
 

@@ -1075,8 +1075,8 @@ def einsum(subscripts: str, *operands) -> Tensor:
     """``np.einsum`` / ``torch.einsum`` with a gradient, e.g. ``einsum("bqd,bkd->bqk", q, k)`` or
     ``einsum("...qd,...kd->...qk", q, k)``.
 
-    Operands may also come as one list. Not supported yet: a letter repeated within one operand
-    (a diagonal, as in ``"ii->i"``); it raises.
+    Operands may also come as one list. A letter repeated within one operand reads its diagonal
+    (``"ii->i"``, the trace ``"ii"``), as in NumPy.
     """
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = operands[0]
@@ -1103,8 +1103,6 @@ def einsum(subscripts: str, *operands) -> Tensor:
     for term, x in zip(terms, operands):
         if (term and not term.isalpha()) or len(term) != x.ndim:
             raise ValueError(f"einsum(): '{term}' does not name the dimensions of an operand of shape {x.shape}")
-        if len(set(term)) != len(term):
-            raise NotImplementedError(f"einsum(): '{term}' repeats a letter (a diagonal); not supported yet")
     if not arrow:  # NumPy's implicit output: the letters used once, in alphabetical order
         output = "".join(sorted(c for c in set(inputs) - {","} if inputs.count(c) == 1))
     dtypes = {x.dtype for x in operands}
