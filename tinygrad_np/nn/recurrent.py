@@ -131,7 +131,8 @@ class RNN(_Recurrent):
 
     ``forward(input, h_0=None)`` takes (seq, batch, input_size) (``batch_first=True``: batch first;
     or an unbatched (seq, input_size)) and returns ``(output, h_n)``: every step's top-layer state
-    and the last state of every layer, (num_layers, batch, hidden_size).
+    (both directions' concatenated with ``bidirectional=True``) and the last state of every layer
+    and direction, (num_layers * directions, batch, hidden_size).
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
@@ -139,8 +140,8 @@ class RNN(_Recurrent):
                  dtype=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype)
+        self.nonlinearity = nonlinearity
 
     def _step(self, inputs, h, w_hh, b_hh):
         pre = inputs + self._hidden(h, w_hh, b_hh)
