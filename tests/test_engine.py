@@ -153,6 +153,43 @@ class TestBackward:
         (x * x).backward()
         np.testing.assert_allclose(x.grad, [6.0])
 
+    def test_each_rule_runs_once_with_all_of_its_gradient(self):
+        # graphs whose frontier (nodes holding a gradient, not yet run) grows from one node to
+        # several and back; the engine keeps a lone frontier node out of its heap
+        runs = []
+
+        class Probe(Function):  # the identity, logging each backward call
+            @staticmethod
+            def forward(ctx, x, name):
+                return x.copy()
+
+            @staticmethod
+            def backward(ctx, g):
+                runs.append(ctx.attrs["name"])
+                return g
+
+        x = leaf([0.5, -1.5])
+        w = np.array([1.0, 10.0, 100.0])[:, None]
+        p, q = Probe.apply(x * 2, name="p"), Probe.apply(x * 3, name="q")
+        (tg.stack([p, q, p]) * w).sum().backward()  # p, then q, then p again in one rule's gradients
+        np.testing.assert_allclose(x.grad, [2 * (1 + 100) + 3 * 10] * 2)
+        assert sorted(runs) == ["p", "q"]
+
+        runs.clear()
+        x.grad = None
+        p = Probe.apply(x * 2, name="p")
+        (p * p).sum().backward()  # p twice in a row
+        np.testing.assert_allclose(x.grad, 8 * x.data)
+        assert runs == ["p"]
+
+        for order in ([0, 1], [1, 0]):  # two roots, one an ancestor of the other
+            runs.clear()
+            y = Probe.apply(x * 2, name="y")
+            z = Probe.apply(y.sin(), name="z")
+            (gx,) = tg.grad([[y, z][i].sum() for i in order], [x])
+            np.testing.assert_allclose(gx.data, 2 + 2 * np.cos(2 * x.data))
+            assert runs == ["z", "y"]
+
     def test_backward_twice_raises_unless_retain_graph(self):
         x = leaf([1.0, 2.0])
         y = (x * x).sum()

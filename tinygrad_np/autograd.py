@@ -349,7 +349,10 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     """Backpropagate ``root_grads`` from ``roots``.
 
     Nodes are visited from the most recently recorded op down (a max-heap on the creation
-    number), so each node runs once, after every consumer has added its gradient.
+    number), so each node runs once, after every consumer has added its gradient. While the
+    frontier (the nodes holding a gradient, not yet run) is a single node, as all along a
+    chain, that node waits in local variables instead of the heap: it can run next, since any
+    consumer still to send it a gradient would itself be in the frontier.
     With ``inputs=None`` gradients are accumulated into the ``.grad`` of leaves (and of
     tensors that called ``retain_grad``); otherwise the gradients of ``inputs`` are
     returned (None for an unreached one) and no ``.grad`` is touched.
@@ -376,11 +379,19 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     heap = []  # creation numbers of the nodes waiting to run, negated: a max-heap
     pending, waiting = {}, {}  # creation number -> summed gradient so far, and its tensor
     push, pop = heapq.heappush, heapq.heappop
+
+    def enqueue(seq, tensor, g):
+        pending[seq] = g
+        waiting[seq] = tensor
+        push(heap, -seq)
+
     arrivals = zip(roots, root_grads)  # (tensor, gradient) pairs to hand on: first the roots, then each rule's
     node = None  # the node whose rule produced the arrivals (None for the roots)
+    only_tensor = only_g = None
 
     with _GradModeContext(create_graph):
         while True:
+            only_seq = None  # the frontier's only node while there is one (creation number, tensor, gradient)
             for parent, pg in arrivals:
                 if pg is None or not isinstance(parent, Tensor) or not parent._requires_grad:
                     continue
@@ -395,16 +406,24 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                         deliver(parent, pg)
                     continue
                 seq = parent_node.seq
-                if seq in pending:
-                    pending[seq] = pending[seq] + pg  # out of place: pg may be shared
-                else:
-                    pending[seq] = pg
-                    waiting[seq] = parent
-                    push(heap, -seq)
-            if not heap:
+                if seq == only_seq:
+                    only_g = only_g + pg  # out of place: pg may be shared
+                elif seq in pending:
+                    pending[seq] = pending[seq] + pg
+                elif only_seq is None and not heap:
+                    only_seq, only_tensor, only_g = seq, parent, pg
+                else:  # a second node: the frontier goes to the heap
+                    if only_seq is not None:
+                        enqueue(only_seq, only_tensor, only_g)
+                        only_seq = None
+                    enqueue(seq, parent, pg)
+            if only_seq is not None:
+                tensor, g = only_tensor, only_g
+            elif heap:
+                seq = -pop(heap)
+                tensor, g = waiting.pop(seq), pending.pop(seq)
+            else:
                 break
-            seq = -pop(heap)
-            tensor, g = waiting.pop(seq), pending.pop(seq)
             node = tensor.grad_fn
             if tensor._retains_grad if wanted is None else id(tensor) in wanted:
                 deliver(tensor, g)
