@@ -387,11 +387,10 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
 
     arrivals = zip(roots, root_grads)  # (tensor, gradient) pairs to hand on: first the roots, then each rule's
     node = None  # the node whose rule produced the arrivals (None for the roots)
-    only_tensor = only_g = None
+    only_seq = only_tensor = only_g = None  # the frontier's only node while there is one, and its gradient
 
     with _GradModeContext(create_graph):
         while True:
-            only_seq = None  # the frontier's only node while there is one (creation number, tensor, gradient)
             for parent, pg in arrivals:
                 if pg is None or not isinstance(parent, Tensor) or not parent._requires_grad:
                     continue
@@ -415,10 +414,11 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                 else:  # a second node: the frontier goes to the heap
                     if only_seq is not None:
                         enqueue(only_seq, only_tensor, only_g)
-                        only_seq = None
+                        only_seq = only_tensor = only_g = None
                     enqueue(seq, parent, pg)
             if only_seq is not None:
                 tensor, g = only_tensor, only_g
+                only_seq = only_tensor = only_g = None  # no reference past its use (a CNN step: 2% slower)
             elif heap:
                 seq = -pop(heap)
                 tensor, g = waiting.pop(seq), pending.pop(seq)
