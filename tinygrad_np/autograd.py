@@ -407,14 +407,16 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                 seq = parent_node.seq
                 if seq == only_seq:
                     only_g = only_g + pg  # out of place: pg may be shared
-                elif seq in pending:
-                    pending[seq] = pending[seq] + pg
-                elif only_seq is None and not heap:
+                elif heap:  # (only while the heap is empty can the frontier be a lone node)
+                    if seq in pending:
+                        pending[seq] = pending[seq] + pg
+                    else:
+                        enqueue(seq, parent, pg)
+                elif only_seq is None:
                     only_seq, only_tensor, only_g = seq, parent, pg
                 else:  # a second node: the frontier goes to the heap
-                    if only_seq is not None:
-                        enqueue(only_seq, only_tensor, only_g)
-                        only_seq = only_tensor = only_g = None
+                    enqueue(only_seq, only_tensor, only_g)
+                    only_seq = only_tensor = only_g = None
                     enqueue(seq, parent, pg)
             if only_seq is not None:
                 tensor, g = only_tensor, only_g
