@@ -220,7 +220,7 @@ class Function:
         except ValueError as e:  # e.g. shapes that do not broadcast: say which op and which shapes
             shapes = ", ".join(str(np.shape(v)) for v in inputs)
             raise ValueError(f"{cls.__name__}: {e} (input shapes {shapes})") from None
-        return _output(ctx, out, args, inputs, needs, True in needs, attrs)
+        return record(ctx, out, args, inputs, needs, True in needs, attrs)
 
     @property
     def parents(self) -> tuple:
@@ -258,16 +258,17 @@ class Function:
         return f"<{self.name}>"
 
 
-def _output(ctx, out, args, inputs, needs, record, attrs=None):
-    """Wrap an op's result in a Tensor and, if a gradient is needed, record the op (the common
-    tail of ``Function.apply`` and the two fast entries below)."""
+def record(ctx, out, args, inputs, needs, any_needed, attrs=None):
+    """Wrap the result ``out`` of op instance ``ctx`` in a Tensor and, if ``any_needed`` (some input
+    needs a gradient) and grad mode is on, record the op. The common tail of every way to run an op:
+    ``Function.apply``, ``apply_unary`` below and Tensor's binary operators (``_binary`` in tensor.py)."""
     if type(out) is not np.ndarray:
         out = np.asarray(out)
     result = _new_object(Tensor)
     result.data = out
     result.grad = None
     result._retains_grad = False
-    if not record or (_threads_without_grad and not _grad_mode.enabled):
+    if not any_needed or (_threads_without_grad and not _grad_mode.enabled):
         result.grad_fn = None
         result._requires_grad = False
         return result
@@ -286,30 +287,12 @@ def _output(ctx, out, args, inputs, needs, record, attrs=None):
     return result
 
 
-# Tensor's own elementwise methods call these instead of ``op.apply``: the same steps without the
+# Tensor's own elementwise methods call this instead of ``op.apply``: the same steps without the
 # general argument handling, which is a measurable share of a small op's cost (see docs/performance.md).
 def apply_unary(op, x):
     """``op.apply(x)`` for a single Tensor ``x``."""
     ctx = _new_object(op)
-    return _output(ctx, op.forward(ctx, x.data), (x,), (x.data,), _NEEDS[x._requires_grad], x._requires_grad)
-
-
-def apply_binary(op, a, b):
-    """``op.apply(a, b)`` for two operands, Tensors or scalars."""
-    if isinstance(a, Tensor):
-        a_data, need_a = a.data, a._requires_grad
-    else:
-        a_data, need_a = a, False
-    if isinstance(b, Tensor):
-        b_data, need_b = b.data, b._requires_grad
-    else:
-        b_data, need_b = b, False
-    ctx = _new_object(op)
-    try:
-        out = op.forward(ctx, a_data, b_data)
-    except ValueError as e:  # e.g. shapes that do not broadcast: say which op and which shapes
-        raise ValueError(f"{op.__name__}: {e} (input shapes {np.shape(a_data)}, {np.shape(b_data)})") from None
-    return _output(ctx, out, (a, b), (a_data, b_data), _NEEDS[need_a, need_b], need_a or need_b)
+    return record(ctx, op.forward(ctx, x.data), (x,), (x.data,), _NEEDS[x._requires_grad], x._requires_grad)
 
 
 _FREED_MESSAGE = (

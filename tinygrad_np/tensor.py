@@ -14,7 +14,7 @@ import numbers
 import numpy as np
 
 from . import autograd
-from .autograd import apply_binary, apply_unary, run_backward
+from .autograd import _NEEDS, _new_object, apply_unary, record, run_backward
 
 __all__ = ["Tensor", "tensor"]
 
@@ -962,22 +962,43 @@ def _binary(op, a, b, scalars_as_arrays: bool = True):
     value NumPy would use): ufuncs take that at half the cost of a Python scalar, forward and
     backward. ``pow`` opts out, as NumPy turns ``x ** 2`` and ``x ** 0.5`` into a square and a sqrt.
     """
+    # The commonest operands are decided here and the op recorded at the end (in-line, as a small
+    # op's cost is mostly this dispatch); any other operand kind goes through _binary_other.
     if isinstance(a, Tensor):
+        a_data, need_a = a.data, a._requires_grad
         if isinstance(b, Tensor):
-            if a.data.dtype is not b.data.dtype and a.data.dtype != b.data.dtype:
-                dtype = _result_dtype(a.data.dtype, b.data.dtype)
-                a, b = a.astype(dtype), b.astype(dtype)
-            return apply_binary(op, a, b)
-        if type(b) in _PYTHON_SCALARS and a.data.dtype.kind == "f":  # the commonest case, decided early
-            return apply_binary(op, a, np.asarray(b, a.data.dtype) if scalars_as_arrays else b)
+            b_data, need_b = b.data, b._requires_grad
+            if a_data.dtype is not b_data.dtype and a_data.dtype != b_data.dtype:
+                dtype = _result_dtype(a_data.dtype, b_data.dtype)
+                return _binary(op, a.astype(dtype), b.astype(dtype), scalars_as_arrays)
+        elif type(b) in _PYTHON_SCALARS and a_data.dtype.kind == "f":
+            b = b_data = np.asarray(b, a_data.dtype) if scalars_as_arrays else b
+            need_b = False
+        else:
+            return _binary_other(op, a, b, scalars_as_arrays)
+    elif isinstance(b, Tensor) and type(a) in _PYTHON_SCALARS and b.data.dtype.kind == "f":
+        b_data, need_b = b.data, b._requires_grad
+        a = a_data = np.asarray(a, b_data.dtype) if scalars_as_arrays else a
+        need_a = False
+    else:
+        return _binary_other(op, a, b, scalars_as_arrays)
+    ctx = _new_object(op)
+    try:
+        out = op.forward(ctx, a_data, b_data)
+    except ValueError as e:  # e.g. shapes that do not broadcast: say which op and which shapes
+        raise ValueError(f"{op.__name__}: {e} (input shapes {np.shape(a_data)}, {np.shape(b_data)})") from None
+    return record(ctx, out, (a, b), (a_data, b_data), _NEEDS[need_a, need_b], need_a or need_b)
+
+
+def _binary_other(op, a, b, scalars_as_arrays: bool):
+    """``_binary`` for the rarer operands: arrays, NumPy scalars, Python scalars with an integer tensor."""
+    if isinstance(a, Tensor):
         b = _as_operand(b, a)
     elif isinstance(b, Tensor):
-        if type(a) in _PYTHON_SCALARS and b.data.dtype.kind == "f":
-            return apply_binary(op, np.asarray(a, b.data.dtype) if scalars_as_arrays else a, b)
         a = _as_operand(a, b)
     if isinstance(a, Tensor) and isinstance(b, Tensor):  # an array operand became a Tensor: promote
         return _binary(op, a, b, scalars_as_arrays)
-    return apply_binary(op, a, b)
+    return op.apply(a, b)  # a scalar kept as it is (an int with an integer tensor), or no Tensor at all
 
 
 _PYTHON_SCALARS = (float, int, bool)
@@ -1060,10 +1081,10 @@ def matmul(a, b) -> Tensor:
         a, b = a.astype(dtype), b.astype(dtype)
     if a.ndim >= 2 and b.ndim >= 2:
         try:
-            return apply_binary(ops.Matmul, a, b)
+            return ops.Matmul.apply(a, b)
         except ValueError:
             raise ValueError(f"matmul(): batch shapes of {a.shape} and {b.shape} do not broadcast") from None
-    out = apply_binary(ops.Matmul, a.reshape(1, -1) if a.ndim == 1 else a, b.reshape(-1, 1) if b.ndim == 1 else b)
+    out = ops.Matmul.apply(a.reshape(1, -1) if a.ndim == 1 else a, b.reshape(-1, 1) if b.ndim == 1 else b)
     if a.ndim == 1:
         out = out.squeeze(-2)
     if b.ndim == 1:
