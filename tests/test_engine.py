@@ -5,9 +5,12 @@ import threading
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tinygrad_np as tg
 from tinygrad_np import Function, Tensor, autograd
+from tinygrad_np.testing import gradcheck
 
 
 def leaf(values, dtype=np.float64):
@@ -189,6 +192,45 @@ class TestBackward:
             (gx,) = tg.grad([[y, z][i].sum() for i in order], [x])
             np.testing.assert_allclose(gx.data, 2 + 2 * np.cos(2 * x.data))
             assert runs == ["z", "y"]
+
+    @given(st.data())
+    def test_random_graphs_match_finite_differences(self, data):
+        # random programs over a few leaves: any earlier value may feed any later op (fan-out,
+        # reuse, several inputs per node), and any values may be the outputs; every op keeps
+        # |value| <= max(|inputs|), so finite differences stay accurate
+        ops = {
+            "mean": (2, lambda a, b: (a + b) * 0.5),
+            "gate": (2, lambda a, b: a * b.sin()),
+            "tanh": (1, lambda a: a.tanh()),
+            "sin": (1, lambda a: a.sin()),
+            "stack": (3, lambda a, b, c: tg.stack([a, b, c]).mean(0)),
+        }
+        n_leaves = data.draw(st.integers(1, 3), label="leaves")
+        program = []
+        for i in range(data.draw(st.integers(1, 10), label="ops")):
+            name = data.draw(st.sampled_from(sorted(ops)))
+            picks = st.integers(0, n_leaves + i - 1)
+            program.append((name, [data.draw(picks) for _ in range(ops[name][0])]))
+        outputs = data.draw(st.lists(st.integers(0, n_leaves + len(program) - 1), min_size=1, max_size=3))
+
+        def run(*leaves):
+            values = list(leaves)
+            for name, picks in program:
+                values.append(ops[name][1](*(values[k] for k in picks)))
+            return tuple(values[k].sum() for k in outputs)
+
+        rng = np.random.default_rng(data.draw(st.integers(0, 2**16), label="seed"))
+        leaves = [leaf(rng.uniform(-2, 2, size=3)) for _ in range(n_leaves)]
+        assert gradcheck(run, tuple(leaves))  # through grad(), every output a root
+        outs = run(*leaves)
+        total = sum(outs[1:], outs[0])
+        expected = tg.grad(total, leaves, retain_graph=True, allow_unused=True)
+        total.backward()  # and through backward() into .grad
+        for x, g in zip(leaves, expected):
+            if g is None:
+                assert x.grad is None
+            else:
+                np.testing.assert_allclose(x.grad, g.data, rtol=1e-12, atol=1e-12)
 
     def test_backward_twice_raises_unless_retain_graph(self):
         x = leaf([1.0, 2.0])
