@@ -161,14 +161,16 @@ def pytorch_spellings(torch):
 
 def recurrent(torch):
     """RNN, LSTM and GRU with the same weights (loaded through PyTorch's state-dict names)."""
-    for kind in ("RNN", "LSTM", "GRU"):
-        for kwargs in ({}, {"num_layers": 2, "batch_first": True}, {"bidirectional": True}):
-            ours, theirs = getattr(nn, kind)(3, 4, **kwargs).double(), getattr(torch.nn, kind)(3, 4, **kwargs)
-            theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
-            compare(f"{kind} {kwargs}", lambda x, m=ours: m(x)[0], lambda x, m=theirs: m(x)[0],
-                    RNG.standard_normal((5, 2, 3)))
-            for name, p in ours.named_parameters():
-                report(f"{kind} {kwargs}, gradient of {name}", p.grad, dict(theirs.named_parameters())[name].grad)
+    cases = [(kind, kwargs) for kind in ("RNN", "LSTM", "GRU")
+             for kwargs in ({}, {"num_layers": 2, "batch_first": True}, {"bidirectional": True})]
+    cases += [("LSTM", {"proj_size": 2}), ("LSTM", {"proj_size": 3, "num_layers": 2, "bidirectional": True})]
+    for kind, kwargs in cases:
+        ours, theirs = getattr(nn, kind)(3, 4, **kwargs).double(), getattr(torch.nn, kind)(3, 4, **kwargs)
+        theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
+        compare(f"{kind} {kwargs}", lambda x, m=ours: m(x)[0], lambda x, m=theirs: m(x)[0],
+                RNG.standard_normal((5, 2, 3)))
+        for name, p in ours.named_parameters():
+            report(f"{kind} {kwargs}, gradient of {name}", p.grad, dict(theirs.named_parameters())[name].grad)
 
 
 def main():

@@ -4,6 +4,7 @@ ordinary backward through the unrolled graph."""
 
 from __future__ import annotations
 
+import collections
 import math
 
 import numpy as np
@@ -15,6 +16,9 @@ from .module import Module, Parameter
 
 __all__ = ["RNN", "LSTM", "GRU"]
 
+# one layer's parameters in one direction; hr (LSTM with proj_size only) projects the hidden state
+_Weights = collections.namedtuple("_Weights", ["ih", "hh", "b_ih", "b_hh", "hr"])
+
 
 class _Recurrent(Module):
     """What the three share: the parameters of every layer, the loop over layers and time steps.
@@ -23,24 +27,33 @@ class _Recurrent(Module):
     gates = 1
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, dtype=None):
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, dtype=None,
+                 proj_size: int = 0):
         super().__init__()
+        name = type(self).__name__
         if num_layers < 1 or hidden_size < 1 or not 0.0 <= dropout <= 1.0:
-            raise ValueError(f"{type(self).__name__}: num_layers and hidden_size must be positive and dropout in "
+            raise ValueError(f"{name}: num_layers and hidden_size must be positive and dropout in "
                              f"[0, 1], got {num_layers}, {hidden_size}, {dropout}")
+        if proj_size and self.gates != 4:
+            raise ValueError(f"{name}: proj_size is only supported by LSTM")
+        if not 0 <= proj_size < hidden_size:
+            raise ValueError(f"{name}: proj_size must be 0 (no projection) or in [1, hidden_size), got {proj_size}")
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, dropout
         self.bidirectional, self.directions = bidirectional, 2 if bidirectional else 1
+        self.proj_size = proj_size
         dtype = np.dtype(DEFAULT_FLOAT if dtype is None else dtype)
-        rows = self.gates * hidden_size
+        rows, out = self.gates * hidden_size, proj_size or hidden_size  # out: the size of h
         for k in range(num_layers):
-            cols = input_size if k == 0 else hidden_size * self.directions
-            for suffix in ("", "_reverse")[: self.directions]:  # PyTorch's names: weight_ih_l0_reverse, ...
+            cols = input_size if k == 0 else out * self.directions
+            for suffix in ("", "_reverse")[: self.directions]:  # PyTorch's names and order: weight_ih_l0_reverse, ...
                 setattr(self, f"weight_ih_l{k}{suffix}", Parameter(np.zeros((rows, cols), dtype)))
-                setattr(self, f"weight_hh_l{k}{suffix}", Parameter(np.zeros((rows, hidden_size), dtype)))
+                setattr(self, f"weight_hh_l{k}{suffix}", Parameter(np.zeros((rows, out), dtype)))
                 if bias:
                     setattr(self, f"bias_ih_l{k}{suffix}", Parameter(np.zeros(rows, dtype)))
                     setattr(self, f"bias_hh_l{k}{suffix}", Parameter(np.zeros(rows, dtype)))
+                if proj_size:
+                    setattr(self, f"weight_hr_l{k}{suffix}", Parameter(np.zeros((proj_size, hidden_size), dtype)))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -48,31 +61,33 @@ class _Recurrent(Module):
         for p in self.parameters():
             init.uniform_(p, -bound, bound)
 
-    def _weights(self, k: int, suffix: str):
-        get = lambda name: getattr(self, f"{name}_l{k}{suffix}", None)  # noqa: E731
-        return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
+    def _weights(self, k: int, suffix: str) -> _Weights:
+        return _Weights(*(getattr(self, f"{name}_l{k}{suffix}", None)
+                          for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")))
 
     def _initial(self, hx, batch: int, dtype) -> list:
         """One initial state per layer and direction (a Tensor, or for LSTM an (h, c) pair), in
         PyTorch's order (layer 0 forward, layer 0 reverse, layer 1 ...); zeros unless given."""
-        count = self.num_layers * self.directions
+        count, name = self.num_layers * self.directions, type(self).__name__
+        sizes = (self.proj_size or self.hidden_size, self.hidden_size) if self.gates == 4 else (self.hidden_size,)
         if hx is None:
-            zeros = Tensor._wrap(np.zeros((batch, self.hidden_size), dtype), None)
-            return [(zeros, zeros) if self.gates == 4 else zeros] * count
+            zeros = tuple(Tensor._wrap(np.zeros((batch, size), dtype), None) for size in sizes)
+            return [zeros if self.gates == 4 else zeros[0]] * count
         parts = hx if isinstance(hx, tuple) else (hx,)
-        expected = (count, batch, self.hidden_size)
-        for part in parts:
-            if tuple(part.shape) != expected:
-                raise ValueError(f"{type(self).__name__}: initial state of shape {tuple(part.shape)}, "
-                                 f"expected {expected}")
+        if len(parts) != len(sizes):
+            raise ValueError(f"{name}: the initial state is {'(h_0, c_0)' if self.gates == 4 else 'one Tensor'}, "
+                             f"got {len(parts)} part(s)")
+        for part, size in zip(parts, sizes):
+            if tuple(part.shape) != (count, batch, size):
+                raise ValueError(f"{name}: initial state of shape {tuple(part.shape)}, expected {(count, batch, size)}")
         per_layer = [tuple(part[k] for part in parts) for k in range(count)]
         return [s if self.gates == 4 else s[0] for s in per_layer]
 
-    def _run(self, inputs, state, w_hh, b_hh, reverse: bool):
+    def _run(self, inputs, state, weights: _Weights, reverse: bool):
         """One direction of one layer over every step: (outputs in time order, final state)."""
         outputs, steps = [], range(inputs.shape[0])
         for t in reversed(steps) if reverse else steps:
-            state = self._step(inputs[t], state, w_hh, b_hh)
+            state = self._step(inputs[t], state, weights)
             outputs.append(state[0] if self.gates == 4 else state)
         return stack(outputs[::-1] if reverse else outputs), state
 
@@ -92,9 +107,11 @@ class _Recurrent(Module):
         for k in range(self.num_layers):
             outputs = []
             for d, suffix in enumerate(("", "_reverse")[: self.directions]):
-                w_ih, w_hh, b_ih, b_hh = self._weights(k, suffix)
-                inputs = x @ w_ih.T if b_ih is None else x @ w_ih.T + b_ih  # every step's input part at once
-                out, state = self._run(inputs, states[k * self.directions + d], w_hh, b_hh, reverse=d == 1)
+                weights = self._weights(k, suffix)
+                inputs = x @ weights.ih.T  # every step's input part at once
+                if weights.b_ih is not None:
+                    inputs = inputs + weights.b_ih
+                out, state = self._run(inputs, states[k * self.directions + d], weights, reverse=d == 1)
                 outputs.append(out)
                 finals.append(state)
             x = outputs[0] if self.directions == 1 else cat(outputs, -1)  # both directions' features
@@ -108,8 +125,8 @@ class _Recurrent(Module):
         return output, (h_n.squeeze(1) if unbatched else h_n)
 
     @staticmethod
-    def _hidden(h, w_hh, b_hh):
-        return h @ w_hh.T if b_hh is None else h @ w_hh.T + b_hh
+    def _hidden(h, weights: _Weights):
+        return h @ weights.hh.T if weights.b_hh is None else h @ weights.hh.T + weights.b_hh
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
@@ -123,6 +140,8 @@ class _Recurrent(Module):
             s += f", dropout={self.dropout}"
         if self.bidirectional:
             s += ", bidirectional=True"
+        if self.proj_size:
+            s += f", proj_size={self.proj_size}"
         return s
 
 
@@ -143,23 +162,35 @@ class RNN(_Recurrent):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype)
         self.nonlinearity = nonlinearity
 
-    def _step(self, inputs, h, w_hh, b_hh):
-        pre = inputs + self._hidden(h, w_hh, b_hh)
+    def _step(self, inputs, h, weights):
+        pre = inputs + self._hidden(h, weights)
         return pre.tanh() if self.nonlinearity == "tanh" else pre.relu()
 
 
 class LSTM(_Recurrent):
     """LSTM with PyTorch's gate order (input, forget, cell, output) in ``weight_ih_l{k}`` etc.:
     ``c' = f * c + i * g``, ``h' = o * tanh(c')``. ``forward(input, (h_0, c_0)=None)`` returns
-    ``(output, (h_n, c_n))``."""
+    ``(output, (h_n, c_n))``.
+
+    With ``proj_size=P`` (0 < P < hidden_size) the hidden state is projected, ``h' = (o * tanh(c')) W_hr^T``
+    with ``weight_hr_l{k}`` of shape (P, hidden_size): ``h`` and the output have P features, ``c`` keeps
+    hidden_size.
+    """
 
     gates = 4
 
-    def _step(self, inputs, state, w_hh, b_hh):
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 proj_size: int = 0, dtype=None):
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype,
+                         proj_size)
+
+    def _step(self, inputs, state, weights):
         h, c = state
-        i, f, g, o = (inputs + self._hidden(h, w_hh, b_hh)).split(self.hidden_size, -1)
+        i, f, g, o = (inputs + self._hidden(h, weights)).split(self.hidden_size, -1)
         c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-        return o.sigmoid() * c.tanh(), c
+        h = o.sigmoid() * c.tanh()
+        return (h if weights.hr is None else h @ weights.hr.T), c
 
 
 class GRU(_Recurrent):
@@ -168,9 +199,9 @@ class GRU(_Recurrent):
 
     gates = 3
 
-    def _step(self, inputs, h, w_hh, b_hh):
+    def _step(self, inputs, h, weights):
         r_x, z_x, n_x = inputs.split(self.hidden_size, -1)
-        r_h, z_h, n_h = self._hidden(h, w_hh, b_hh).split(self.hidden_size, -1)
+        r_h, z_h, n_h = self._hidden(h, weights).split(self.hidden_size, -1)
         r, z = (r_x + r_h).sigmoid(), (z_x + z_h).sigmoid()
         n = (n_x + r * n_h).tanh()
         return n + z * (h - n)  # = (1 - z) * n + z * h
