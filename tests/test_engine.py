@@ -213,13 +213,15 @@ class TestBackward:
             program.append((name, [data.draw(picks) for _ in range(ops[name][0])]))
         outputs = data.draw(st.lists(st.integers(0, n_leaves + len(program) - 1), min_size=1, max_size=3))
 
+        rng = np.random.default_rng(data.draw(st.integers(0, 2**16), label="seed"))
+        weights = rng.standard_normal((len(outputs), 3))  # a random upstream gradient per output
+
         def run(*leaves):
             values = list(leaves)
             for name, picks in program:
                 values.append(ops[name][1](*(values[k] for k in picks)))
-            return tuple(values[k].sum() for k in outputs)
+            return tuple((values[k] * w).sum() for k, w in zip(outputs, weights))
 
-        rng = np.random.default_rng(data.draw(st.integers(0, 2**16), label="seed"))
         leaves = [leaf(rng.uniform(-2, 2, size=3)) for _ in range(n_leaves)]
         assert gradcheck(run, tuple(leaves))  # through grad(), every output a root
         outs = run(*leaves)
