@@ -243,6 +243,18 @@ class TestBackward:
         with pytest.raises(RuntimeError, match="second time"):
             y.backward()
 
+    def test_a_second_backward_reruns_rules_that_need_no_freed_buffer(self):
+        # as in PyTorch: only a rule that needs a freed buffer makes the second backward fail
+        x = leaf([1.0, 2.0])
+        y = -(x + 1)  # Add and Neg keep no buffers
+        y.backward(np.ones(2))
+        y.backward(np.ones(2))
+        np.testing.assert_allclose(x.grad, [-2.0, -2.0])
+        z = (-(x * x)).sum()  # Mul keeps its inputs
+        z.backward()
+        with pytest.raises(RuntimeError, match="second time"):
+            z.backward()
+
     def test_saved_buffers_are_released(self):
         x = leaf([1.0, 2.0])
         y = x.exp()
@@ -565,6 +577,32 @@ class TestCustomFunction:
 
         with pytest.raises(RuntimeError, match="Bad.backward returned 1 gradients, expected 2"):
             Bad.apply(leaf([1.0]), leaf([1.0])).sum().backward()
+
+    def test_a_one_input_rule_must_return_one_gradient(self):
+        class TwoForOne(Function):
+            @staticmethod
+            def forward(ctx, a):
+                return a * 1
+
+            @staticmethod
+            def backward(ctx, g):
+                return g, g
+
+        with pytest.raises(RuntimeError, match="TwoForOne.backward returned 2 gradients, expected 1"):
+            TwoForOne.apply(leaf([1.0])).sum().backward()
+
+    def test_a_failing_rule_raises_its_own_error(self):
+        class Broken(Function):
+            @staticmethod
+            def forward(ctx, a):
+                return a * 1
+
+            @staticmethod
+            def backward(ctx, g):
+                raise ValueError("the rule's own error")
+
+        with pytest.raises(ValueError, match="the rule's own error"):
+            Broken.apply(leaf([1.0])).sum().backward()
 
     def test_wrong_gradient_shape_is_an_error(self):
         class BadShape(Function):

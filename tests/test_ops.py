@@ -971,6 +971,34 @@ def test_casting_grads_come_back_in_the_input_dtype():
     assert z.grad.dtype == F32
 
 
+ELEMENTWISE_OPS = sorted(
+    (op for op in vars(tg.ops).values() if isinstance(op, type) and issubclass(op, tg.Function) and op.elementwise),
+    key=lambda op: op.__name__,
+)
+
+
+def test_the_ops_marked_elementwise():
+    names = {op.__name__ for op in ELEMENTWISE_OPS}
+    assert names == {"Abs", "Cos", "Erf", "Exp", "Expm1", "Log", "Log1p", "Neg", "Relu", "Sigmoid", "Sin", "Sqrt",
+                     "Tanh"}
+
+
+@pytest.mark.parametrize("op", ELEMENTWISE_OPS, ids=lambda op: op.__name__)
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(), (3,), (2, 3)])
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_elementwise_rules_keep_the_shape_and_dtype(op, dtype, shape, create_graph):
+    # The engine does not check or cast the gradients of these ops' rules (Function.elementwise),
+    # so each rule must give its input's shape and dtype by itself, on arrays and on Tensors.
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.uniform(0.2, 0.9, shape).astype(dtype), requires_grad=True)  # in every op's domain
+    y = op.apply(x)
+    assert y.shape == shape and y.dtype == dtype
+    upstream = Tensor(rng.uniform(-1, 1, shape).astype(dtype), requires_grad=create_graph)
+    (gx,) = tg.grad(y, x, grad_outputs=upstream, create_graph=create_graph)
+    assert gx.shape == shape and gx.dtype == dtype
+
+
 @pytest.mark.parametrize("dtype", [np.int64, np.int32, np.bool_])
 def test_integer_tensors_cannot_require_grad(dtype):
     with pytest.raises(RuntimeError, match="floating-point"):

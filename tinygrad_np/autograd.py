@@ -200,6 +200,10 @@ class Function:
     __slots__ = ("args", "needs_input_grad", "inputs", "output", "seq", "_saved", "__dict__", "__weakref__")
     attrs: dict = {}  # class-level defaults, overridden per node when set (never mutated)
     module = None
+    # True on one-input ops whose rule returns a gradient of g's shape and dtype whatever the input
+    # (tanh, exp, ...): the engine then skips its shape and dtype check on that gradient. Leave it
+    # False on a custom op unless a test proves it (tests/test_ops.py checks ours).
+    elementwise = False
 
     @staticmethod
     def forward(ctx, *args, **attrs):  # pragma: no cover - abstract
@@ -261,7 +265,7 @@ class Function:
 def record(ctx, out, args, inputs, needs, any_needed, attrs=None):
     """Wrap the result ``out`` of op instance ``ctx`` in a Tensor and, if ``any_needed`` (some input
     needs a gradient) and grad mode is on, record the op. The common tail of every way to run an op:
-    ``Function.apply``, ``apply_unary`` below and Tensor's binary operators (``_binary`` in tensor.py)."""
+    ``Function.apply``, ``unary_method`` below and Tensor's binary operators (``_binary`` in tensor.py)."""
     if type(out) is not np.ndarray:
         out = np.asarray(out)
     result = _new_object(Tensor)
@@ -287,12 +291,22 @@ def record(ctx, out, args, inputs, needs, any_needed, attrs=None):
     return result
 
 
-# Tensor's own elementwise methods call this instead of ``op.apply``: the same steps without the
-# general argument handling, which is a measurable share of a small op's cost (see docs/performance.md).
-def apply_unary(op, x):
-    """``op.apply(x)`` for a single Tensor ``x``."""
-    ctx = _new_object(op)
-    return record(ctx, op.forward(ctx, x.data), (x,), (x.data,), _NEEDS[x._requires_grad], x._requires_grad)
+# Tensor's one-input methods (exp, tanh, ...) are made by this rather than calling ``op.apply``: the
+# same steps without the general argument handling and one call less, which is a measurable share of
+# a small op's cost (see docs/performance.md).
+def unary_method(op, name=None):
+    """The Tensor method ``name`` (default: the op's name in lower case) that runs the one-input op
+    ``op`` on its tensor: ``op.apply(t)``, faster."""
+
+    def method(self):
+        ctx = _new_object(op)
+        return record(ctx, op.forward(ctx, self.data), (self,), (self.data,), _NEEDS[self._requires_grad],
+                      self._requires_grad)
+
+    method.__name__ = name or op.__name__.lower()
+    method.__qualname__ = f"Tensor.{method.__name__}"
+    method.__doc__ = f"The op ``{op.__name__}`` applied to this tensor."
+    return method
 
 
 _FREED_MESSAGE = (
@@ -336,6 +350,8 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     frontier (the nodes holding a gradient, not yet run) is a single node, as all along a
     chain, that node waits in local variables instead of the heap: it can run next, since any
     consumer still to send it a gradient would itself be in the frontier.
+    A rule that needs a buffer freed by an earlier backward fails; that failure is reported as
+    such. Rules that need none (add, neg) run again, as in PyTorch.
     With ``inputs=None`` gradients are accumulated into the ``.grad`` of leaves (and of
     tensors that called ``retain_grad``); otherwise the gradients of ``inputs`` are
     returned (None for an unreached one) and no ``.grad`` is touched.
@@ -370,59 +386,68 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
 
     arrivals = zip(roots, root_grads)  # (tensor, gradient) pairs to hand on: first the roots, then each rule's
     node = None  # the node whose rule produced the arrivals (None for the roots)
-    only_seq = only_tensor = only_g = None  # the frontier's only node while there is one, and its gradient
+    trusted = False  # whether that rule's gradients need no shape and dtype check (Function.elementwise)
+    only_node = only_tensor = only_g = None  # the frontier's only node while there is one, its tensor and gradient
 
     with _GradModeContext(create_graph):
         while True:
             for parent, pg in arrivals:
                 if pg is None or not isinstance(parent, Tensor) or not parent._requires_grad:
                     continue
-                data = parent.data
-                if pg.shape != data.shape:
-                    pg = _check_shape(node, parent, pg)
-                if pg.dtype is not data.dtype and pg.dtype != data.dtype:
-                    pg = pg.astype(data.dtype)
+                if not trusted:
+                    data = parent.data
+                    if pg.shape != data.shape:
+                        pg = _check_shape(node, parent, pg)
+                    if pg.dtype is not data.dtype and pg.dtype != data.dtype:
+                        pg = pg.astype(data.dtype)
                 parent_node = parent.grad_fn
                 if parent_node is None:  # a leaf
                     if wanted is None or id(parent) in wanted:
                         deliver(parent, pg)
                     continue
-                seq = parent_node.seq
-                if seq == only_seq:
+                if parent_node is only_node:
                     only_g = only_g + pg  # out of place: pg may be shared
                 elif heap:  # (only while the heap is empty can the frontier be a lone node)
+                    seq = parent_node.seq
                     if seq in pending:
                         pending[seq] = pending[seq] + pg
                     else:
                         enqueue(seq, parent, pg)
-                elif only_seq is None:
-                    only_seq, only_tensor, only_g = seq, parent, pg
+                elif only_node is None:
+                    only_node, only_tensor, only_g = parent_node, parent, pg
                 else:  # a second node: the frontier goes to the heap
-                    enqueue(only_seq, only_tensor, only_g)
-                    only_seq = only_tensor = only_g = None
-                    enqueue(seq, parent, pg)
-            if only_seq is not None:
-                tensor, g = only_tensor, only_g
-                only_seq = only_tensor = only_g = None  # no reference past its use (holding one slowed a CNN step 2%)
+                    enqueue(only_node.seq, only_tensor, only_g)
+                    only_node = only_tensor = only_g = None
+                    enqueue(parent_node.seq, parent, pg)
+            if only_node is not None:
+                node, tensor, g = only_node, only_tensor, only_g
+                only_node = only_tensor = only_g = None  # no reference past its use (holding one slowed a CNN step 2%)
             elif heap:
                 seq = -pop(heap)
                 tensor, g = waiting.pop(seq), pending.pop(seq)
+                node = tensor.grad_fn
             else:
                 break
-            node = tensor.grad_fn
             if tensor._retains_grad if wanted is None else id(tensor) in wanted:
                 deliver(tensor, g)
-            if node.output is None:
-                raise RuntimeError(_FREED_MESSAGE)
-            grads = _backward_on_graph(node, tensor, g) if create_graph else node.backward(node, g)
+            try:
+                grads = _backward_on_graph(node, tensor, g) if create_graph else node.backward(node, g)
+            except Exception:
+                if node.output is None:  # freed by an earlier backward: say that, not what the rule tripped on
+                    raise RuntimeError(_FREED_MESSAGE) from None
+                raise
             if not retain_graph:  # free what the rule needed; parents and attrs stay, for drawing
                 node.inputs = node.output = None
                 node._saved = ()
-            if type(grads) is not tuple:
-                grads = (grads,)
-            if len(grads) != len(node.args):
-                raise RuntimeError(f"{node.name}.backward returned {len(grads)} gradients, expected {len(node.args)}")
-            arrivals = zip(node.args, grads)
+            args = node.args
+            if type(grads) is tuple and len(grads) == len(args):
+                arrivals = zip(args, grads)
+            elif len(args) == 1 and type(grads) is not tuple:  # a one-input rule may return its gradient bare
+                arrivals = ((args[0], grads),)  # (cheaper to build and walk than a zip: 2% of a chain)
+            else:
+                n = len(grads) if type(grads) is tuple else 1
+                raise RuntimeError(f"{node.name}.backward returned {n} gradients, expected {len(args)}")
+            trusted = node.elementwise
     return results
 
 

@@ -21,8 +21,8 @@ import string
 
 import numpy as np
 
+from . import autograd
 from .autograd import Function, sum_to_shape
-from .tensor import Tensor
 
 
 # ---------------------------------------------------------------- binary elementwise
@@ -88,7 +88,7 @@ def _array(v):
     """The array behind ``v``. Gradient masks are constants, so rules build them from arrays even
     when create_graph hands them Tensors; and they build them in backward, not in forward, so a
     forward that is not recorded (no_grad, or no input needing a gradient) computes no mask."""
-    return v.data if isinstance(v, Tensor) else v
+    return v.data if isinstance(v, autograd.Tensor) else v
 
 
 class Maximum(Function):
@@ -117,6 +117,8 @@ class Where(Function):
 
 # ---------------------------------------------------------------- unary elementwise
 class Neg(Function):
+    elementwise = True
+
     @staticmethod
     def forward(ctx, x):
         return -x
@@ -127,6 +129,8 @@ class Neg(Function):
 
 
 class Exp(Function):
+    elementwise = True
+
     @staticmethod
     def forward(ctx, x):
         return np.exp(x)
@@ -137,6 +141,8 @@ class Exp(Function):
 
 
 class Expm1(Function):
+    elementwise = True
+
     @staticmethod
     def forward(ctx, x):
         return np.expm1(x)  # exp(x) - 1, accurate for tiny x
@@ -147,6 +153,8 @@ class Expm1(Function):
 
 
 class Log1p(Function):
+    elementwise = True
+
     @staticmethod
     def forward(ctx, x):
         return np.log1p(x)  # log(1 + x), accurate for tiny x
@@ -160,6 +168,8 @@ _erf = np.frompyfunc(math.erf, 1, 1)  # NumPy has no erf; the C library's, one e
 
 
 class Erf(Function):
+    elementwise = True
+
     @staticmethod
     def forward(ctx, x):
         return np.asarray(_erf(x), dtype=x.dtype)
@@ -171,6 +181,8 @@ class Erf(Function):
 
 
 class Log(Function):
+    elementwise = True
+
     @staticmethod
     def forward(ctx, x):
         return np.log(x)
@@ -181,6 +193,8 @@ class Log(Function):
 
 
 class Sqrt(Function):
+    elementwise = True
+
     @staticmethod
     def forward(ctx, x):
         return np.sqrt(x)
@@ -191,6 +205,8 @@ class Sqrt(Function):
 
 
 class Sin(Function):
+    elementwise = True
+
     @staticmethod
     def forward(ctx, x):
         return np.sin(x)
@@ -201,6 +217,8 @@ class Sin(Function):
 
 
 class Cos(Function):
+    elementwise = True
+
     @staticmethod
     def forward(ctx, x):
         return np.cos(x)
@@ -211,6 +229,8 @@ class Cos(Function):
 
 
 class Tanh(Function):
+    elementwise = True
+
     @staticmethod
     def forward(ctx, x):
         return np.tanh(x)
@@ -222,6 +242,8 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
+    elementwise = True
+
     # fused rather than 1 / (1 + exp(-x)): that form overflows for x << 0 and its
     # composed backward then gives inf/inf = nan
     @staticmethod
@@ -236,6 +258,8 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
+    elementwise = True
+
     @staticmethod
     def forward(ctx, x):
         return np.maximum(x, 0)
@@ -246,6 +270,8 @@ class Relu(Function):
 
 
 class Abs(Function):
+    elementwise = True
+
     @staticmethod
     def forward(ctx, x):
         return np.abs(x)
@@ -390,7 +416,7 @@ class Prod(Function):
         axis, x = ctx.attrs["axis"], ctx.inputs[0]
         if not ctx.attrs["keepdims"]:
             g = _keep_reduced_axes(g, axis, x.ndim)
-        if isinstance(x, Tensor):  # create_graph: products that leave one out, exactly differentiable
+        if isinstance(x, autograd.Tensor):  # create_graph: products that leave one out, exactly differentiable
             return g * _leave_one_out_products(x, axis)
         # with no zero in a group: out / x_i; with one, only the zero's entry is nonzero (the
         # product of the rest); with two or more, all are 0
@@ -532,7 +558,7 @@ def _has_integer_array(index) -> bool:
 def scatter_add(g, shape, index):
     """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices accumulate): the
     transpose of ``x[index]``. Runs on arrays, or as the op ``IndexAdd`` on Tensors."""
-    if isinstance(g, Tensor):
+    if isinstance(g, autograd.Tensor):
         return IndexAdd.apply(g, shape=shape, index=index)
     out = np.zeros(shape, dtype=g.dtype)
     if _has_integer_array(index):

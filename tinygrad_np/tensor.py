@@ -13,8 +13,8 @@ import numbers
 
 import numpy as np
 
-from . import autograd
-from .autograd import _NEEDS, _new_object, apply_unary, record, run_backward
+from . import autograd, ops
+from .autograd import _NEEDS, _new_object, record, run_backward, unary_method
 
 __all__ = ["Tensor", "tensor"]
 
@@ -329,8 +329,7 @@ class Tensor:
     def bool(self) -> Tensor:
         return self.astype(np.bool_)
 
-    def clone(self) -> Tensor:
-        return apply_unary(ops.Clone, self)
+    clone = unary_method(ops.Clone)
 
     def type(self, dtype=None):
         """``t.type(dtype)`` casts like ``astype``; ``t.type()`` names the dtype."""
@@ -426,8 +425,7 @@ class Tensor:
     def __rmatmul__(self, other):
         return matmul(other, self)
 
-    def __neg__(self):
-        return apply_unary(ops.Neg, self)
+    __neg__ = unary_method(ops.Neg, "__neg__")
 
     def __pos__(self):
         return self
@@ -504,64 +502,37 @@ class Tensor:
         return _compare(np.logical_or, self, other)
 
     # ------------------------------------------------------------------ elementwise
-    def exp(self):
-        return apply_unary(ops.Exp, self)
-
-    def log(self):
-        return apply_unary(ops.Log, self)
-
-    def sqrt(self):
-        return apply_unary(ops.Sqrt, self)
-
-    def sin(self):
-        return apply_unary(ops.Sin, self)
-
-    def cos(self):
-        return apply_unary(ops.Cos, self)
-
-    def tanh(self):
-        return apply_unary(ops.Tanh, self)
-
-    def sigmoid(self):
-        return apply_unary(ops.Sigmoid, self)
-
-    def relu(self):
-        return apply_unary(ops.Relu, self)
+    exp = unary_method(ops.Exp)
+    log = unary_method(ops.Log)
+    sqrt = unary_method(ops.Sqrt)
+    sin = unary_method(ops.Sin)
+    cos = unary_method(ops.Cos)
+    tanh = unary_method(ops.Tanh)
+    sigmoid = unary_method(ops.Sigmoid)
+    relu = unary_method(ops.Relu)
 
     def leaky_relu(self, negative_slope: float = 0.01):
         return where(self > 0, self, self * negative_slope)
 
-    def abs(self):
-        return apply_unary(ops.Abs, self)
+    abs = unary_method(ops.Abs)
 
     # piecewise constant, so their gradient is zero (as in PyTorch)
-    def floor(self):
-        return apply_unary(ops.Floor, self)
-
-    def ceil(self):
-        return apply_unary(ops.Ceil, self)
-
-    def trunc(self):
-        return apply_unary(ops.Trunc, self)
+    floor = unary_method(ops.Floor)
+    ceil = unary_method(ops.Ceil)
+    trunc = unary_method(ops.Trunc)
 
     def round(self, decimals: int = 0):
         """Round half to even (NumPy's and PyTorch's rule), to ``decimals`` places."""
-        return apply_unary(ops.Round, self) if decimals == 0 else ops.Round.apply(self, decimals=decimals)
+        return ops.Round.apply(self) if decimals == 0 else ops.Round.apply(self, decimals=decimals)
 
-    def sign(self):
-        return apply_unary(ops.Sign, self)
+    sign = unary_method(ops.Sign)
 
     def __round__(self, ndigits=None):  # round(t) and round(t, 2), as in PyTorch: a Tensor
         return self.round(0 if ndigits is None else ndigits)
 
-    def expm1(self):
-        return apply_unary(ops.Expm1, self)
-
-    def log1p(self):
-        return apply_unary(ops.Log1p, self)
-
-    def erf(self):
-        return apply_unary(ops.Erf, self)
+    expm1 = unary_method(ops.Expm1)
+    log1p = unary_method(ops.Log1p)
+    erf = unary_method(ops.Erf)
 
     def reciprocal(self):
         return 1 / self
@@ -1234,8 +1205,7 @@ def _index_arrays(index):
     return index
 
 
-autograd.Tensor = Tensor  # the engine needs the class; it cannot import this module (circular)
-from . import ops  # noqa: E402  (ops needs Tensor and Function defined above)
+autograd.Tensor = Tensor  # the engine and the ops need the class; they cannot import this module (circular)
 
 _UFUNCS = {
     np.add: add,
