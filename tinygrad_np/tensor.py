@@ -63,6 +63,69 @@ def _result_dtype(a: np.dtype, b: np.dtype) -> np.dtype:
     return np.result_type(a, b)
 
 
+def binary_function(op, name: str, scalars_as_arrays: bool = True):
+    """The function ``name(a, b)`` that runs the two-input op ``op`` after PyTorch's type promotion
+    (see ``_as_operand`` and ``_result_dtype``); Tensor's operators are these functions.
+
+    A Python scalar meeting a float tensor becomes a 0-d array of the tensor's dtype (the same
+    value NumPy would use): ufuncs take that at half the cost of a Python scalar, forward and
+    backward. ``pow`` opts out, as NumPy turns ``x ** 2`` and ``x ** 0.5`` into a square and a sqrt.
+    """
+
+    # The commonest operands are decided here and the op recorded at the end (in-line, as a small
+    # op's cost is mostly this dispatch); any other operand kind goes through _binary_other.
+    def run(a, b):
+        if isinstance(a, Tensor):
+            a_data, need_a = a.data, a._requires_grad
+            if isinstance(b, Tensor):
+                b_data, need_b = b.data, b._requires_grad
+                if a_data.dtype is not b_data.dtype and a_data.dtype != b_data.dtype:
+                    dtype = _result_dtype(a_data.dtype, b_data.dtype)
+                    return run(a.astype(dtype), b.astype(dtype))
+            elif type(b) in _PYTHON_SCALARS and a_data.dtype.kind == "f":
+                b = b_data = np.asarray(b, a_data.dtype) if scalars_as_arrays else b
+                need_b = False
+            else:
+                return _binary_other(run, op, a, b)
+        elif isinstance(b, Tensor) and type(a) in _PYTHON_SCALARS and b.data.dtype.kind == "f":
+            b_data, need_b = b.data, b._requires_grad
+            a = a_data = np.asarray(a, b_data.dtype) if scalars_as_arrays else a
+            need_a = False
+        else:
+            return _binary_other(run, op, a, b)
+        ctx = _new_object(op)
+        try:
+            out = op.forward(ctx, a_data, b_data)
+        except ValueError as e:  # e.g. shapes that do not broadcast: say which op and which shapes
+            raise ValueError(f"{op.__name__}: {e} (input shapes {np.shape(a_data)}, {np.shape(b_data)})") from None
+        return record(ctx, out, (a, b), (a_data, b_data), _NEEDS[need_a, need_b], need_a or need_b)
+
+    run.__name__ = run.__qualname__ = name
+    return run
+
+
+def _binary_other(run, op, a, b):
+    """``run(a, b)`` (made by ``binary_function`` for ``op``) for the rarer operands: arrays, NumPy
+    scalars, Python scalars with an integer tensor."""
+    if isinstance(a, Tensor):
+        b = _as_operand(b, a)
+    elif isinstance(b, Tensor):
+        a = _as_operand(a, b)
+    if isinstance(a, Tensor) and isinstance(b, Tensor):  # an array operand became a Tensor: promote
+        return run(a, b)
+    return op.apply(a, b)  # a scalar kept as it is (an int with an integer tensor), or no Tensor at all
+
+
+add = binary_function(ops.Add, "add")
+sub = binary_function(ops.Sub, "sub")
+mul = binary_function(ops.Mul, "mul")
+_div = binary_function(ops.Div, "div")
+_pow = binary_function(ops.Pow, "pow", scalars_as_arrays=False)
+_remainder = binary_function(ops.Remainder, "remainder")
+_floor_divide = binary_function(ops.FloorDivide, "floor_divide")
+_maximum = binary_function(ops.Maximum, "maximum")
+
+
 def _normalize_axis(axis, keepdims, dim, keepdim, ndim: int, *, allow_none: bool = True):
     """Accept NumPy's ``axis``/``keepdims`` and PyTorch's ``dim``/``keepdim``; return (axes tuple or None, keepdims)."""
     if dim is not None:
@@ -377,23 +440,16 @@ class Tensor:
         return func(*unwrap(args), **{k: unwrap(v) for k, v in kwargs.items()})
 
     # ------------------------------------------------------------------ arithmetic
-    def __add__(self, other):
-        return _binary(ops.Add, self, other)
+    __add__, __sub__, __mul__ = add, sub, mul
 
     def __radd__(self, other):
-        return _binary(ops.Add, other, self)
-
-    def __sub__(self, other):
-        return _binary(ops.Sub, self, other)
+        return add(other, self)
 
     def __rsub__(self, other):
-        return _binary(ops.Sub, other, self)
-
-    def __mul__(self, other):
-        return _binary(ops.Mul, self, other)
+        return sub(other, self)
 
     def __rmul__(self, other):
-        return _binary(ops.Mul, other, self)
+        return mul(other, self)
 
     def __truediv__(self, other):
         return div(self, other)
@@ -926,86 +982,28 @@ def _as_operand(x, like: Tensor):
     return Tensor._wrap(_to_array(x), None)
 
 
-def _binary(op, a, b, scalars_as_arrays: bool = True):
-    """Apply a binary op after PyTorch's type promotion (see ``_as_operand`` and ``_result_dtype``).
-
-    A Python scalar meeting a float tensor becomes a 0-d array of the tensor's dtype (the same
-    value NumPy would use): ufuncs take that at half the cost of a Python scalar, forward and
-    backward. ``pow`` opts out, as NumPy turns ``x ** 2`` and ``x ** 0.5`` into a square and a sqrt.
-    """
-    # The commonest operands are decided here and the op recorded at the end (in-line, as a small
-    # op's cost is mostly this dispatch); any other operand kind goes through _binary_other.
-    if isinstance(a, Tensor):
-        a_data, need_a = a.data, a._requires_grad
-        if isinstance(b, Tensor):
-            b_data, need_b = b.data, b._requires_grad
-            if a_data.dtype is not b_data.dtype and a_data.dtype != b_data.dtype:
-                dtype = _result_dtype(a_data.dtype, b_data.dtype)
-                return _binary(op, a.astype(dtype), b.astype(dtype), scalars_as_arrays)
-        elif type(b) in _PYTHON_SCALARS and a_data.dtype.kind == "f":
-            b = b_data = np.asarray(b, a_data.dtype) if scalars_as_arrays else b
-            need_b = False
-        else:
-            return _binary_other(op, a, b, scalars_as_arrays)
-    elif isinstance(b, Tensor) and type(a) in _PYTHON_SCALARS and b.data.dtype.kind == "f":
-        b_data, need_b = b.data, b._requires_grad
-        a = a_data = np.asarray(a, b_data.dtype) if scalars_as_arrays else a
-        need_a = False
-    else:
-        return _binary_other(op, a, b, scalars_as_arrays)
-    ctx = _new_object(op)
-    try:
-        out = op.forward(ctx, a_data, b_data)
-    except ValueError as e:  # e.g. shapes that do not broadcast: say which op and which shapes
-        raise ValueError(f"{op.__name__}: {e} (input shapes {np.shape(a_data)}, {np.shape(b_data)})") from None
-    return record(ctx, out, (a, b), (a_data, b_data), _NEEDS[need_a, need_b], need_a or need_b)
-
-
-def _binary_other(op, a, b, scalars_as_arrays: bool):
-    """``_binary`` for the rarer operands: arrays, NumPy scalars, Python scalars with an integer tensor."""
-    if isinstance(a, Tensor):
-        b = _as_operand(b, a)
-    elif isinstance(b, Tensor):
-        a = _as_operand(a, b)
-    if isinstance(a, Tensor) and isinstance(b, Tensor):  # an array operand became a Tensor: promote
-        return _binary(op, a, b, scalars_as_arrays)
-    return op.apply(a, b)  # a scalar kept as it is (an int with an integer tensor), or no Tensor at all
-
-
 _PYTHON_SCALARS = (float, int, bool)
-
-
-def add(a, b) -> Tensor:
-    return _binary(ops.Add, a, b)
-
-
-def sub(a, b) -> Tensor:
-    return _binary(ops.Sub, a, b)
-
-
-def mul(a, b) -> Tensor:
-    return _binary(ops.Mul, a, b)
 
 
 def div(a, b) -> Tensor:
     # true division of integers gives the default float, as in PyTorch (int / int -> float32)
     if not (isinstance(a, Tensor) and a.data.dtype.kind == "f" or isinstance(b, Tensor) and b.data.dtype.kind == "f"):
         a, b = (t.astype(DEFAULT_FLOAT) if isinstance(t, Tensor) else t for t in (a, b))
-    return _binary(ops.Div, a, b)
+    return _div(a, b)
 
 
 def pow(a, b) -> Tensor:
-    return _binary(ops.Pow, a, b, scalars_as_arrays=False)
+    return _pow(a, b)
 
 
 def remainder(a, b) -> Tensor:
     """``a % b``, with the sign of ``b`` (Python's and NumPy's rule, as ``torch.remainder``)."""
-    return _binary(ops.Remainder, a, b)
+    return _remainder(a, b)
 
 
 def floor_divide(a, b) -> Tensor:
     """``a // b``, rounded toward minus infinity (as ``torch.floor_divide``); its gradient is zero."""
-    return _binary(ops.FloorDivide, a, b)
+    return _floor_divide(a, b)
 
 
 def neg(a) -> Tensor:
@@ -1014,7 +1012,7 @@ def neg(a) -> Tensor:
 
 def maximum(a, b) -> Tensor:
     """Elementwise maximum; where a == b each side gets half the gradient."""
-    return _binary(ops.Maximum, a, b)
+    return _maximum(a, b)
 
 
 def minimum(a, b) -> Tensor:
