@@ -2,6 +2,7 @@
 NumPy-by-hand side, the MLP step does not leak, and ``python -m benchmarks --quick`` produces the
 full table. No timing assertions."""
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -75,3 +76,19 @@ def test_quick_run_prints_every_row(tmp_path):
     assert "failed" not in table and "wrong result" not in table and "Problems" not in table
     for lib, label in others.LIBRARIES.items():
         assert (label in rows[0]) == (others.version(lib) is not None)
+
+
+@pytest.mark.parametrize("side", ["tinygrad_np", "numpy"])
+def test_instruction_count_workload_runs(side):
+    # the part of benchmarks.instructions that runs inside callgrind, here without it
+    from benchmarks import instructions
+
+    instructions._inner("xor", side, steps=2)
+
+
+@pytest.mark.skipif(not shutil.which("valgrind"), reason="valgrind is not installed")
+def test_instruction_count_is_reproducible():
+    from benchmarks import instructions
+
+    counts = [instructions.count("xor", "tinygrad_np", steps=2) for _ in range(2)]
+    assert counts[0] == counts[1] > 100_000
