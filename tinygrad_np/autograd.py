@@ -265,7 +265,8 @@ class Function:
 def record(ctx, out, args, inputs, needs, any_needed, attrs=None):
     """Wrap the result ``out`` of op instance ``ctx`` in a Tensor and, if ``any_needed`` (some input
     needs a gradient) and grad mode is on, record the op. The common tail of every way to run an op:
-    ``Function.apply``, ``unary_method`` below and Tensor's binary operators (``_binary`` in tensor.py)."""
+    ``Function.apply``, ``unary_method`` below and Tensor's binary operators (``binary_function``
+    in tensor.py)."""
     if type(out) is not np.ndarray:
         out = np.asarray(out)
     result = _new_object(Tensor)
