@@ -202,7 +202,7 @@ class Function:
     module = None
     # True on one-input ops whose rule returns a gradient of g's shape and dtype whatever the input
     # (tanh, exp, ...): the engine then skips its shape and dtype check on that gradient. Leave it
-    # False on a custom op unless a test proves it (tests/test_ops.py checks ours).
+    # False on a custom op unless a test proves it (tests/test_ops.py checks ours); a subclass inherits it.
     elementwise = False
 
     @staticmethod

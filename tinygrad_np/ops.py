@@ -21,7 +21,7 @@ import string
 
 import numpy as np
 
-from . import autograd
+from . import autograd  # for autograd.Tensor: tensor.py imports this module, so it cannot be imported here
 from .autograd import Function, sum_to_shape
 
 
