@@ -33,6 +33,17 @@ from benchmarks.others import LIBRARIES, version
 ROOT = Path(__file__).resolve().parent.parent
 MARKER = "BENCHMARK-RESULT "
 OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+# glibc's malloc gives large freed blocks back to the OS, so the next step faults its pages in again,
+# unless its thresholds have risen, which they do on their own once some library frees a large enough
+# block. Left alone, a workload's times would depend on which libraries ran before it in the process
+# (NumPy's CNN step: 13 to 19 ms alone, 4 ms after PyTorch's): every workload process gets these
+# fixed, high thresholds instead (values you set yourself win; other C libraries ignore them).
+MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(64 * 2**20), "MALLOC_TRIM_THRESHOLD_": str(256 * 2**20)}
+
+
+def malloc_env() -> dict:
+    """The malloc settings every workload process gets: MALLOC_ENV, except where you set your own."""
+    return {k: os.environ.get(k, v) for k, v in MALLOC_ENV.items()}
 SIDES = ("tinygrad_np", "numpy")
 
 
@@ -203,6 +214,7 @@ def environment() -> dict:
         "blas": [{k: i.get(k) for k in ("internal_api", "version", "architecture", "threading_layer", "num_threads")}
                  for i in threadpool_info() if i.get("user_api") == "blas"],
         "openblas_env": {v: os.environ.get(v) for v in OPENBLAS_VARS},
+        "malloc_env": malloc_env(),
         "load": _load(),
     }
 
@@ -289,13 +301,14 @@ def render(env: dict, results: dict, args) -> str:
     timed = sorted({t for r in results.values() for t in r.get("blas_threads", [])})
     libs = ", ".join(f"{k} {v}" for k, v in env["libraries"].items()) or "none installed"
     obl = ", ".join(f"{k} {'unset' if v is None else '= ' + repr(v)}" for k, v in env["openblas_env"].items())
+    malloc = ", ".join(f"{k}={v}" for k, v in env.get("malloc_env", {}).items())
     lines += [
         f"- CPU: {env['cpu']} ({env['cpus']} logical CPUs); 1-minute load average {_fmt_load(env.get('load'))} "
         f"before the run, {_fmt_load(_load())} after it",
         f"- Python {env['python']}, NumPy {env['numpy']}, tinygrad_np {env['tinygrad_np']}; others: {libs}",
         f"- BLAS (threadpoolctl): {blas}; threads in the timed regions: {', '.join(map(str, timed)) or '?'}",
         f"- {obl}",
-    ]
+    ] + ([f"- glibc malloc thresholds in every workload process: {malloc}"] if malloc else [])
     warning = openblas_warning(env)
     if warning:
         lines.append(f"- **{warning}**")
@@ -317,7 +330,8 @@ def _run_child(name: str, args) -> dict:
         cmd.append("--quick")
     if args.reps:
         cmd += ["--reps", str(args.reps)]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    env = {**os.environ, **malloc_env()}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     for line in proc.stdout.splitlines():
         if line.startswith(MARKER):

@@ -74,8 +74,15 @@ def test_quick_run_prints_every_row(tmp_path):
     growth = next(row for row in rows if row.startswith("| MLP: retained memory growth"))
     assert growth.rstrip(" |").split("|")[6].strip() == "pass", growth
     assert "failed" not in table and "wrong result" not in table and "Problems" not in table
+    assert "glibc malloc thresholds in every workload process: MALLOC_MMAP_THRESHOLD_=67108864" in table
     for lib, label in others.LIBRARIES.items():
         assert (label in rows[0]) == (others.version(lib) is not None)
+
+
+def test_workload_processes_get_fixed_malloc_thresholds_unless_set(monkeypatch):
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "12345")
+    malloc = suite.environment()["malloc_env"]
+    assert malloc == {"MALLOC_MMAP_THRESHOLD_": str(64 * 2**20), "MALLOC_TRIM_THRESHOLD_": "12345"}
 
 
 @pytest.mark.parametrize("side", ["tinygrad_np", "numpy"])
