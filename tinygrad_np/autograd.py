@@ -299,9 +299,13 @@ def unary_method(op, name=None):
     """The Tensor method ``name`` (default: the op's name in lower case) that runs the one-input op
     ``op`` on its tensor: ``op.apply(t)``, faster."""
 
+    fn = getattr(op, "fn", None)  # a NumPy function that is the op's whole forward (ops.Elementwise, ops.Flat)
+    needs = _NEEDS[True]  # (only stored when the input needs a gradient)
+
     def method(self):
         ctx = _new_object(op)
-        return record(ctx, op.forward(ctx, self.data), (self,), (self.data,), _NEEDS[self._requires_grad],
+        data = self.data
+        return record(ctx, op.forward(ctx, data) if fn is None else fn(data), (self,), (data,), needs,
                       self._requires_grad)
 
     method.__name__ = name or op.__name__.lower()

@@ -116,48 +116,45 @@ class Where(Function):
 
 
 # ---------------------------------------------------------------- unary elementwise
-class Neg(Function):
+class Elementwise(Function):
+    """A one-input elementwise op whose rule returns a gradient of g's shape and dtype (the engine
+    skips its check: see ``Function.elementwise``). Its forward is the NumPy function ``fn``, which
+    ``Tensor``'s methods call directly; a subclass with a longer forward writes its own."""
+
     elementwise = True
+    fn = None
 
     @staticmethod
     def forward(ctx, x):
-        return -x
+        return type(ctx).fn(x)
+
+
+class Neg(Elementwise):
+    fn = np.negative
 
     @staticmethod
     def backward(ctx, g):
         return -g
 
 
-class Exp(Function):
-    elementwise = True
-
-    @staticmethod
-    def forward(ctx, x):
-        return np.exp(x)
+class Exp(Elementwise):
+    fn = np.exp
 
     @staticmethod
     def backward(ctx, g):
         return g * ctx.output
 
 
-class Expm1(Function):
-    elementwise = True
-
-    @staticmethod
-    def forward(ctx, x):
-        return np.expm1(x)  # exp(x) - 1, accurate for tiny x
+class Expm1(Elementwise):
+    fn = np.expm1  # exp(x) - 1, accurate for tiny x
 
     @staticmethod
     def backward(ctx, g):
         return g + g * ctx.output  # = g * exp(x)
 
 
-class Log1p(Function):
-    elementwise = True
-
-    @staticmethod
-    def forward(ctx, x):
-        return np.log1p(x)  # log(1 + x), accurate for tiny x
+class Log1p(Elementwise):
+    fn = np.log1p  # log(1 + x), accurate for tiny x
 
     @staticmethod
     def backward(ctx, g):
@@ -167,9 +164,7 @@ class Log1p(Function):
 _erf = np.frompyfunc(math.erf, 1, 1)  # NumPy has no erf; the C library's, one element at a time
 
 
-class Erf(Function):
-    elementwise = True
-
+class Erf(Elementwise):
     @staticmethod
     def forward(ctx, x):
         return np.asarray(_erf(x), dtype=x.dtype)
@@ -180,60 +175,40 @@ class Erf(Function):
         return g * np.exp(-x * x) * (2 / math.sqrt(math.pi))
 
 
-class Log(Function):
-    elementwise = True
-
-    @staticmethod
-    def forward(ctx, x):
-        return np.log(x)
+class Log(Elementwise):
+    fn = np.log
 
     @staticmethod
     def backward(ctx, g):
         return g / ctx.inputs[0]
 
 
-class Sqrt(Function):
-    elementwise = True
-
-    @staticmethod
-    def forward(ctx, x):
-        return np.sqrt(x)
+class Sqrt(Elementwise):
+    fn = np.sqrt
 
     @staticmethod
     def backward(ctx, g):
         return g / (2 * ctx.output)
 
 
-class Sin(Function):
-    elementwise = True
-
-    @staticmethod
-    def forward(ctx, x):
-        return np.sin(x)
+class Sin(Elementwise):
+    fn = np.sin
 
     @staticmethod
     def backward(ctx, g):
         return g * np.cos(ctx.inputs[0])
 
 
-class Cos(Function):
-    elementwise = True
-
-    @staticmethod
-    def forward(ctx, x):
-        return np.cos(x)
+class Cos(Elementwise):
+    fn = np.cos
 
     @staticmethod
     def backward(ctx, g):
         return -g * np.sin(ctx.inputs[0])
 
 
-class Tanh(Function):
-    elementwise = True
-
-    @staticmethod
-    def forward(ctx, x):
-        return np.tanh(x)
+class Tanh(Elementwise):
+    fn = np.tanh
 
     @staticmethod
     def backward(ctx, g):
@@ -241,9 +216,7 @@ class Tanh(Function):
         return g - g * out * out  # = g * (1 - out**2) without a scalar operand (NumPy's slow path)
 
 
-class Sigmoid(Function):
-    elementwise = True
-
+class Sigmoid(Elementwise):
     # fused rather than 1 / (1 + exp(-x)): that form overflows for x << 0 and its
     # composed backward then gives inf/inf = nan
     @staticmethod
@@ -257,9 +230,7 @@ class Sigmoid(Function):
         return g * (out - out * out)  # = g * out * (1 - out) in three array ufuncs
 
 
-class Relu(Function):
-    elementwise = True
-
+class Relu(Elementwise):
     @staticmethod
     def forward(ctx, x):
         return np.maximum(x, 0)
@@ -269,12 +240,8 @@ class Relu(Function):
         return g * (ctx.inputs[0] > 0)  # relu'(0) = 0
 
 
-class Abs(Function):
-    elementwise = True
-
-    @staticmethod
-    def forward(ctx, x):
-        return np.abs(x)
+class Abs(Elementwise):
+    fn = np.abs
 
     @staticmethod
     def backward(ctx, g):
