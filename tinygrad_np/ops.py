@@ -26,30 +26,34 @@ from .autograd import Function, sum_to_shape
 
 
 # ---------------------------------------------------------------- binary elementwise
-class Add(Function):
+class Binary(Function):
+    """A two-input op whose forward is the NumPy ufunc ``fn`` (Tensor's operators call it directly)."""
+
+    fn = None
+
     @staticmethod
     def forward(ctx, a, b):
-        return a + b
+        return type(ctx).fn(a, b)
+
+
+class Add(Binary):
+    fn = np.add
 
     @staticmethod
     def backward(ctx, g):
         return g, g
 
 
-class Sub(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        return a - b
+class Sub(Binary):
+    fn = np.subtract
 
     @staticmethod
     def backward(ctx, g):
         return g, (-g if ctx.needs_input_grad[1] else None)
 
 
-class Mul(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        return a * b
+class Mul(Binary):
+    fn = np.multiply
 
     @staticmethod
     def backward(ctx, g):
@@ -58,10 +62,8 @@ class Mul(Function):
         return (g * b if need_a else None), (g * a if need_b else None)
 
 
-class Div(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        return a / b
+class Div(Binary):
+    fn = np.true_divide
 
     @staticmethod
     def backward(ctx, g):
@@ -91,10 +93,8 @@ def _array(v):
     return v.data if isinstance(v, autograd.Tensor) else v
 
 
-class Maximum(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        return np.maximum(a, b)
+class Maximum(Binary):
+    fn = np.maximum
 
     @staticmethod
     def backward(ctx, g):
@@ -248,11 +248,8 @@ class Abs(Elementwise):
         return g * np.sign(ctx.inputs[0])  # abs'(0) = 0
 
 
-class Remainder(Function):
-    # a % b with the sign of b (Python's and NumPy's rule, as torch.remainder); a - b * floor(a / b)
-    @staticmethod
-    def forward(ctx, a, b):
-        return np.remainder(a, b)
+class Remainder(Binary):
+    fn = np.remainder  # a % b with the sign of b (Python's and NumPy's rule, as torch.remainder); a - b * floor(a / b)
 
     @staticmethod
     def backward(ctx, g):

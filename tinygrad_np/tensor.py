@@ -72,6 +72,8 @@ def binary_function(op, name: str, scalars_as_arrays: bool = True):
     backward. ``pow`` opts out, as NumPy turns ``x ** 2`` and ``x ** 0.5`` into a square and a sqrt.
     """
 
+    fn = getattr(op, "fn", None)  # a NumPy ufunc that is the op's whole forward (ops.Binary)
+
     # The commonest operands are decided here and the op recorded at the end (in-line, as a small
     # op's cost is mostly this dispatch); any other operand kind goes through _binary_other.
     def run(a, b):
@@ -95,7 +97,7 @@ def binary_function(op, name: str, scalars_as_arrays: bool = True):
             return _binary_other(run, op, a, b)
         ctx = _new_object(op)
         try:
-            out = op.forward(ctx, a_data, b_data)
+            out = op.forward(ctx, a_data, b_data) if fn is None else fn(a_data, b_data)
         except ValueError as e:  # e.g. shapes that do not broadcast: say which op and which shapes
             raise ValueError(f"{op.__name__}: {e} (input shapes {np.shape(a_data)}, {np.shape(b_data)})") from None
         return record(ctx, out, (a, b), (a_data, b_data), _NEEDS[need_a, need_b], need_a or need_b)
