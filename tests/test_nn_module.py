@@ -172,7 +172,7 @@ def test_ops_record_the_innermost_module_and_stack_is_restored():
     m = MLP()
     out = m(tg.randn(5, 4))
     assert out.grad_fn.module is m.fc2
-    relu_node = out.grad_fn.args[0].grad_fn
+    relu_node = out.grad_fn.next[0]
     assert relu_node.module is m.act
     assert autograd.module_stack == []
 

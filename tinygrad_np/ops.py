@@ -1,13 +1,22 @@
 """The primitive ops: each forward with its local backward rule (vector-Jacobian product).
 
+Every op is run by ``Op.apply``, which records it (``autograd.engine.record``). The two big
+families get a faster ``apply`` of their own, made once per class: ``Elementwise`` (one Tensor
+in, e.g. ``Exp.apply(t)``, which is ``t.exp()``) and ``Binary`` (two operands after PyTorch's
+type promotion, e.g. ``Mul.apply(a, 2.0)``, which is ``a * 2.0``).
+
 Conventions shared by every rule:
 
 * ``ctx.inputs`` are the forward's positional arguments and ``ctx.output`` its result:
   NumPy arrays on the plain path, Tensors under ``create_graph`` (so write rules with
   operators, NumPy ufuncs and ``reshape``/``sum``/``swapaxes``/``transpose``, which both have).
+  A node keeps them only if its class says the rule reads them (``saves_inputs``,
+  ``saves_output``); ``ctx.input_shape(i)`` is always known for an input that needs a gradient.
 * A rule may return a gradient in the broadcast shape of the output; the engine sums it
-  back to the input's shape (``autograd.sum_to_shape``) and casts it to the input's dtype.
+  back to the input's shape (``sum_to_shape``) and casts it to the input's dtype.
 * Return ``None`` for an input that needs no gradient (``ctx.needs_input_grad``).
+* ``formula`` states the rule in one line (g is the incoming gradient); the docs' op table,
+  ``explain`` and the graph pictures show it.
 
 Kink conventions (documented in docs/engine.md): relu'(0) = 0, abs'(0) = 0, clip passes
 the gradient where min <= x <= max, ties in max/min/maximum/minimum share it equally, and
@@ -21,23 +30,167 @@ import string
 
 import numpy as np
 
-from . import autograd  # for autograd.Tensor: tensor.py imports this module, so it cannot be imported here
-from .autograd import Function, sum_to_shape
+from .autograd.engine import NEEDS, Function, new_node, record, sum_to_shape
+from .dtypes import DEFAULT_FLOAT, PYTHON_SCALARS, result_dtype, to_array
+from .errors import ArgumentError
+
+Tensor = None  # set by tensor.py (which imports this module)
 
 
-# ---------------------------------------------------------------- binary elementwise
+def _array(v):
+    """The array behind ``v``. Gradient masks are constants, so rules build them from arrays even
+    when create_graph hands them Tensors; and they build them in backward, not in forward, so a
+    forward that is not recorded (no_grad, or no input needing a gradient) computes no mask."""
+    return v.data if isinstance(v, Tensor) else v
+
+
+# ---------------------------------------------------------------- the two families
+class Elementwise(Function):
+    """A one-input elementwise op. Its forward is the NumPy function ``fn`` unless it writes its own,
+    and its rule returns a gradient of g's shape and dtype, so the engine skips its check
+    (``Function.elementwise``; tests/test_ops.py proves it for each op)."""
+
+    elementwise = True
+    saves_inputs = saves_output = False
+    float_result = False  # on an integer or bool tensor, gives the default float (exp, sin, ...), as PyTorch
+    fn = None
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.op.fn(x)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.apply = staticmethod(_one_input_apply(cls))
+
+
+def _one_input_apply(op):
+    fn = op.fn if op.forward is Elementwise.forward else None  # a forward that is just this NumPy function
+    forward, float_result, keep_input, keep_output = op.forward, op.float_result, op.saves_inputs, op.saves_output
+
+    def apply(x):
+        """Run the op on the Tensor ``x`` (Function.apply for one Tensor, without its argument handling)."""
+        data = x.data
+        node = None if fn is not None else new_node(op)  # (a forward of its own gets a ctx)
+        if x._requires_grad:
+            return record(op, node, forward(node, data) if fn is None else fn(data),
+                          (data,) if keep_input else None, keep_output, (x.grad_fn or x,), NEEDS[1])
+        if float_result and data.dtype.kind != "f":  # (a tensor that requires grad is a float one)
+            data = data.astype(DEFAULT_FLOAT)
+        return record(op, node, forward(node, data) if fn is None else fn(data), None, False, None, None)
+
+    apply.__name__ = apply.__qualname__ = op.__name__.lower()
+    apply.__doc__ = f"The op ``{op.__name__}`` applied to this tensor: {op.formula or op.__doc__}"
+    return apply
+
+
 class Binary(Function):
-    """A two-input op whose forward is the NumPy ufunc ``fn`` (Tensor's operators call it directly)."""
+    """A two-input op whose operands are brought to one dtype first (PyTorch's promotion, see
+    ``dtypes.result_dtype``). Its forward is the NumPy ufunc ``fn`` unless it writes its own.
 
+    A Python scalar meeting a float tensor becomes a 0-d array of the tensor's dtype (the value
+    NumPy would use): ufuncs take that at half the cost of a Python scalar, forward and backward.
+    An op that treats scalars specially (``Pow``: ``x ** 2`` is a square) sets ``scalars_as_arrays``.
+    """
+
+    saves_inputs = saves_output = False
+    scalars_as_arrays = True
     fn = None
 
     @staticmethod
     def forward(ctx, a, b):
-        return type(ctx).fn(a, b)
+        return ctx.op.fn(a, b)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.apply = staticmethod(_two_input_apply(cls))
 
 
+def _two_input_apply(op):
+    fn = op.fn if op.forward is Binary.forward else None
+    forward, scalars_as_arrays = op.forward, op.scalars_as_arrays
+    keep_inputs, keep_output = op.saves_inputs, op.saves_output
+
+    # The commonest operands are decided here and the op recorded at the end (in-line, as a small
+    # op's cost is mostly this dispatch); any other operand kind goes through _promoted.
+    def apply(a, b):
+        if isinstance(a, Tensor):
+            a_data, need_a = a.data, a._requires_grad
+            if isinstance(b, Tensor):
+                b_data, need_b = b.data, b._requires_grad
+                if a_data.dtype is not b_data.dtype and a_data.dtype != b_data.dtype:
+                    dtype = result_dtype(a_data.dtype, b_data.dtype)
+                    return apply(a.astype(dtype), b.astype(dtype))
+            elif type(b) in PYTHON_SCALARS and a_data.dtype.kind == "f":
+                b = b_data = np.asarray(b, a_data.dtype) if scalars_as_arrays else b
+                need_b = False
+            else:
+                return _promoted(op, apply, a, b)
+        elif isinstance(b, Tensor) and type(a) in PYTHON_SCALARS and b.data.dtype.kind == "f":
+            b_data, need_b = b.data, b._requires_grad
+            a = a_data = np.asarray(a, b_data.dtype) if scalars_as_arrays else a
+            need_a = False
+        else:
+            return _promoted(op, apply, a, b)
+        node = None if fn is not None else new_node(op)
+        try:
+            out = forward(node, a_data, b_data) if fn is None else fn(a_data, b_data)
+        except ValueError as e:  # e.g. shapes that do not broadcast: say which op and which shapes
+            raise ArgumentError(f"{op.__name__}: {e} (input shapes {np.shape(a_data)}, {np.shape(b_data)})") from None
+        if need_a or need_b:
+            return record(op, node, out, (a_data, b_data) if keep_inputs else None, keep_output,
+                          ((a.grad_fn or a) if need_a else a, (b.grad_fn or b) if need_b else b), NEEDS[need_a, need_b])
+        return record(op, node, out, None, False, None, None)
+
+    apply.__name__ = apply.__qualname__ = op.__name__.lower()
+    apply.__doc__ = f"The op ``{op.__name__}`` on two operands, after type promotion: {op.formula}"
+    return apply
+
+
+def _promoted(op, apply, a, b):
+    """``apply(a, b)`` for the rarer operands: arrays, NumPy scalars, Python scalars with an integer
+    tensor. Brings the non-Tensor operand to the dtype PyTorch gives the result."""
+    if isinstance(a, Tensor):
+        b = as_operand(b, a)
+    elif isinstance(b, Tensor):
+        a = as_operand(a, b)
+    else:  # no Tensor at all
+        a, b = Tensor._wrap(to_array(a), None), Tensor._wrap(to_array(b), None)
+    if isinstance(a, Tensor) and isinstance(b, Tensor) or (a if isinstance(a, Tensor) else b).data.dtype.kind == "f":
+        return apply(a, b)  # (a Python scalar with a float tensor is apply's common case)
+    # a Python int or bool with an integer or bool tensor: NumPy keeps the tensor's dtype, and no
+    # gradient can flow
+    node = new_node(op)
+    return record(op, node, op.forward(node, _array(a), _array(b)), None, False, None, None)
+
+
+def as_operand(x, like):
+    """Bring the other operand of a binary op to the dtype PyTorch would give the result.
+
+    Python scalars are "weak": they never upcast a tensor (float32 * 2.5 stays float32)
+    but turn an integer tensor into the default float (int * 0.5 -> float32).
+    """
+    if isinstance(x, np.generic) and x.dtype.kind in "biuf":
+        x = x.item()  # NumPy scalars are weak like Python scalars, as in PyTorch (float32 * np.float64(2) -> float32)
+    kind = type(x)
+    if kind is float:
+        return x if like.data.dtype.kind == "f" else Tensor._wrap(np.asarray(x, dtype=DEFAULT_FLOAT), None)
+    if kind is int or kind is bool:
+        return x
+    if isinstance(x, Tensor):
+        return x
+    return Tensor._wrap(to_array(x), None)
+
+
+def _zeros(g):
+    """The gradient of a piecewise-constant op: zeros, not g * 0 (which turns an inf or nan in g into nan)."""
+    return np.zeros(g.shape, g.dtype)
+
+
+# ---------------------------------------------------------------- two inputs
 class Add(Binary):
     fn = np.add
+    formula = "∂/∂a = g,  ∂/∂b = g"
 
     @staticmethod
     def backward(ctx, g):
@@ -46,6 +199,7 @@ class Add(Binary):
 
 class Sub(Binary):
     fn = np.subtract
+    formula = "∂/∂a = g,  ∂/∂b = −g"
 
     @staticmethod
     def backward(ctx, g):
@@ -54,6 +208,8 @@ class Sub(Binary):
 
 class Mul(Binary):
     fn = np.multiply
+    saves_inputs = True
+    formula = "∂/∂a = g·b,  ∂/∂b = g·a"
 
     @staticmethod
     def backward(ctx, g):
@@ -64,6 +220,8 @@ class Mul(Binary):
 
 class Div(Binary):
     fn = np.true_divide
+    saves_inputs = saves_output = True
+    formula = "∂/∂a = g/b,  ∂/∂b = −g·a/b²"
 
     @staticmethod
     def backward(ctx, g):
@@ -72,39 +230,69 @@ class Div(Binary):
         return grad_a, (-grad_a * ctx.output if ctx.needs_input_grad[1] else None)
 
 
-class Pow(Function):
+class Pow(Binary):
+    scalars_as_arrays = False  # ndarray ** 2 is a square and ** 0.5 a sqrt: keep Python exponents as they are
+    saves_inputs = saves_output = True
+    formula = "∂/∂a = g·b·a^(b−1) (0 where b = 0),  ∂/∂b = g·aᵇ·ln a (0 where a = 0 and b ≥ 0)"
+
     @staticmethod
     def forward(ctx, a, b):
         return a**b
 
     @staticmethod
     def backward(ctx, g):
+        # PyTorch's values where the formulas give 0·inf or 0·ln 0: x ** 0 has slope 0 in x (also at
+        # x = 0), and 0 ** y has slope 0 in y for y >= 0
         a, b = ctx.inputs
         need_a, need_b = ctx.needs_input_grad
-        grad_a = g * b * a ** (b - 1) if need_a else None
-        grad_b = g * ctx.output * np.log(a) if need_b else None  # defined for a > 0
+        grad_a = grad_b = None
+        base_is_0 = _array(a) == 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if need_a:
+                grad_a = np.where(base_is_0 & (_array(b) == 0), 0, g * b * a ** (b - 1))
+            if need_b:
+                grad_b = np.where(base_is_0 & (_array(b) >= 0), 0, g * ctx.output * np.log(a))
         return grad_a, grad_b
-
-
-def _array(v):
-    """The array behind ``v``. Gradient masks are constants, so rules build them from arrays even
-    when create_graph hands them Tensors; and they build them in backward, not in forward, so a
-    forward that is not recorded (no_grad, or no input needing a gradient) computes no mask."""
-    return v.data if isinstance(v, autograd.Tensor) else v
 
 
 class Maximum(Binary):
     fn = np.maximum
+    saves_inputs = True
+    formula = "∂/∂a = g where a > b, g/2 where a = b;  ∂/∂b likewise"
 
     @staticmethod
     def backward(ctx, g):
         a, b = _array(ctx.inputs[0]), _array(ctx.inputs[1])
         # share of the gradient that goes to a: 1 where a wins, 1/2 on ties, 0 where b wins
-        share_a = np.where(a == b, 0.5, a > b).astype(_array(ctx.output).dtype)
+        share_a = np.where(a == b, 0.5, a > b).astype(ctx.dtype)
         return g * share_a, g * (1 - share_a)
 
 
+class Remainder(Binary):
+    fn = np.remainder  # a % b with the sign of b (Python's and NumPy's rule, as torch.remainder); a - b * floor(a / b)
+    saves_inputs = True
+    formula = "∂/∂a = g,  ∂/∂b = −g·floor(a/b)"
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.inputs
+        need_a, need_b = ctx.needs_input_grad
+        return (g if need_a else None), (-g * np.floor(a / b) if need_b else None)
+
+
+class FloorDivide(Binary):
+    fn = np.floor_divide
+    formula = "∂/∂a = 0,  ∂/∂b = 0 (piecewise constant)"
+
+    @staticmethod
+    def backward(ctx, g):
+        return tuple(_zeros(g) if need else None for need in ctx.needs_input_grad)
+
+
 class Where(Function):
+    saves_inputs = saves_output = False
+    formula = "∂/∂a = g where condition, ∂/∂b = g elsewhere"
+
     @staticmethod
     def forward(ctx, a, b, condition):
         return np.where(condition, a, b)
@@ -115,22 +303,10 @@ class Where(Function):
         return np.where(cond, g, 0), np.where(cond, 0, g)
 
 
-# ---------------------------------------------------------------- unary elementwise
-class Elementwise(Function):
-    """A one-input elementwise op whose rule returns a gradient of g's shape and dtype (the engine
-    skips its check: see ``Function.elementwise``). Its forward is the NumPy function ``fn``, which
-    ``Tensor``'s methods call directly; a subclass with a longer forward writes its own."""
-
-    elementwise = True
-    fn = None
-
-    @staticmethod
-    def forward(ctx, x):
-        return type(ctx).fn(x)
-
-
+# ---------------------------------------------------------------- one input, elementwise
 class Neg(Elementwise):
     fn = np.negative
+    formula = "∂/∂x = −g"
 
     @staticmethod
     def backward(ctx, g):
@@ -139,6 +315,9 @@ class Neg(Elementwise):
 
 class Exp(Elementwise):
     fn = np.exp
+    float_result = True
+    saves_output = True
+    formula = "∂/∂x = g·exp(x)"
 
     @staticmethod
     def backward(ctx, g):
@@ -147,6 +326,9 @@ class Exp(Elementwise):
 
 class Expm1(Elementwise):
     fn = np.expm1  # exp(x) - 1, accurate for tiny x
+    float_result = True
+    saves_output = True
+    formula = "∂/∂x = g·exp(x)"
 
     @staticmethod
     def backward(ctx, g):
@@ -155,6 +337,9 @@ class Expm1(Elementwise):
 
 class Log1p(Elementwise):
     fn = np.log1p  # log(1 + x), accurate for tiny x
+    float_result = True
+    saves_inputs = True
+    formula = "∂/∂x = g/(1 + x)"
 
     @staticmethod
     def backward(ctx, g):
@@ -165,6 +350,10 @@ _erf = np.frompyfunc(math.erf, 1, 1)  # NumPy has no erf; the C library's, one e
 
 
 class Erf(Elementwise):
+    float_result = True
+    saves_inputs = True
+    formula = "∂/∂x = g·(2/√π)·exp(−x²)"
+
     @staticmethod
     def forward(ctx, x):
         return np.asarray(_erf(x), dtype=x.dtype)
@@ -177,6 +366,9 @@ class Erf(Elementwise):
 
 class Log(Elementwise):
     fn = np.log
+    float_result = True
+    saves_inputs = True
+    formula = "∂/∂x = g/x"
 
     @staticmethod
     def backward(ctx, g):
@@ -185,6 +377,9 @@ class Log(Elementwise):
 
 class Sqrt(Elementwise):
     fn = np.sqrt
+    float_result = True
+    saves_output = True
+    formula = "∂/∂x = g/(2√x)"
 
     @staticmethod
     def backward(ctx, g):
@@ -193,6 +388,9 @@ class Sqrt(Elementwise):
 
 class Sin(Elementwise):
     fn = np.sin
+    float_result = True
+    saves_inputs = True
+    formula = "∂/∂x = g·cos(x)"
 
     @staticmethod
     def backward(ctx, g):
@@ -201,6 +399,9 @@ class Sin(Elementwise):
 
 class Cos(Elementwise):
     fn = np.cos
+    float_result = True
+    saves_inputs = True
+    formula = "∂/∂x = −g·sin(x)"
 
     @staticmethod
     def backward(ctx, g):
@@ -209,6 +410,9 @@ class Cos(Elementwise):
 
 class Tanh(Elementwise):
     fn = np.tanh
+    float_result = True
+    saves_output = True
+    formula = "∂/∂x = g·(1 − tanh²(x))"
 
     @staticmethod
     def backward(ctx, g):
@@ -219,6 +423,10 @@ class Tanh(Elementwise):
 class Sigmoid(Elementwise):
     # fused rather than 1 / (1 + exp(-x)): that form overflows for x << 0 and its
     # composed backward then gives inf/inf = nan
+    float_result = True
+    saves_output = True
+    formula = "∂/∂x = g·σ(x)·(1 − σ(x))"
+
     @staticmethod
     def forward(ctx, x):
         e = np.exp(-np.abs(x))  # in (0, 1]: never overflows
@@ -231,47 +439,37 @@ class Sigmoid(Elementwise):
 
 
 class Relu(Elementwise):
+    saves_output = True  # relu(x) > 0 exactly where x > 0; the output is often kept anyway by the next op
+    formula = "∂/∂x = g where x > 0, else 0"
+
     @staticmethod
     def forward(ctx, x):
         return np.maximum(x, 0)
 
     @staticmethod
     def backward(ctx, g):
-        return g * (ctx.inputs[0] > 0)  # relu'(0) = 0
+        return g * (_array(ctx.output) > 0)  # relu'(0) = 0
 
 
 class Abs(Elementwise):
     fn = np.abs
+    saves_inputs = True
+    formula = "∂/∂x = g·sign(x)"
 
     @staticmethod
     def backward(ctx, g):
         return g * np.sign(ctx.inputs[0])  # abs'(0) = 0
 
 
-class Remainder(Binary):
-    fn = np.remainder  # a % b with the sign of b (Python's and NumPy's rule, as torch.remainder); a - b * floor(a / b)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.inputs
-        need_a, need_b = ctx.needs_input_grad
-        return (g if need_a else None), (-g * np.floor(a / b) if need_b else None)
-
-
-class Flat(Function):
+class Flat(Elementwise):
     """Piecewise-constant ops: zero gradient (PyTorch's choice at the jumps too). Recorded, so a
-    backward through them gives zeros rather than an error. Each subclass names its NumPy function."""
+    backward through them gives zeros rather than an error."""
 
-    fn = None
-
-    @staticmethod
-    def forward(ctx, *operands, **options):
-        return type(ctx).fn(*operands, **options)
+    formula = "∂/∂x = 0 (piecewise constant)"
 
     @staticmethod
     def backward(ctx, g):
-        zeros = np.zeros(g.shape, g.dtype)  # not g * 0, which turns an inf or nan in g into nan
-        return tuple(zeros if need else None for need in ctx.needs_input_grad)
+        return _zeros(g)
 
 
 class Floor(Flat):
@@ -286,19 +484,26 @@ class Trunc(Flat):
     fn = np.trunc
 
 
-class Round(Flat):
-    fn = np.round  # halves to even, as torch.round
-
-
 class Sign(Flat):
     fn = np.sign
 
 
-class FloorDivide(Flat):
-    fn = np.floor_divide
+class Round(Function):
+    elementwise = True
+    saves_inputs = saves_output = False
+    formula = Flat.formula
+
+    @staticmethod
+    def forward(ctx, x, decimals=0):
+        return np.round(x, decimals)  # halves to even, as torch.round
+
+    backward = staticmethod(Flat.backward)
 
 
 class Clip(Function):
+    saves_output = False
+    formula = "∂/∂x = g where min ≤ x ≤ max, else 0"
+
     @staticmethod
     def forward(ctx, x, min=None, max=None):
         return np.clip(x, min, max)
@@ -315,6 +520,9 @@ class Clip(Function):
 
 
 class Cast(Function):
+    saves_inputs = saves_output = False
+    formula = "∂/∂x = g (cast back to x's dtype)"
+
     @staticmethod
     def forward(ctx, x, dtype):
         return x.astype(dtype)
@@ -324,7 +532,9 @@ class Cast(Function):
         return g  # the engine casts it back to the input's dtype
 
 
-class Clone(Function):
+class Clone(Elementwise):
+    formula = "∂/∂x = g"
+
     @staticmethod
     def forward(ctx, x):
         return x.copy()
@@ -332,6 +542,7 @@ class Clone(Function):
     @staticmethod
     def backward(ctx, g):
         return g
+
 
 
 # ---------------------------------------------------------------- reductions
@@ -357,19 +568,25 @@ def _spread(g, shape):
 
 
 class Sum(Function):
+    saves_inputs = saves_output = False
+    formula = "∂/∂x = g, spread over the summed axes"
+
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         return x.sum(axis=axis, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx, g):
-        x = ctx.inputs[0]
+        shape = ctx.input_shape(0)
         if not ctx.attrs["keepdims"]:
-            g = _keep_reduced_axes(g, ctx.attrs["axis"], x.ndim)
-        return _spread(g, x.shape)
+            g = _keep_reduced_axes(g, ctx.attrs["axis"], len(shape))
+        return _spread(g, shape)
 
 
 class Prod(Function):
+    saves_output = False
+    formula = "∂/∂xᵢ = g·(product of the other elements)"
+
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         return x.prod(axis=axis, keepdims=keepdims)
@@ -380,7 +597,7 @@ class Prod(Function):
         axis, x = ctx.attrs["axis"], ctx.inputs[0]
         if not ctx.attrs["keepdims"]:
             g = _keep_reduced_axes(g, axis, x.ndim)
-        if isinstance(x, autograd.Tensor):  # create_graph: products that leave one out, exactly differentiable
+        if isinstance(x, Tensor):  # create_graph: products that leave one out, exactly differentiable
             return g * _leave_one_out_products(x, axis)
         # with no zero in a group: out / x_i; with one, only the zero's entry is nonzero (the
         # product of the rest); with two or more, all are 0
@@ -406,6 +623,9 @@ def _leave_one_out_products(x, axis):
 
 
 class Cumsum(Function):
+    saves_inputs = saves_output = False
+    formula = "∂/∂xᵢ = Σ_{j ≥ i} g_j (a reversed cumulative sum)"
+
     @staticmethod
     def forward(ctx, x, axis):
         return np.cumsum(x, axis=axis)
@@ -417,6 +637,8 @@ class Cumsum(Function):
 
 
 class Max(Function):
+    formula = "∂/∂x = g at the maximum (shared equally between ties), else 0"
+
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         top = x.max(axis=axis, keepdims=True)
@@ -435,6 +657,9 @@ class Max(Function):
 # ---------------------------------------------------------------- linear algebra
 class Matmul(Function):
     # both operands have at least 2 dimensions (tensor.matmul promotes 1-D ones)
+    saves_output = False
+    formula = "∂/∂A = g·Bᵀ,  ∂/∂B = Aᵀ·g"
+
     @staticmethod
     def forward(ctx, a, b):
         return a @ b
@@ -447,6 +672,8 @@ class Matmul(Function):
 
 
 class Einsum(Function):
+    saves_output = False
+    formula = "∂/∂xᵢ = the same contraction of g with the other operands, into xᵢ's letters"
     # terms: the letters of each operand ('...' already named); output: the result's letters
     @staticmethod
     def forward(ctx, *operands, terms, output):
@@ -485,16 +712,22 @@ class Einsum(Function):
 
 # ---------------------------------------------------------------- shape and indexing
 class Reshape(Function):
+    saves_inputs = saves_output = False
+    formula = "∂/∂x = g reshaped to x's shape"
+
     @staticmethod
     def forward(ctx, x, shape):
         return x.reshape(shape)
 
     @staticmethod
     def backward(ctx, g):
-        return g.reshape(ctx.inputs[0].shape)
+        return g.reshape(ctx.input_shape(0))
 
 
 class Permute(Function):
+    saves_inputs = saves_output = False
+    formula = "∂/∂x = g with the inverse permutation"
+
     @staticmethod
     def forward(ctx, x, axes):
         return x.transpose(axes)
@@ -505,13 +738,16 @@ class Permute(Function):
 
 
 class Expand(Function):
+    saves_inputs = saves_output = False
+    formula = "∂/∂x = g summed over the broadcast axes"
+
     @staticmethod
     def forward(ctx, x, shape):
         return np.broadcast_to(x, shape)
 
     @staticmethod
     def backward(ctx, g):
-        return sum_to_shape(g, ctx.inputs[0].shape)
+        return sum_to_shape(g, ctx.input_shape(0))
 
 
 def _has_integer_array(index) -> bool:
@@ -522,7 +758,7 @@ def _has_integer_array(index) -> bool:
 def scatter_add(g, shape, index):
     """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices accumulate): the
     transpose of ``x[index]``. Runs on arrays, or as the op ``IndexAdd`` on Tensors."""
-    if isinstance(g, autograd.Tensor):
+    if isinstance(g, Tensor):
         return IndexAdd.apply(g, shape=shape, index=index)
     out = np.zeros(shape, dtype=g.dtype)
     if _has_integer_array(index):
@@ -533,16 +769,22 @@ def scatter_add(g, shape, index):
 
 
 class Getitem(Function):
+    saves_inputs = saves_output = False
+    formula = "∂/∂x = g added at the indexed places, 0 elsewhere"
+
     @staticmethod
     def forward(ctx, x, index):
         return x[index]
 
     @staticmethod
     def backward(ctx, g):
-        return scatter_add(g, ctx.inputs[0].shape, ctx.attrs["index"])
+        return scatter_add(g, ctx.input_shape(0), ctx.attrs["index"])
 
 
 class IndexAdd(Function):
+    saves_inputs = saves_output = False
+    formula = "∂/∂g = the gradient read at the indexed places"
+
     @staticmethod
     def forward(ctx, g, shape, index):
         return scatter_add(g, shape, index)
@@ -553,24 +795,30 @@ class IndexAdd(Function):
 
 
 class Cat(Function):
+    saves_inputs = saves_output = False
+    formula = "∂/∂xᵢ = the slice of g where xᵢ was placed"
+
     @staticmethod
-    def forward(ctx, *xs, axis):
+    def forward(ctx, *xs, axis, sizes):  # sizes: each input's size along axis
         return np.concatenate(xs, axis=axis)
 
     @staticmethod
     def backward(ctx, g):
         axis = ctx.attrs["axis"]
-        bounds = np.cumsum([0] + [x.shape[axis] for x in ctx.inputs])
+        bounds = np.cumsum((0,) + ctx.attrs["sizes"])
         lead = (slice(None),) * axis
         return tuple(g[lead + (slice(lo, hi),)] for lo, hi in zip(bounds[:-1], bounds[1:]))
 
 
 class Pad(Function):
+    saves_inputs = saves_output = False
+    formula = "∂/∂x = g without the padding"
+
     @staticmethod
     def forward(ctx, x, widths, value=0.0):
         return np.pad(x, widths, constant_values=value)
 
     @staticmethod
     def backward(ctx, g):
-        shape = ctx.inputs[0].shape
+        shape = ctx.input_shape(0)
         return g[tuple(slice(before, before + n) for (before, _), n in zip(ctx.attrs["widths"], shape))]

@@ -10,15 +10,18 @@ from __future__ import annotations
 import collections
 import functools
 import numbers
+import weakref
 
 import numpy as np
 
-from . import autograd, ops
-from .autograd import _NEEDS, _new_object, record, run_backward, unary_method
+from . import ops
+from .autograd import engine
+from .autograd.engine import NodeHooks, mark_modified, run_backward
+from .dtypes import DEFAULT_FLOAT, to_array
+from .dtypes import result_dtype as _result_dtype
+from .hooks import RemovableHandle
 
 __all__ = ["Tensor", "tensor"]
-
-DEFAULT_FLOAT = np.float32
 
 
 class _LastAxis:
@@ -33,99 +36,10 @@ _LAST_AXIS = _LastAxis()
 
 def _to_array(data, dtype=None) -> np.ndarray:
     """Convert user data to an array with PyTorch's dtype defaults (copying, like ``torch.tensor``)."""
-    if isinstance(data, Tensor):
-        data = data.data
-    if dtype is not None:
-        dtype = np.dtype(dtype)
-    if isinstance(data, np.ndarray) or isinstance(data, np.generic):
-        arr = np.array(data, dtype=dtype)
-    else:
-        try:
-            arr = np.array(data, dtype=dtype)
-        except (ValueError, TypeError) as e:
-            raise TypeError(f"Tensor(): cannot make a numeric tensor from {type(data).__name__}: {e}") from None
-        if dtype is None and arr.dtype == np.float64:
-            arr = arr.astype(DEFAULT_FLOAT)  # Python floats default to float32, as in PyTorch
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(
-            f"Tensor(): data must be numeric (bool, int or float), got dtype {arr.dtype} from {type(data).__name__}"
-        )
-    return arr
+    return to_array(data.data if isinstance(data, Tensor) else data, dtype)
 
 
-def _result_dtype(a: np.dtype, b: np.dtype) -> np.dtype:
-    """PyTorch's promotion between two tensors: a float beats any int/bool (int64 * float32 -> float32)."""
-    a_float, b_float = a.kind == "f", b.kind == "f"
-    if a_float and not b_float:
-        return a
-    if b_float and not a_float:
-        return b
-    return np.result_type(a, b)
-
-
-def binary_function(op, name: str, scalars_as_arrays: bool = True):
-    """The function ``name(a, b)`` that runs the two-input op ``op`` after PyTorch's type promotion
-    (see ``_as_operand`` and ``_result_dtype``); Tensor's operators are these functions.
-
-    A Python scalar meeting a float tensor becomes a 0-d array of the tensor's dtype (the same
-    value NumPy would use): ufuncs take that at half the cost of a Python scalar, forward and
-    backward. ``pow`` opts out, as NumPy turns ``x ** 2`` and ``x ** 0.5`` into a square and a sqrt.
-    """
-
-    fn = getattr(op, "fn", None)  # a NumPy ufunc that is the op's whole forward (ops.Binary)
-
-    # The commonest operands are decided here and the op recorded at the end (in-line, as a small
-    # op's cost is mostly this dispatch); any other operand kind goes through _binary_other.
-    def run(a, b):
-        if isinstance(a, Tensor):
-            a_data, need_a = a.data, a._requires_grad
-            if isinstance(b, Tensor):
-                b_data, need_b = b.data, b._requires_grad
-                if a_data.dtype is not b_data.dtype and a_data.dtype != b_data.dtype:
-                    dtype = _result_dtype(a_data.dtype, b_data.dtype)
-                    return run(a.astype(dtype), b.astype(dtype))
-            elif type(b) in _PYTHON_SCALARS and a_data.dtype.kind == "f":
-                b = b_data = np.asarray(b, a_data.dtype) if scalars_as_arrays else b
-                need_b = False
-            else:
-                return _binary_other(run, op, a, b)
-        elif isinstance(b, Tensor) and type(a) in _PYTHON_SCALARS and b.data.dtype.kind == "f":
-            b_data, need_b = b.data, b._requires_grad
-            a = a_data = np.asarray(a, b_data.dtype) if scalars_as_arrays else a
-            need_a = False
-        else:
-            return _binary_other(run, op, a, b)
-        ctx = _new_object(op)
-        try:
-            out = op.forward(ctx, a_data, b_data) if fn is None else fn(a_data, b_data)
-        except ValueError as e:  # e.g. shapes that do not broadcast: say which op and which shapes
-            raise ValueError(f"{op.__name__}: {e} (input shapes {np.shape(a_data)}, {np.shape(b_data)})") from None
-        return record(ctx, out, (a, b), (a_data, b_data), _NEEDS[need_a, need_b], need_a or need_b)
-
-    run.__name__ = run.__qualname__ = name
-    return run
-
-
-def _binary_other(run, op, a, b):
-    """``run(a, b)`` (made by ``binary_function`` for ``op``) for the rarer operands: arrays, NumPy
-    scalars, Python scalars with an integer tensor."""
-    if isinstance(a, Tensor):
-        b = _as_operand(b, a)
-    elif isinstance(b, Tensor):
-        a = _as_operand(a, b)
-    if isinstance(a, Tensor) and isinstance(b, Tensor):  # an array operand became a Tensor: promote
-        return run(a, b)
-    return op.apply(a, b)  # a scalar kept as it is (an int with an integer tensor), or no Tensor at all
-
-
-add = binary_function(ops.Add, "add")
-sub = binary_function(ops.Sub, "sub")
-mul = binary_function(ops.Mul, "mul")
-_div = binary_function(ops.Div, "div")
-_pow = binary_function(ops.Pow, "pow", scalars_as_arrays=False)
-_remainder = binary_function(ops.Remainder, "remainder")
-_floor_divide = binary_function(ops.FloorDivide, "floor_divide")
-_maximum = binary_function(ops.Maximum, "maximum")
+add, sub, mul = ops.Add.apply, ops.Sub.apply, ops.Mul.apply
 
 
 def _normalize_axis(axis, keepdims, dim, keepdim, ndim: int, *, allow_none: bool = True):
@@ -170,14 +84,15 @@ class Tensor:
     their dtype; ints and bools stay integral and cannot require a gradient.
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_retains_grad", "__weakref__")
+    # _hooks: a leaf's gradient hooks (a non-leaf's live on its grad_fn node)
+    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_hooks", "__weakref__")
     __array_priority__ = 1000  # make ``ndarray <op> Tensor`` defer to Tensor
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
         self.data = _to_array(data, dtype)
         self.grad = None
         self.grad_fn = None
-        self._retains_grad = False
+        self._hooks = None
         self._requires_grad = False
         if requires_grad:
             self.requires_grad = True
@@ -190,7 +105,7 @@ class Tensor:
         t.grad = None
         t.grad_fn = grad_fn
         t._requires_grad = grad_fn is not None
-        t._retains_grad = False
+        t._hooks = None
         return t
 
     # ------------------------------------------------------------------ autograd state
@@ -218,21 +133,52 @@ class Tensor:
         """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""
         if not self.requires_grad:
             raise RuntimeError("retain_grad() on a tensor that does not require grad")
-        self._retains_grad = True
+        if self.grad_fn is not None:
+            self._node_hooks().retained = weakref.ref(self)
         return self
+
+    @property
+    def retains_grad(self) -> bool:
+        """True if this non-leaf tensor called :meth:`retain_grad`."""
+        hooks = self.grad_fn.hooks if self.grad_fn is not None else None
+        return hooks is not None and hooks.retained is not None and hooks.retained() is self
+
+    def register_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(grad)`` with this tensor's gradient each time it is computed, as in PyTorch; if
+        it returns a Tensor, that replaces the gradient (for ``.grad`` and for everything upstream).
+        Returns a handle whose ``remove()`` takes the hook off again."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook(): cannot register a hook on a tensor that doesn't require gradient")
+        if not callable(hook):
+            raise TypeError(f"register_hook(): expected a function of the gradient, got {type(hook).__name__}")
+        if self.grad_fn is not None:
+            functions = self._node_hooks().functions
+        else:
+            if self._hooks is None:
+                self._hooks = {}
+            functions = self._hooks
+        return RemovableHandle(functions, hook)
+
+    def _node_hooks(self):
+        if self.grad_fn.hooks is None:
+            self.grad_fn.hooks = NodeHooks()
+        return self.grad_fn.hooks
 
     def detach(self) -> Tensor:
         """The same data (shared, not copied) outside the graph."""
         return Tensor._wrap(self.data, None)
 
-    def backward(self, gradient=None, retain_graph: bool = False, create_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+    def backward(self, gradient=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (with ``inputs=``: only into theirs).
 
         A scalar needs no ``gradient``; otherwise pass d(loss)/d(self), shaped like self.
         """
         if not self.requires_grad:
             raise RuntimeError("backward(): this tensor does not require grad and has no grad_fn")
-        run_backward([self], [self._initial_grad(gradient, create_graph)], retain_graph or create_graph, create_graph)
+        if inputs is not None:
+            return engine.backward(self, gradient, retain_graph, create_graph, inputs)
+        retain = create_graph if retain_graph is None else retain_graph
+        run_backward([self], [self._initial_grad(gradient, create_graph)], retain, create_graph)
 
     def _initial_grad(self, gradient, create_graph: bool):
         if not isinstance(self, Tensor):
@@ -289,7 +235,7 @@ class Tensor:
         return self.data.ndim
 
     def numpy(self) -> np.ndarray:
-        if self.requires_grad and autograd.is_grad_enabled():
+        if self.requires_grad and engine.is_grad_enabled():
             # like PyTorch: make the loss of the graph explicit
             raise RuntimeError("numpy(): call .detach().numpy() on a tensor that requires grad")
         return self.data
@@ -394,7 +340,7 @@ class Tensor:
     def bool(self) -> Tensor:
         return self.astype(np.bool_)
 
-    clone = unary_method(ops.Clone)
+    clone = ops.Clone.apply
 
     def type(self, dtype=None):
         """``t.type(dtype)`` casts like ``astype``; ``t.type()`` names the dtype."""
@@ -420,7 +366,7 @@ class Tensor:
         fn = _UFUNCS.get(ufunc) if method == "__call__" and not kwargs else None
         if fn is not None:
             return fn(*inputs)
-        if any(isinstance(x, Tensor) and x.requires_grad for x in inputs) and autograd.is_grad_enabled():
+        if any(isinstance(x, Tensor) and x.requires_grad for x in inputs) and engine.is_grad_enabled():
             raise TypeError(
                 f"np.{ufunc.__name__} is not differentiable in tinygrad_np; use the Tensor op, or "
                 f".detach() first if no gradient is wanted"
@@ -483,7 +429,7 @@ class Tensor:
     def __rmatmul__(self, other):
         return matmul(other, self)
 
-    __neg__ = unary_method(ops.Neg, "__neg__")
+    __neg__ = ops.Neg.apply
 
     def __pos__(self):
         return self
@@ -491,13 +437,20 @@ class Tensor:
     def __abs__(self):
         return self.abs()
 
-    # in place: only outside the graph, as a manual update does (``with no_grad(): w -= lr * w.grad``)
+    # In place: only outside the graph, as a manual update does (``with no_grad(): w -= lr * w.grad``).
+    # Each change is noted (engine.mark_modified), so a rule that saved this memory refuses to run.
     def _in_place(self, what: str):
-        if self.grad_fn is not None or (self._requires_grad and autograd.is_grad_enabled()):
+        if self.grad_fn is not None:
             raise RuntimeError(
-                f"{what}: in-place ops are not supported on tensors in the graph; write t = t + x, or update "
-                "a leaf inside no_grad() (as an optimizer step does)"
+                f"{what}: no in-place change of a tensor computed by a recorded op (grad_fn=<{self.grad_fn.name}>): "
+                f"backward needs it as it is. Write t = t + x (a new tensor) instead"
             )
+        if self._requires_grad and engine.is_grad_enabled():
+            raise RuntimeError(
+                f"{what}: no in-place change of a leaf tensor that requires grad while ops are recorded. Do the "
+                f"update inside `with tinygrad_np.no_grad():` (as an optimizer step does)"
+            )
+        mark_modified(self.data, what)
         return self.data
 
     def _update(self, ufunc, other, what: str):
@@ -517,17 +470,29 @@ class Tensor:
     def __itruediv__(self, other):
         return self._update(np.true_divide, other, "/=")
 
-    add_, sub_, mul_, div_ = __iadd__, __isub__, __imul__, __itruediv__
+    def add_(self, other, *, alpha=1):
+        return self._update(np.add, other if alpha == 1 else _scaled(other, alpha), "add_")
+
+    def sub_(self, other, *, alpha=1):
+        return self._update(np.subtract, other if alpha == 1 else _scaled(other, alpha), "sub_")
+
+    def mul_(self, other):
+        return self._update(np.multiply, other, "mul_")
+
+    def div_(self, other):
+        return self._update(np.true_divide, other, "div_")
 
     def fill_(self, value):
         self._in_place("fill_")[...] = value.data if isinstance(value, Tensor) else value
         return self
 
     def zero_(self):
-        return self.fill_(0)
+        self._in_place("zero_")[...] = 0
+        return self
 
     def copy_(self, src):
-        return self.fill_(src)
+        self._in_place("copy_")[...] = src.data if isinstance(src, Tensor) else src
+        return self
 
     # comparisons: bool tensors outside the graph
     def __lt__(self, other):
@@ -560,37 +525,28 @@ class Tensor:
         return _compare(np.logical_or, self, other)
 
     # ------------------------------------------------------------------ elementwise
-    exp = unary_method(ops.Exp)
-    log = unary_method(ops.Log)
-    sqrt = unary_method(ops.Sqrt)
-    sin = unary_method(ops.Sin)
-    cos = unary_method(ops.Cos)
-    tanh = unary_method(ops.Tanh)
-    sigmoid = unary_method(ops.Sigmoid)
-    relu = unary_method(ops.Relu)
+    exp, log, sqrt = ops.Exp.apply, ops.Log.apply, ops.Sqrt.apply
+    sin, cos, tanh = ops.Sin.apply, ops.Cos.apply, ops.Tanh.apply
+    sigmoid, relu = ops.Sigmoid.apply, ops.Relu.apply
 
     def leaky_relu(self, negative_slope: float = 0.01):
         return where(self > 0, self, self * negative_slope)
 
-    abs = unary_method(ops.Abs)
+    abs = ops.Abs.apply
 
     # piecewise constant, so their gradient is zero (as in PyTorch)
-    floor = unary_method(ops.Floor)
-    ceil = unary_method(ops.Ceil)
-    trunc = unary_method(ops.Trunc)
+    floor, ceil, trunc = ops.Floor.apply, ops.Ceil.apply, ops.Trunc.apply
 
     def round(self, decimals: int = 0):
         """Round half to even (NumPy's and PyTorch's rule), to ``decimals`` places."""
         return ops.Round.apply(self) if decimals == 0 else ops.Round.apply(self, decimals=decimals)
 
-    sign = unary_method(ops.Sign)
+    sign = ops.Sign.apply
 
     def __round__(self, ndigits=None):  # round(t) and round(t, 2), as in PyTorch: a Tensor
         return self.round(0 if ndigits is None else ndigits)
 
-    expm1 = unary_method(ops.Expm1)
-    log1p = unary_method(ops.Log1p)
-    erf = unary_method(ops.Erf)
+    expm1, log1p, erf = ops.Expm1.apply, ops.Log1p.apply, ops.Erf.apply
 
     def reciprocal(self):
         return 1 / self
@@ -966,25 +922,13 @@ def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
-def _as_operand(x, like: Tensor):
-    """Bring the other operand of a binary op to the dtype PyTorch would give the result.
-
-    Python scalars are "weak": they never upcast a tensor (float32 * 2.5 stays float32)
-    but turn an integer tensor into the default float (int * 0.5 -> float32).
-    """
-    if isinstance(x, np.generic) and x.dtype.kind in "biuf":
-        x = x.item()  # NumPy scalars are weak like Python scalars, as in PyTorch (float32 * np.float64(2) -> float32)
-    kind = type(x)
-    if kind is float:
-        return x if like.data.dtype.kind == "f" else Tensor._wrap(np.asarray(x, dtype=DEFAULT_FLOAT), None)
-    if kind is int or kind is bool:
-        return x
-    if isinstance(x, Tensor):
-        return x
-    return Tensor._wrap(_to_array(x), None)
+_as_operand = ops.as_operand
+_div, _pow, _remainder = ops.Div.apply, ops.Pow.apply, ops.Remainder.apply
+_floor_divide, _maximum = ops.FloorDivide.apply, ops.Maximum.apply
 
 
-_PYTHON_SCALARS = (float, int, bool)
+def _scaled(other, alpha):
+    return (other.data if isinstance(other, Tensor) else np.asarray(other)) * alpha
 
 
 def div(a, b) -> Tensor:
@@ -1123,7 +1067,7 @@ def cat(tensors, dim: int = 0, *, axis=None) -> Tensor:
     dtype = tensors[0].dtype
     for t in tensors[1:]:
         dtype = _result_dtype(dtype, t.dtype)
-    return ops.Cat.apply(*[t.astype(dtype) for t in tensors], axis=ax)
+    return ops.Cat.apply(*[t.astype(dtype) for t in tensors], axis=ax, sizes=tuple(t.shape[ax] for t in tensors))
 
 
 concatenate = cat
@@ -1205,7 +1149,7 @@ def _index_arrays(index):
     return index
 
 
-autograd.Tensor = Tensor  # the engine and the ops need the class; they cannot import this module (circular)
+engine.Tensor = ops.Tensor = Tensor  # the engine and the ops need the class; they cannot import this module
 
 _UFUNCS = {
     np.add: add,

@@ -10,13 +10,13 @@ saved but not trained (BatchNorm's running statistics) are registered with
 
 from __future__ import annotations
 
-import itertools
 import numbers
 from collections import OrderedDict, namedtuple
 
 import numpy as np
 
 from .. import autograd
+from ..hooks import RemovableHandle
 from ..tensor import Tensor, _to_array
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "IncompatibleKeys"]
@@ -41,7 +41,7 @@ class Parameter(Tensor):
         self.data = data
         self.grad = None
         self.grad_fn = None
-        self._retains_grad = False
+        self._hooks = None
         self._requires_grad = False
         self.requires_grad = requires_grad
 
@@ -63,27 +63,6 @@ def _as_buffer(name, value):
     if isinstance(value, np.ndarray):
         return Tensor._wrap(value, None)
     raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor, ndarray or None expected)")
-
-
-class RemovableHandle:
-    """Returned by ``register_forward_hook`` and ``register_forward_pre_hook``: ``remove()`` takes
-    the hook off again; ``with module.register_forward_hook(f): ...`` keeps it for the block only."""
-
-    _ids = itertools.count()
-
-    def __init__(self, hooks: dict, hook):
-        self._hooks, self.id = hooks, next(RemovableHandle._ids)
-        hooks[self.id] = hook
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-        return False
 
 
 class Module:

@@ -94,6 +94,9 @@ def col2im(g, shape: tuple, kernel: tuple, stride: tuple, dilation: tuple):
 
 class Windows(Function):
     # a primitive: the strided view has no expression in other ops; its backward is its transpose
+    saves_inputs = saves_output = False
+    formula = "∂/∂x = each window's gradient added back where it was read (col2im)"
+
     @staticmethod
     def forward(ctx, x, kernel, stride, dilation):
         return _window_view(x, kernel, stride, dilation)
@@ -101,11 +104,14 @@ class Windows(Function):
     @staticmethod
     def backward(ctx, g):
         a = ctx.attrs
-        return col2im(g, ctx.inputs[0].shape, a["kernel"], a["stride"], a["dilation"])
+        return col2im(g, ctx.input_shape(0), a["kernel"], a["stride"], a["dilation"])
 
 
 class WindowsTranspose(Function):
     # the transpose of Windows (col2im); its backward is Windows again, so any order works
+    saves_inputs = saves_output = False
+    formula = "∂/∂g = the gradient read through the same windows"
+
     @staticmethod
     def forward(ctx, g, shape, kernel, stride, dilation):
         return _col2im(g, shape, kernel, stride, dilation)
@@ -134,6 +140,9 @@ def _reduce_windows(ufunc, x, kernel, stride, dilation) -> np.ndarray:
 
 class WindowSum(Function):
     # fused for speed (see _reduce_windows)
+    saves_inputs = saves_output = False
+    formula = "∂/∂x = g spread over each window"
+
     @staticmethod
     def forward(ctx, x, kernel, stride, dilation):
         return _reduce_windows(np.add, x, kernel, stride, dilation)
@@ -142,7 +151,7 @@ class WindowSum(Function):
     def backward(ctx, g):
         a = ctx.attrs
         kernel = a["kernel"]
-        shape = ctx.inputs[0].shape
+        shape = ctx.input_shape(0)
         if isinstance(g, Tensor):  # col2im of the gradient broadcast over each window: differentiable ops
             spread = g.reshape(g.shape + (1,) * len(kernel)).expand(g.shape + tuple(kernel))
             return col2im(spread, shape, kernel, a["stride"], a["dilation"])
@@ -155,6 +164,8 @@ class WindowSum(Function):
 class MaxPool(Function):
     # fused for speed (a running maximum, see _reduce_windows) and for PyTorch's
     # tie rule: each window's gradient goes to its first maximum in row-major order
+    formula = "∂/∂x = g at each window's first maximum, else 0"
+
     @staticmethod
     def forward(ctx, x, kernel, stride, dilation):
         return _reduce_windows(np.maximum, x, kernel, stride, dilation)
@@ -191,6 +202,9 @@ class MaxPool(Function):
 # ----------------------------------------------------------------------------- linear
 class LinearFn(Function):
     # fused x @ W.T + b: one node instead of three, gradients made directly in their final layout (speed)
+    saves_output = False
+    formula = "∂/∂x = g·W,  ∂/∂W = gᵀ·x,  ∂/∂b = Σ g over the batch"
+
     @staticmethod
     def forward(ctx, x, weight, bias=None):
         out = x @ weight.T
@@ -227,6 +241,9 @@ class CrossEntropyFn(Function):
     """
 
     # fused log-softmax + NLL: one node and no (M, C) log-probability graph (speed), shifted by the max (stability)
+    saves_output = False
+    formula = "∂/∂x = g·(softmax(x) − one_hot(target)) (weighted, smoothed, averaged as asked)"
+
     @staticmethod
     def forward(ctx, x, target, coef, smooth, divisor):
         shifted = x - x.max(axis=1, keepdims=True)
@@ -276,6 +293,9 @@ class CrossEntropyFn(Function):
 
 class BinaryCrossEntropyFn(Function):
     # PyTorch's form: log clamped at -100 and a gradient divided by max(x(1-x), 1e-12), finite at x = 0 or 1 (stability)
+    saves_output = False
+    formula = "∂/∂x = g·(x − t)/(x(1 − x)),  ∂/∂t = g·(ln(1 − x) − ln x)"
+
     @staticmethod
     def forward(ctx, x, t):
         with np.errstate(divide="ignore"):
@@ -302,6 +322,9 @@ def _sigmoid(x):
 
 class Softplus(Function):
     # log(1 + exp(x)) with no overflow for large x and no underflow to log(1) for very negative x (stability)
+    saves_output = False
+    formula = "∂/∂x = g·σ(x)"
+
     @staticmethod
     def forward(ctx, x):
         return np.logaddexp(0, x)

@@ -60,18 +60,28 @@ def _check_roots(roots) -> None:
 
 
 def _tensor_names(names, model) -> dict[int, str]:
+    """Names by value key (see graph.Value): a leaf's id, or the id of the op that made the tensor."""
     out: dict[int, str] = {}
     if names is not None:
         try:
             for name, value in names.items() if hasattr(names, "items") else names:
                 if isinstance(value, Tensor) and not _JUPYTER_NAME.fullmatch(str(name)):
-                    out.setdefault(id(value), str(name))
+                    out.setdefault(id(value.grad_fn if value.grad_fn is not None else value), str(name))
         except (TypeError, ValueError):
             raise TypeError("names= must map name -> Tensor, e.g. names=locals() (other values are ignored)") from None
     if model is not None:
         for name, p in model.named_parameters():
             out.setdefault(id(p), name)
     return out
+
+
+def _named_tensors(names) -> list:
+    """The Tensors in ``names`` (checked by _tensor_names)."""
+    if names is None:
+        return []
+    _tensor_names(names, None)
+    values = names.values() if hasattr(names, "values") else [v for _, v in names]
+    return [v for v in values if isinstance(v, Tensor)]
 
 
 def _emit(nodes, edges, modules, notes, rankdir, backward, legend, title):
@@ -171,9 +181,9 @@ def draw_graph(*roots, names=None, show_data=False, show_grad=True, model=None, 
         for name, m in model.named_modules():
             modules.setdefault(name, m)
         params = {id(p): name.rpartition(".")[0] for name, p in model.named_parameters()}
-    tensors = reachable(roots)
-    grads = known_grads(roots, tensors, recompute=backward) if show_grad or backward else {}
-    nodes, edges = build(roots, tensors, _tensor_names(names, model), params, modules, show_data, show_grad,
+    values = reachable(roots, _named_tensors(names))
+    grads = known_grads(roots, values, recompute=backward) if show_grad or backward else {}
+    nodes, edges = build(roots, values, _tensor_names(names, model), params, modules, show_data, show_grad,
                           grads, backward)  # fmt: skip
     total, notes = len(nodes), []
     if depth is not None:

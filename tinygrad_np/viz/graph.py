@@ -80,85 +80,126 @@ def _describe(a: np.ndarray, prefix: str, stats: bool) -> list[str]:
     return [f"{prefix}mean {_num(f.mean())} std {_num(f.std())}", f"min {_num(f.min())} max {_num(f.max())}"]
 
 
-def reachable(roots) -> list:
-    """Every tensor reachable from ``roots`` through ``grad_fn.parents``, nearest first (iterative BFS)."""
-    seen, order, queue = set(), [], deque(roots)
+class Value:
+    """A box in the picture: a leaf Tensor, or the output of a recorded op. The graph keeps ops, not
+    their output Tensors, so an output's values are known only if its Tensor is at hand (a root, or
+    named by the caller) or its op saved it for backward."""
+
+    def __init__(self, node=None, tensor=None):
+        self.tensor, self.grad_fn = tensor, node if tensor is None else tensor.grad_fn
+        if tensor is not None:
+            self.shape, self.dtype, self.data = tensor.shape, tensor.dtype, tensor.data
+        else:
+            self.shape, self.dtype = node.shape, node.dtype
+            self.data = node.output if isinstance(node.output, np.ndarray) else None
+        self.requires_grad = tensor.requires_grad if tensor is not None else True
+
+    @property
+    def key(self) -> int:
+        """Leaves by their Tensor, op outputs by their node: the same box however it is reached."""
+        return id(self.grad_fn if self.grad_fn is not None else self.tensor)
+
+    def as_tensor(self):
+        """A Tensor standing for this value in the graph (for gradients)."""
+        if self.tensor is not None:
+            return self.tensor
+        from ..tensor import Tensor
+
+        return Tensor._wrap(np.empty(0), self.grad_fn)
+
+
+def reachable(roots, known=()) -> list:
+    """Every value reachable from the Tensors ``roots`` through the ops' edges, nearest first
+    (iterative BFS). ``known``: other Tensors (named by the caller) whose values can be shown."""
+    tensors = {id(t.grad_fn if t.grad_fn is not None else t): t for t in [*known, *roots]}
+    seen, order, queue = set(), [], deque(Value(tensor=t) for t in roots)
     while queue:
-        t = queue.popleft()
-        if id(t) in seen:
+        v = queue.popleft()
+        if v.key in seen:
             continue
-        seen.add(id(t))
-        order.append(t)
-        if t.grad_fn is not None:
-            queue.extend(p for p in t.grad_fn.parents if p is not None and id(p) not in seen)
+        seen.add(v.key)
+        order.append(v)
+        if v.grad_fn is not None:
+            for e in _inputs(v.grad_fn):
+                if id(e) in seen:
+                    continue
+                t = tensors.get(id(e), e if hasattr(e, "grad_fn") else None)
+                queue.append(Value(node=e) if t is None else Value(tensor=t))
     return order
 
 
-def known_grads(roots, tensors, recompute: bool) -> dict[int, np.ndarray]:
+def _inputs(node) -> list:
+    """The node's inputs that are drawn as boxes: the nodes and Tensors among its edges."""
+    return [e for e in node.next if hasattr(e, "grad_fn") or hasattr(e, "seq")]
+
+
+def known_grads(roots, values, recompute: bool) -> dict[int, np.ndarray]:
     """``.grad`` where there is one; with ``recompute`` the others too, while the graph is still intact."""
-    grads = {id(t): t.grad.data for t in tensors if t.grad is not None}
-    missing = [t for t in tensors if t.requires_grad and id(t) not in grads]
+    grads = {v.key: v.tensor.grad.data for v in values if v.tensor is not None and v.tensor.grad is not None}
+    missing = [v for v in values if v.requires_grad and v.key not in grads]
     if recompute and missing and all(r.requires_grad and r.data.size == 1 for r in roots):
         from ..autograd import grad
 
         try:
-            found = grad(list(roots), missing, retain_graph=True, allow_unused=True)
+            found = grad(list(roots), [v.as_tensor() for v in missing], retain_graph=True, allow_unused=True)
         except RuntimeError:  # backward() already freed the graph: only retained grads are known
             found = ()
-        grads.update({id(t): g.data for t, g in zip(missing, found) if g is not None})
+        grads.update({v.key: g.data for v, g in zip(missing, found) if g is not None})
     return grads
 
 
 # ----------------------------------------------------------------------------- building the picture
-def build(roots, tensors, names, params, modules, show_data, show_grad, grads, backward):
+def build(roots, values, names, params, modules, show_data, show_grad, grads, backward):
     """Nodes (key -> dict of kind, lines, group, bad, ...) and edges (src, dst, label) of the full graph."""
     nodes, edges, keys = {}, [], {}
-    root_ids = {id(r) for r in roots}
+    root_ids = {id(r.grad_fn if r.grad_fn is not None else r) for r in roots}
     module_of = {id(m): name for name, m in modules.items()}
 
-    def key(obj, prefix):
-        return keys.setdefault(id(obj), f"{prefix}{len(keys)}")
+    def key(k, prefix):
+        return keys.setdefault((prefix, k), f"{prefix}{len(keys)}")
 
-    def grad_label(t):
-        g = grads.get(id(t))
+    def grad_label(k):
+        g = grads.get(k)
         if g is None or g.size == 1:
             return None if g is None else f"grad {_num(g.reshape(-1)[0])}"
         return f"grad {tuple(g.shape)} |g|={_num(np.linalg.norm(g.astype(np.float64)))}"
 
-    for t in tensors:
-        ctx = t.grad_fn
-        if id(t) in root_ids:
+    data_of = {v.key: v.data for v in values}
+    for v in values:
+        ctx = v.grad_fn
+        if v.key in root_ids:
             kind = "output"
         elif ctx is not None:
             kind = "intermediate"
         else:
-            kind = "param" if (id(t) in params if modules else t.requires_grad) else "input"
-        group = module_of.get(id(getattr(ctx, "module", None))) if ctx is not None else params.get(id(t))
-        name = names.get(id(t))
+            kind = "param" if (v.key in params if modules else v.requires_grad) else "input"
+        group = module_of.get(id(getattr(ctx, "module", None))) if ctx is not None else params.get(v.key)
+        name = names.get(v.key)
         lines = [name] if name else []
-        lines.append(f"{tuple(t.shape) if t.ndim else 'scalar'} {t.dtype}")
-        if show_data or (kind == "input" and t.data.size == 1 and not name):
-            lines += _describe(t.data, "", stats=True)
-        g = grads.get(id(t)) if show_grad else None
+        lines.append(f"{tuple(v.shape) if len(v.shape) else 'scalar'} {v.dtype}")
+        if v.data is not None and (show_data or (kind == "input" and v.data.size == 1 and not name)):
+            lines += _describe(v.data, "", stats=True)
+        g = grads.get(v.key) if show_grad else None
         if g is not None:
             lines += _describe(g, "grad ", stats=False)
-        bad = _nonfinite(t.data) or (g is not None and _nonfinite(g) and "grad " + _nonfinite(g)) or None
-        nodes[key(t, "t")] = dict(kind=kind, lines=lines, group=group, bad=bad, name=name, shape=tuple(t.shape))
+        bad = (v.data is not None and _nonfinite(v.data)) or (g is not None and _nonfinite(g) and
+                                                               "grad " + _nonfinite(g)) or None
+        nodes[key(v.key, "t")] = dict(kind=kind, lines=lines, group=group, bad=bad, name=name, shape=tuple(v.shape))
         if ctx is None:
             continue
-        op = key(ctx, "op")
-        attrs = [f"{k}={_short(v)}" for k, v in getattr(ctx, "attrs", {}).items() if v is not None and v is not False]
-        parents = [p for p in ctx.parents if p is not None]
-        origin = None if any(_nonfinite(p.data) for p in parents) else _nonfinite(t.data)
+        op = key(id(ctx), "op")
+        attrs = [f"{k}={_short(a)}" for k, a in ctx.attrs.items() if a is not None and a is not False]
+        inputs = [data_of.get(id(e)) for e in _inputs(ctx)]
+        known = v.data is not None and all(d is not None for d in inputs)
+        origin = _nonfinite(v.data) if known and not any(_nonfinite(d) for d in inputs) else None
         nodes[op] = dict(kind="op", lines=[ctx.name] + attrs[:3], group=group, op=ctx.name,
                          bad=origin and f"{origin} starts here")  # fmt: skip
-        edges.append((op, key(t, "t"), None))
-        args = getattr(ctx, "args", None) or getattr(ctx, "inputs", None) or ()  # for scalar constants only
-        for i, p in enumerate(ctx.parents):
-            if p is not None:
-                edges.append((key(p, "t"), op, grad_label(p) if backward else None))
-            elif i < len(args) and np.ndim(args[i]) == 0:
-                nodes[f"{op}_c{i}"] = dict(kind="const", lines=[_num(args[i])], group=group, bad=None)
+        edges.append((op, key(v.key, "t"), None))
+        for i, e in enumerate(ctx.next):
+            if hasattr(e, "grad_fn") or hasattr(e, "seq"):  # a Tensor or a node: a box
+                edges.append((key(id(e), "t"), op, grad_label(id(e)) if backward and e is not None else None))
+            elif isinstance(e, (int, float, np.ndarray)) and np.ndim(e) == 0:  # a scalar constant
+                nodes[f"{op}_c{i}"] = dict(kind="const", lines=[_num(e)], group=group, bad=None)
                 edges.append((f"{op}_c{i}", op, None))
     return nodes, edges
 
