@@ -35,3 +35,14 @@ def test_readme_says_how_to_open_the_tutorial_notebook():
     assert any(req.startswith("jupyterlab") for req in extras[extra])
     assert "tinygrad_np[train]" in extras[extra]  # the tutorial plots with matplotlib
     assert (ROOT / notebook).is_file()
+
+
+def test_korean_readme_has_the_same_speed_table():
+    """README.ko.md repeats the README's speed table: its numbers must follow the English one's."""
+
+    def ratios(name: str, heading: str) -> list[str]:
+        section = (ROOT / name).read_text().split(heading)[1].split("\n## ")[0]
+        return re.findall(r"\| ([0-9.]+x)", section)
+
+    english = ratios("README.md", "## Speed")
+    assert len(english) >= 12 and ratios("README.ko.md", "## 속도") == english
