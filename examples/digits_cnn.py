@@ -16,7 +16,7 @@ import tinygrad_np as tg
 import tinygrad_np.nn as nn
 import tinygrad_np.nn.functional as F
 from tinygrad_np import data, optim
-from tinygrad_np._training import accuracy, save_curves, trange
+from tinygrad_np._training import accuracy, add_threads_option, blas_threads, save_curves, trange
 from tinygrad_np.data import DataLoader, TensorDataset
 
 
@@ -34,7 +34,13 @@ def main(argv=None) -> dict:
     parser.add_argument("--seed", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("outputs/digits_cnn"), help="folder for the outputs")
     parser.add_argument("--fast", action="store_true", help="3 epochs (for tests)")
+    add_threads_option(parser)
     args = parser.parse_args(argv)
+    with blas_threads(args.threads):  # small matrices: one BLAS thread is fastest, and robust to busy cores
+        return train(args)
+
+
+def train(args) -> dict:
     epochs = 3 if args.fast else args.epochs
 
     tg.manual_seed(args.seed)

@@ -16,7 +16,7 @@ import tinygrad_np as tg
 import tinygrad_np.nn as nn
 import tinygrad_np.nn.functional as F
 from tinygrad_np import data, optim
-from tinygrad_np._training import accuracy, progress, save_curves
+from tinygrad_np._training import accuracy, add_threads_option, blas_threads, progress, save_curves
 from tinygrad_np.data import DataLoader, TensorDataset
 
 
@@ -29,7 +29,13 @@ def main(argv=None) -> dict:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("outputs/mnist"), help="folder for the outputs")
     parser.add_argument("--fast", action="store_true", help="1 epoch on the first 2,000 training images")
+    add_threads_option(parser)
     args = parser.parse_args(argv)
+    with blas_threads(args.threads):  # small matrices: one BLAS thread is fastest, and robust to busy cores
+        return train(args)
+
+
+def train(args) -> dict:
     epochs = 1 if args.fast else args.epochs
 
     try:
@@ -49,6 +55,7 @@ def main(argv=None) -> dict:
 
     curves = {"loss": {"train": []}, "accuracy": {"train": [], "test": []}}
     for epoch in range(epochs):
+        model.train()  # accuracy() below switches to eval mode while it measures
         total = 0.0
         for xb, yb in (bar := progress(loader, desc=f"epoch {epoch + 1}/{epochs}")):
             opt.zero_grad()

@@ -15,7 +15,7 @@ import tinygrad_np as tg
 import tinygrad_np.nn as nn
 import tinygrad_np.nn.functional as F
 from tinygrad_np import data, optim
-from tinygrad_np._training import accuracy, save_curves, trange
+from tinygrad_np._training import accuracy, add_threads_option, blas_threads, save_curves, trange
 from tinygrad_np.data import DataLoader, TensorDataset
 
 
@@ -26,7 +26,13 @@ def main(argv=None) -> dict:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", type=Path, default=Path("outputs/seed_patterns"), help="folder for curves.png")
     parser.add_argument("--fast", action="store_true", help="5 epochs (for tests)")
+    add_threads_option(parser)
     args = parser.parse_args(argv)
+    with blas_threads(args.threads):  # small matrices: one BLAS thread is fastest, and robust to busy cores
+        return train(args)
+
+
+def train(args) -> dict:
     epochs = 5 if args.fast else args.epochs
 
     tg.manual_seed(args.seed)
@@ -39,6 +45,7 @@ def main(argv=None) -> dict:
 
     curves = {"loss": {"train": []}, "accuracy": {"train": [], "test": []}}
     for _ in (bar := trange(epochs, desc="patterns")):
+        model.train()  # accuracy() below switches to eval mode while it measures
         total = 0.0
         for xb, yb in loader:
             opt.zero_grad()

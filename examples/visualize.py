@@ -21,6 +21,7 @@ import tinygrad_np as tg
 import tinygrad_np.nn as nn
 import tinygrad_np.nn.functional as F
 import tinygrad_np.optim as optim
+from tinygrad_np._training import add_threads_option, blas_threads
 from tinygrad_np.viz import GraphvizNotFoundError, draw_graph, render
 
 
@@ -79,7 +80,13 @@ def main(argv=None) -> list:
     parser = argparse.ArgumentParser(description="Draw the XOR MLP and a digits CNN after training.")
     parser.add_argument("--out", type=Path, default=Path("outputs/visualize"), help="folder for the SVGs")
     parser.add_argument("--fast", action="store_true", help="one training step and a small batch (for tests)")
+    add_threads_option(parser)
     args = parser.parse_args(argv)
+    with blas_threads(args.threads):  # small matrices: one BLAS thread is fastest, and robust to busy cores
+        return draw(args)
+
+
+def draw(args) -> list:
     graphs = {**xor_graphs(1 if args.fast else 300), **digits_graphs(1 if args.fast else 30, 8 if args.fast else 64)}
     try:
         written = [render(graph, args.out / f"{name}.svg") for name, graph in graphs.items()]

@@ -14,7 +14,7 @@ import tinygrad_np as tg
 import tinygrad_np.nn as nn
 import tinygrad_np.nn.functional as F
 from tinygrad_np import data, optim
-from tinygrad_np._training import save_curves, trange
+from tinygrad_np._training import add_threads_option, blas_threads, save_curves, trange
 
 
 def main(argv=None) -> dict:
@@ -24,7 +24,13 @@ def main(argv=None) -> dict:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("outputs/xor"), help="folder for curves.png")
     parser.add_argument("--fast", action="store_true", help="300 epochs (for tests)")
+    add_threads_option(parser)
     args = parser.parse_args(argv)
+    with blas_threads(args.threads):  # small matrices: one BLAS thread is fastest, and robust to busy cores
+        return train(args)
+
+
+def train(args) -> dict:
     epochs = 300 if args.fast else args.epochs
 
     tg.manual_seed(args.seed)
@@ -33,6 +39,7 @@ def main(argv=None) -> dict:
     opt = optim.SGD(model.parameters(), lr=args.lr)
 
     losses, accuracies = [], []
+    model.train()  # training mode (it matters for Dropout and BatchNorm, which this model does not have)
     for _ in (bar := trange(epochs, desc="XOR")):
         opt.zero_grad()
         pred = model(X)
@@ -43,6 +50,7 @@ def main(argv=None) -> dict:
         accuracies.append(((pred.detach() > 0.5) == (y > 0.5)).numpy().mean())
         bar.set_postfix(loss=f"{losses[-1]:.5f}", refresh=False)
 
+    model.eval()  # evaluation mode for predicting
     with tg.no_grad():
         pred = model(X).numpy().ravel()
     print("predictions after training:")

@@ -89,6 +89,22 @@ def test_demo_without_dot_still_succeeds_with_the_dot_file(tmp_path, monkeypatch
     assert (tmp_path / "curves.png").exists()
 
 
+def test_demo_models_write_to_folders_of_their_own(tmp_path, monkeypatch, capsys):
+    """The CNN demo does not overwrite the MLP demo's outputs: each model has its own default folder."""
+    import tinygrad_np as tg
+
+    no_dot(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["demo", "--epochs", "1"]) == 0
+    assert cli.main(["demo", "--model", "cnn", "--epochs", "1"]) == 0
+    assert "outputs/demo_cnn" in capsys.readouterr().out
+    mlp, cnn = tg.load(tmp_path / "outputs/demo/model.npz"), tg.load(tmp_path / "outputs/demo_cnn/model.npz")
+    assert mlp["0.weight"].shape == (256, 64) and cnn["0.weight"].shape == (32, 1, 3, 3)
+    for folder in ("demo", "demo_cnn"):
+        assert (tmp_path / "outputs" / folder / "curves.png").exists()
+        assert (tmp_path / "outputs" / folder / "model_graph.dot").exists()
+
+
 def test_demo_epochs(tmp_path, monkeypatch, capsys):
     no_dot(monkeypatch)  # this test is not about the picture: skip rendering
     assert cli.main(["demo", "--epochs", "2", "--out", str(tmp_path)]) == 0

@@ -2,7 +2,6 @@
 
 import gzip
 import importlib.util
-import os
 import re
 import struct
 import subprocess
@@ -19,7 +18,30 @@ pytest.importorskip("tqdm")
 pytest.importorskip("matplotlib")
 
 
-pytestmark = pytest.mark.usefixtures("one_blas_thread")
+@pytest.fixture(autouse=True)
+def examples_use_one_blas_thread(monkeypatch):
+    """Every example limits NumPy's BLAS to one thread by itself (--threads, default 1), as the demo does.
+
+    The test runs with two BLAS threads allowed and records, at every backward(), how many the
+    example allowed; every example that trains must have brought it down to one.
+    """
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    import tinygrad_np as tg
+
+    blas = threadpoolctl.ThreadpoolController().select(user_api="blas")
+    seen = []
+    backward = tg.Tensor.backward
+
+    def recording_backward(self, *args, **kwargs):
+        seen.append(max((lib.num_threads for lib in blas.lib_controllers), default=1))
+        return backward(self, *args, **kwargs)
+
+    monkeypatch.setattr(tg.Tensor, "backward", recording_backward)
+    with blas.limit(limits=2):
+        if blas.lib_controllers and max(lib.num_threads for lib in blas.lib_controllers) < 2:
+            pytest.skip("this BLAS cannot run two threads, so a limit to one cannot be seen")
+        yield seen
+    assert set(seen) <= {1}, f"an example ran backward() with {max(seen)} BLAS threads; it should use one"
 
 
 def run_example(name: str, *argv) -> dict:
@@ -28,6 +50,48 @@ def run_example(name: str, *argv) -> dict:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.main([str(a) for a in argv])
+
+
+@pytest.fixture
+def model_modes(monkeypatch):
+    """Records (training mode, grad enabled) at every call of a whole nn.Sequential model."""
+    import tinygrad_np as tg
+    import tinygrad_np.nn as nn
+
+    calls = []
+    call = nn.Sequential.__call__
+
+    def recording_call(self, *args, **kwargs):
+        calls.append((self.training, tg.is_grad_enabled()))
+        return call(self, *args, **kwargs)
+
+    monkeypatch.setattr(nn.Sequential, "__call__", recording_call)
+    return calls
+
+
+def assert_train_then_eval(calls) -> None:
+    """The model trained in training mode (with a graph) and was evaluated in eval mode (without one)."""
+    assert (True, True) in calls and (False, False) in calls
+    assert set(calls) <= {(True, True), (False, False)}, f"(training, grad enabled) seen: {sorted(set(calls))}"
+
+
+def test_the_blas_thread_check_can_fail(tmp_path, examples_use_one_blas_thread):
+    seen = examples_use_one_blas_thread
+    run_example("xor", "--fast", "--threads", "2", "--out", tmp_path)
+    assert set(seen) == {2}
+    seen.clear()  # the fixture's own check would fail: this run asked for two threads on purpose
+
+
+def test_the_mode_check_can_fail(model_modes):
+    import tinygrad_np as tg
+    import tinygrad_np.nn as nn
+
+    model = nn.Sequential(nn.Linear(2, 1))
+    model(tg.ones(1, 2))
+    with tg.no_grad():
+        model(tg.ones(1, 2))  # evaluated without model.eval()
+    with pytest.raises(AssertionError):
+        assert_train_then_eval(model_modes)
 
 
 def assert_png(path) -> None:
@@ -56,17 +120,17 @@ def test_xor_full_run_fits_all_four_points(tmp_path, capsys):
     assert printed.count("(target") == 4 and "[1 1] ->" in printed
 
 
-def test_xor_fast(tmp_path):
+def test_xor_fast(tmp_path, model_modes):
     result = run_example("xor", "--fast", "--out", tmp_path)
+    assert_train_then_eval(model_modes)
     assert len(result["losses"]) == 300 and result["losses"][-1] < 0.02
     assert np.array_equal(np.round(result["predictions"]), result["targets"])
     assert_png(tmp_path / "curves.png")
 
 
 def test_xor_script_runs_as_a_program(tmp_path):
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
     proc = subprocess.run([sys.executable, str(EXAMPLES / "xor.py"), "--fast", "--out", str(tmp_path)],
-                          capture_output=True, text=True, env=env, timeout=120)
+                          capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "predictions after training" in proc.stdout
     assert "XOR: 100%" in proc.stderr  # the tqdm progress bar
@@ -74,8 +138,9 @@ def test_xor_script_runs_as_a_program(tmp_path):
 
 
 # ----------------------------------------------------------------------------- the seed's 4x4 patterns
-def test_seed_patterns_fast(tmp_path):
+def test_seed_patterns_fast(tmp_path, model_modes):
     result = run_example("seed_patterns", "--fast", "--out", tmp_path)
+    assert_train_then_eval(model_modes)
     assert result["test_accuracy"] >= 0.95
     assert result["final_loss"] < 0.1
     assert [Path(f).name for f in result["files"]] == ["curves.png"]
@@ -99,8 +164,9 @@ def test_digits_mlp_full_reaches_97_percent(tmp_path):
     assert_outputs(result, tmp_path)
 
 
-def test_digits_mlp_fast(tmp_path):
+def test_digits_mlp_fast(tmp_path, model_modes):
     result = run_example("digits_mlp", "--fast", "--out", tmp_path)
+    assert_train_then_eval(model_modes)
     assert result["test_accuracy"] >= 0.9
     assert_outputs(result, tmp_path)
 
@@ -111,8 +177,9 @@ def test_digits_cnn_full_reaches_98_percent(tmp_path):
     assert_outputs(result, tmp_path)
 
 
-def test_digits_cnn_fast(tmp_path):
+def test_digits_cnn_fast(tmp_path, model_modes):
     result = run_example("digits_cnn", "--fast", "--out", tmp_path)
+    assert_train_then_eval(model_modes)  # it has Dropout: here the mode matters
     assert result["test_accuracy"] >= 0.8
     assert_outputs(result, tmp_path)
 
@@ -149,11 +216,12 @@ def write_fake_mnist(root: Path, n_train: int = 600, n_test: int = 200) -> None:
             f.write(struct.pack(">II", 0x801, n) + labels.tobytes())
 
 
-def test_mnist_fast_on_idx_files(tmp_path):
+def test_mnist_fast_on_idx_files(tmp_path, model_modes):
     data_dir = tmp_path / "mnist"
     data_dir.mkdir()
     write_fake_mnist(data_dir)
     result = run_example("mnist", "--data-dir", data_dir, "--fast", "--out", tmp_path / "out")
+    assert_train_then_eval(model_modes)
     assert result["test_accuracy"] >= 0.9
     assert_outputs(result, tmp_path / "out")
 

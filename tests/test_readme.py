@@ -23,3 +23,26 @@ def test_ci_runs_the_readme_test_command():
 def test_demo_command_is_installed_by_pyproject():
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert 'tinygrad-np = "tinygrad_np.cli:main"' in pyproject
+
+
+def test_readme_says_how_to_open_the_tutorial_notebook():
+    """The README's notebook command names an extra that installs JupyterLab and a notebook that exists."""
+    tomllib = __import__("pytest").importorskip("tomllib")
+    readme = (ROOT / "README.md").read_text()
+    (command,) = bash_blocks(readme.split("## The tutorial notebook")[1].split("\n## ")[0])
+    extra, notebook = re.fullmatch(r'pip install -e "\.\[(\w+)\]" && jupyter lab (\S+\.ipynb)', command).groups()
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert any(req.startswith("jupyterlab") for req in extras[extra])
+    assert "tinygrad_np[train]" in extras[extra]  # the tutorial plots with matplotlib
+    assert (ROOT / notebook).is_file()
+
+
+def test_korean_readme_has_the_same_speed_table():
+    """README.ko.md repeats the README's speed table: its numbers must follow the English one's."""
+
+    def ratios(name: str, heading: str) -> list[str]:
+        section = (ROOT / name).read_text().split(heading)[1].split("\n## ")[0]
+        return re.findall(r"\| ([0-9.]+x)", section)
+
+    english = ratios("README.md", "## Speed")
+    assert len(english) >= 12 and ratios("README.ko.md", "## 속도") == english

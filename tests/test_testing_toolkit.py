@@ -523,17 +523,18 @@ def test_valid_axes_with_keepdims(kw):
 
 
 # ============================================================================= docs/testing.md
-def test_docs_page_examples_run():
+@pytest.mark.parametrize("page", ["testing.md", "testing.ko.md"])  # the English page and the Korean edition
+def test_docs_page_examples_run(page):
     """Every Python block of docs/testing.md runs, in order; the tests it defines pass; the first
     printed failure message is the one shown on the page."""
-    text = (Path(__file__).resolve().parents[1] / "docs" / "testing.md").read_text()
+    text = (Path(__file__).resolve().parents[1] / "docs" / page).read_text()
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     shown = re.findall(r"```text\n(.*?)```", text, flags=re.S)[0]
     namespace: dict = {"__name__": "docs_testing"}
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         for i, block in enumerate(blocks):
-            filename = f"<docs/testing.md, block {i}>"
+            filename = f"<docs/{page}, block {i}>"
             linecache.cache[filename] = (len(block), None, block.splitlines(True), filename)  # for inspect/hypothesis
             exec(compile(block, filename, "exec"), namespace)
     assert printed.getvalue() == shown

@@ -3,7 +3,8 @@
 - :func:`trange`, :func:`progress`: tqdm's progress bars, with a clear message if tqdm is missing;
 - :func:`accuracy`: classification accuracy of a model on a whole dataset, in eval mode, without a graph;
 - :func:`save_curves`: training curves (loss, accuracy, ...) as a PNG, drawn with matplotlib's Agg backend;
-- :func:`blas_threads`: limit NumPy's BLAS threads (with threadpoolctl, when it is installed).
+- :func:`blas_threads`: limit NumPy's BLAS threads (with threadpoolctl, when it is installed);
+- :func:`add_threads_option`: the examples' ``--threads N`` option (default 1) for :func:`blas_threads`.
 
 tqdm and matplotlib come with the training extra: ``pip install "tinygrad_np[train]"``.
 """
@@ -18,7 +19,7 @@ import numpy as np
 
 from .autograd import no_grad
 
-__all__ = ["trange", "progress", "accuracy", "save_curves", "blas_threads"]
+__all__ = ["trange", "progress", "accuracy", "save_curves", "blas_threads", "add_threads_option"]
 
 _EXTRA = 'pip install "tinygrad_np[train]"'
 
@@ -117,3 +118,9 @@ def blas_threads(n: int = 1):
         return
     with threadpool_limits(n, user_api="blas"):
         yield
+
+
+def add_threads_option(parser) -> None:
+    """Add ``--threads N`` (default 1) to an example's parser; it runs its work in ``blas_threads(args.threads)``."""
+    parser.add_argument("--threads", type=int, default=1, metavar="N",
+                        help="BLAS threads for NumPy's matrix products (default: 1, the fastest for small networks)")

@@ -1,6 +1,6 @@
 """The ``tinygrad-np`` command.
 
-    tinygrad-np demo [--model mlp|cnn] [--epochs N] [--out DIR] [--fast]
+    tinygrad-np demo [--model mlp|cnn] [--epochs N] [--out DIR] [--fast]   # outputs/demo/ or outputs/demo_cnn/
     tinygrad-np graph [--model mlp|cnn] [--out PATH] [--format svg|png|pdf] [--depth N]
     tinygrad-np gradcheck
 
@@ -22,6 +22,7 @@ from . import __version__
 
 MODELS = ("mlp", "cnn")
 DEFAULT_EPOCHS = {"mlp": 40, "cnn": 20}
+DEMO_OUT = {"mlp": "outputs/demo", "cnn": "outputs/demo_cnn"}  # one folder per model: neither overwrites the other
 
 
 def build_model(kind: str):
@@ -106,7 +107,7 @@ def _demo(args) -> int:
         curves["accuracy"]["test"].append(accuracy(model, X_test, y_test))
         bar.set_postfix(loss=f"{curves['loss']['train'][-1]:.4f}", test_acc=f"{curves['accuracy']['test'][-1]:.3f}")
 
-    out = Path(args.out)
+    out = Path(args.out or DEMO_OUT[args.model])
     curves_png = save_curves(curves, out / "curves.png", title=f"8x8 digits, {args.model.upper()}")
     tg.save(model.state_dict(), out / "model.npz")
     model.eval()  # draw the graph without dropout
@@ -202,7 +203,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", choices=MODELS, default="mlp", help="network to train (default: mlp)")
     p.add_argument("--epochs", type=int, default=None, metavar="N",
                    help=f"training epochs (default: {DEFAULT_EPOCHS['mlp']} for mlp, {DEFAULT_EPOCHS['cnn']} for cnn)")
-    p.add_argument("--out", default="outputs/demo", metavar="DIR", help="output folder (default: outputs/demo)")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help=f"output folder (default: {DEMO_OUT['mlp']} for mlp, {DEMO_OUT['cnn']} for cnn)")
     p.add_argument("--fast", action="store_true", help="3 epochs only, for a quick look")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.set_defaults(func=demo)

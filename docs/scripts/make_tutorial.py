@@ -1,8 +1,13 @@
-"""Run docs/tutorial.md, write its pictures, check its printed outputs, and write examples/tutorial.ipynb.
+"""Run the tutorial pages, write their pictures, check their printed outputs, and write their notebooks.
 
-    python docs/scripts/make_tutorial.py                   # pictures + notebook; fails if an output block is stale
+    python docs/scripts/make_tutorial.py                   # pictures + notebooks; fails if an output block is stale
     python docs/scripts/make_tutorial.py --update-outputs  # also rewrite the ```text blocks with what the code prints
-    python docs/scripts/make_tutorial.py --notebook-only   # just regenerate the notebook (no code is run)
+    python docs/scripts/make_tutorial.py --notebook-only   # just regenerate the notebooks (no code is run)
+    python docs/scripts/make_tutorial.py --lang ko --images /tmp/pictures   # one language; pictures elsewhere
+
+There is one tutorial per language: docs/tutorial.md (English) -> examples/tutorial.ipynb and
+docs/tutorial.ko.md (Korean) -> examples/tutorial_ko.ipynb. The Korean page has the same code,
+so the same outputs and pictures; only the prose is its own.
 
 The tutorial's ```python blocks run in order in one namespace. A ```text block right after a
 python block shows what that block prints. The pictures (``![...](images/...)``) between a
@@ -23,13 +28,27 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-MARKDOWN = ROOT / "docs" / "tutorial.md"
-NOTEBOOK = ROOT / "examples" / "tutorial.ipynb"
-IMAGES = ROOT / "docs" / "images"
+DOCS = ROOT / "docs"
+TUTORIALS = {  # language: (the Markdown page, the notebook made from it)
+    "en": (DOCS / "tutorial.md", ROOT / "examples" / "tutorial.ipynb"),
+    "ko": (DOCS / "tutorial.ko.md", ROOT / "examples" / "tutorial_ko.ipynb"),
+}
+MARKDOWN, NOTEBOOK = TUTORIALS["en"]
+IMAGES = DOCS / "images"
 IMAGE_LINE = re.compile(r"^!\[[^\]]*\]\(images/([^)]+)\)\s*$")
 FENCE = re.compile(r"^```(\w*)\s*$")
-NOTE = ("*This notebook is generated from `docs/tutorial.md` by `docs/scripts/make_tutorial.py`; "
-        "edit the Markdown file, not this one.*")
+NOTES = {
+    "en": "*This notebook is generated from `docs/{page}` by `docs/scripts/make_tutorial.py`; "
+          "edit the Markdown file, not this one.*",
+    "ko": "*이 노트북은 `docs/scripts/make_tutorial.py`가 `docs/{page}`에서 만든다. "
+          "이 파일이 아니라 Markdown 파일을 고칠 것.*",
+}
+
+# TODO(explain): both tutorials have a placeholder section "Watching the backward pass step by step"
+# (Korean: "Backward pass를 한 단계씩 지켜보기"), marked <!-- TODO(explain) --> in the Markdown. It is for
+# tinygrad_np.explain on the XOR network of section 4 (`twin`, `xor_inputs`, `xor_y`): the backward
+# pass step by step, and for one weight the chain-rule product beside the numbers. When explain exists,
+# write its python blocks there (in both languages), and `--update-outputs` fills in what they print.
 
 
 def parse(text: str) -> list[tuple[str, str]]:
@@ -62,22 +81,31 @@ def images_after(parts, i: int) -> list[str]:
     return names
 
 
-def notebook_cells(text: str) -> list[tuple[str, str]]:
+def guide_link(match: re.Match, lang: str) -> str:
+    """A link to another docs page, as seen from examples/: the page in the notebook's language if there is one."""
+    page, anchor = match.group(1), match.group(2) or ""
+    localized = page.replace(".md", f".{lang}.md")
+    if lang != "en" and (DOCS / localized).exists():
+        page = localized
+    return f"](../docs/{page}{anchor})"
+
+
+def notebook_cells(text: str, lang: str = "en") -> list[tuple[str, str]]:
     """(cell type, source) of the notebook made from the tutorial's Markdown."""
-    cells = [("markdown", NOTE)]
+    cells = [("markdown", NOTES[lang].format(page=TUTORIALS[lang][0].name))]
     for kind, content in parse(text):
         if kind == "python":
             cells.append(("code", content.strip("\n")))
         elif kind == "markdown":
             lines = [line for line in content.splitlines() if not IMAGE_LINE.match(line)]
             source = "\n".join(lines).strip("\n")
-            source = re.sub(r"\]\(([\w-]+\.md)\)", r"](../docs/\1)", source)  # guide links, seen from examples/
+            source = re.sub(r"\]\(([\w-]+\.md)(#[\w-]+)?\)", lambda m: guide_link(m, lang), source)
             if source.strip():
                 cells.append(("markdown", source))
     return cells
 
 
-def write_notebook(text: str, path: Path = NOTEBOOK) -> None:
+def write_notebook(text: str, path: Path = NOTEBOOK, lang: str = "en") -> None:
     import nbformat
     from nbformat import v4
 
@@ -86,7 +114,7 @@ def write_notebook(text: str, path: Path = NOTEBOOK) -> None:
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
     }
-    for i, (kind, source) in enumerate(notebook_cells(text)):
+    for i, (kind, source) in enumerate(notebook_cells(text, lang)):
         cell = v4.new_code_cell(source) if kind == "code" else v4.new_markdown_cell(source)
         cell["id"] = f"cell-{i:02d}"  # stable ids: regenerating gives the same file
         nb.cells.append(cell)
@@ -101,8 +129,6 @@ def run(text: str, images: Path = IMAGES) -> tuple[list[str], list[str]]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from tinygrad_np.viz import render
-
     matplotlib.rcParams["svg.hashsalt"] = "tutorial"  # stable ids in the SVGs
     parts = parse(text)
     namespace: dict = {"__name__": "__tutorial__"}
@@ -112,7 +138,17 @@ def run(text: str, images: Path = IMAGES) -> tuple[list[str], list[str]]:
         figures.append(plt.gcf())
         plt.close(figures[-1])
 
-    plt.show = show
+    real_show, plt.show = plt.show, show
+    try:
+        return run_parts(parts, namespace, figures, images)
+    finally:
+        plt.show = real_show
+
+
+def run_parts(parts, namespace: dict, figures: list, images: Path) -> tuple[list[str], list[str]]:
+    """Run the python parts in ``namespace``; ``figures`` collects what each one shows."""
+    from tinygrad_np.viz import render
+
     printed, written = [], []
     for i, (kind, source) in enumerate(parts):
         if kind != "python":
@@ -159,28 +195,40 @@ def check_outputs(text: str, printed: list[str], update: bool) -> tuple[str, lis
     return "\n\n".join(part.strip("\n") for part in out) + "\n", stale
 
 
+def make(lang: str, update_outputs: bool, notebook_only: bool, images: Path) -> int:
+    markdown, notebook = TUTORIALS[lang]
+    text = markdown.read_text(encoding="utf-8")
+    if not notebook_only:
+        printed, written = run(text, images)
+        print("wrote " + ", ".join(Path(p).name for p in written))
+        new_text, stale = check_outputs(text, printed, update_outputs)
+        if stale and not update_outputs:
+            print("\n\n".join(stale), file=sys.stderr)
+            print(f"{len(stale)} output block(s) of {markdown.name} differ; rerun with --update-outputs",
+                  file=sys.stderr)
+            return 1
+        if new_text != text:
+            markdown.write_text(new_text, encoding="utf-8")
+            text = new_text
+            print(f"updated {len(stale)} output block(s) in {markdown.name}")
+    write_notebook(text, notebook, lang)
+    print(f"wrote {notebook.relative_to(ROOT)}")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--update-outputs", action="store_true", help="rewrite stale ```text blocks")
-    parser.add_argument("--notebook-only", action="store_true", help="only regenerate the notebook")
+    parser.add_argument("--notebook-only", action="store_true", help="only regenerate the notebooks")
+    parser.add_argument("--lang", choices=sorted(TUTORIALS), action="append",
+                        help="a tutorial's language (repeatable; default: all)")
+    parser.add_argument("--images", type=Path, default=IMAGES, help=f"folder for the pictures (default: {IMAGES})")
     args = parser.parse_args(argv)
-    text = MARKDOWN.read_text(encoding="utf-8")
-    if not args.notebook_only:
-        sys.path.insert(0, str(ROOT))
-        printed, written = run(text)
-        print("wrote " + ", ".join(Path(p).name for p in written))
-        new_text, stale = check_outputs(text, printed, args.update_outputs)
-        if stale and not args.update_outputs:
-            print("\n\n".join(stale), file=sys.stderr)
-            print(f"{len(stale)} output block(s) differ; rerun with --update-outputs", file=sys.stderr)
-            return 1
-        if new_text != text:
-            MARKDOWN.write_text(new_text, encoding="utf-8")
-            text = new_text
-            print(f"updated {len(stale)} output block(s) in {MARKDOWN.name}")
-    write_notebook(text)
-    print(f"wrote {NOTEBOOK.relative_to(ROOT)}")
-    return 0
+    sys.path.insert(0, str(ROOT))
+    failed = 0
+    for lang in args.lang or list(TUTORIALS):
+        failed |= make(lang, args.update_outputs, args.notebook_only, args.images)
+    return failed
 
 
 if __name__ == "__main__":
