@@ -119,6 +119,9 @@ _DAMAGED = ". The file is damaged or was not written by tinygrad_np.save: save i
 # ----------------------------------------------------------------------------- structure
 def _suffix(path: str) -> str:
     suffix = os.path.splitext(path)[1].lower()
+    if os.path.isdir(path):
+        raise IsADirectoryError(errno.EISDIR, f"{path!r} is a folder; name a file in it, e.g. "
+                                              f"{os.path.join(path, 'model' + (suffix or '.npz'))!r}")
     if suffix not in SUFFIXES:
         raise ValueError(f"{path}: unknown file suffix {suffix!r}; use .npz or .safetensors")
     return suffix
@@ -127,7 +130,8 @@ def _suffix(path: str) -> str:
 def _flatten(obj, path: str):
     """Split ``obj`` into {dotted name: array} and a JSON tree that references those names."""
     if not isinstance(obj, Mapping):
-        raise TypeError(f"save(): expected a dict (a state dict), got {type(obj).__name__}")
+        raise TypeError(f"save(): expected a dict (a state dict), got {type(obj).__name__}; e.g. "
+                        f"save(model.state_dict(), path) or save({{'model': ..., 'epoch': 3}}, path)")
     arrays: dict[str, np.ndarray] = {}
 
     def where(keys):
@@ -160,8 +164,8 @@ def _flatten(obj, path: str):
             return {kind: [encode(v, [*keys, i]) for i, v in enumerate(value)]}
         if value is None or isinstance(value, (bool, int, float, str)):
             return {"value": value}
-        raise ValueError(f"{path}: cannot save {where(keys)!r}: a {type(value).__name__} is not an array, Tensor, "
-                         f"dict, list, tuple, number, string or None")
+        raise ValueError(f"{path}: cannot save {where(keys)!r}: {type(value).__name__!r} is not an array, Tensor, "
+                         f"dict, list, tuple, number, string or None; convert it to one of those, or leave it out")
 
     return arrays, encode(obj, [])
 
@@ -221,9 +225,6 @@ def _atomic_write(path: str, write) -> None:
         old = None
     except OSError as e:  # e.g. a symlink loop
         raise _save_error(e, path, directory) from None
-    if old is not None and stat.S_ISDIR(old.st_mode):
-        raise IsADirectoryError(errno.EISDIR, f"cannot save {path!r}: it is a folder; name a file in it, e.g. "
-                                              f"{os.path.join(path, 'model' + os.path.splitext(path)[1])!r}")
     if old is not None and not os.access(target, os.W_OK):  # np.save could not write it either
         raise PermissionError(errno.EACCES, f"cannot save {path!r}: the file is read-only; make it writable "
                                             f"(chmod u+w) or save under another name")
@@ -276,9 +277,8 @@ if hasattr(errno, "EDQUOT"):
 
 def _save_error(e: OSError, path: str, directory: str) -> OSError:
     """``e`` (which may name the hidden temporary file) retold about ``path``, with what to do."""
-    hint = _SAVE_HINTS.get(e.errno)
-    message = (f"cannot save {path!r}: {e.strerror or e}" + (f"; {hint.format(dir=directory)}" if hint else "")
-               + ". Any previous file at that path is unchanged.")
+    hint = _SAVE_HINTS.get(e.errno, "check the disk and the path, then save again")
+    message = f"cannot save {path!r}: {e.strerror or e}; {hint.format(dir=directory)}. Any previous file is unchanged."
     return OSError(e.errno, message) if e.errno else OSError(message)  # OSError(errno, ...) picks the subclass
 
 
@@ -301,7 +301,7 @@ def _write_npz(f, arrays: dict, meta: str | None) -> None:
 
 
 # ----------------------------------------------------------------------------- reading .npz
-_PICKLE_REFUSED = "refusing to load them (unpickling can run code). Only numeric arrays can be loaded"
+_PICKLE_REFUSED = "refusing to unpickle (that can run code; tinygrad_np loads numeric arrays only)"
 
 
 def _read_npz(path: str):
@@ -371,12 +371,14 @@ def _read_npy(path: str, name: str, f, entry_size: int) -> np.ndarray:
     # version 3.0 differs from 2.0 only in allowing UTF-8 field names (structured dtypes, refused below)
     shape, fortran_order, dtype = (fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0)(f)
     if dtype.hasobject:
-        raise _FileError(f"{path}: contains pickled Python objects (entry {name!r}); {_PICKLE_REFUSED}")
+        raise _FileError(f"{path}: contains pickled Python objects (entry {name!r}); {_PICKLE_REFUSED}. If you trust "
+                         f"the file, read it with np.load(path, allow_pickle=True)")
     if name == META_KEY:
         if dtype.kind != "U" or shape != ():
             raise _FileError(f"{path}: invalid {META_KEY} entry{_DAMAGED}")
     elif dtype.kind not in "biuf":
-        raise _FileError(f"{path}: entry {name!r} has dtype {dtype}; only numeric arrays can be loaded")
+        raise _FileError(f"{path}: entry {name!r} has dtype {dtype}; only numeric arrays can be loaded (np.load "
+                         f"reads the others)")
     count = math.prod(shape)
     nbytes, available = count * dtype.itemsize, entry_size - f.tell()
     if nbytes > available:

@@ -81,7 +81,8 @@ class Optimizer:
             raise ValueError("a parameter group contains the same Tensor more than once; pass each Tensor once")
         for other in self.param_groups:
             if ids & {id(p) for p in other["params"]}:
-                raise ValueError("some parameters appear in more than one parameter group")
+                raise ValueError("some parameters appear in more than one parameter group; put each parameter in "
+                                 "one group")
         for name, default in self.defaults.items():
             if default is required and name not in group:
                 raise ValueError(f"parameter group didn't specify a value of required hyperparameter {name!r}; pass "
@@ -270,7 +271,7 @@ def _parts(state_dict, kind: str):
             or not all(isinstance(g, Mapping) and isinstance(g.get("params"), (list, tuple)) for g in groups)):
         keys = f" with keys {list(state_dict)[:4]}" if isinstance(state_dict, Mapping) else ""
         raise ValueError(f"{kind}.load_state_dict(): expected what optimizer.state_dict() returns, a dict with "
-                         f'"state" (a dict) and "param_groups" (a list of dicts with "params"); got a '
+                         f'"state" (a dict) and "param_groups" (a list of dicts with "params"); got '
                          f"{type(state_dict).__name__}{keys}. (A model's weights go to model.load_state_dict.)")
     return groups, state
 
