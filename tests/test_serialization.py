@@ -1,11 +1,10 @@
 """save/load: round trips, atomic writes, corrupt files and clear errors."""
 
-import json
 import os
-import struct
 import sys
 import zipfile
 
+import hostile_files as hostile
 import numpy as np
 import pytest
 
@@ -105,7 +104,7 @@ def test_dotted_name_collision_is_an_error(tmp_path):
 
 
 @pytest.mark.parametrize("bad, match", [
-    ({"w": object()}, "'w'.*object is not an array"),
+    ({"w": object()}, "'w'.*'object' is not an array"),
     ({"w": np.array(["a", "b"])}, "'w'.*not numeric"),
     ({"w": np.array([1, None], dtype=object)}, "'w'.*not numeric"),
     ({"m": {"w": lambda: 0}}, "'m.w'"),
@@ -187,10 +186,7 @@ def test_foreign_npz_and_non_numeric_entries(tmp_path):
 
 def test_broken_structure_record(tmp_path):
     path = tmp_path / "x.npz"
-    with zipfile.ZipFile(path, "w") as zf:
-        with zf.open("__tinygrad_np__.npy", "w") as f:
-            np.lib.format.write_array(f, np.array('{"format": "tinygrad_np", "version": 1, "tree": '
-                                                  '{"dict": [["w", {"tensor": "missing"}]]}}'))
+    hostile.npz_with_record(path, hostile.record({"dict": [["w", {"tensor": "missing"}]]}))
     with pytest.raises(ValueError, match="missing"):
         load(path)
 
@@ -265,23 +261,16 @@ def test_empty_state_dict(tmp_path):
 
 
 # ----------------------------------------------------------------------------- hostile and foreign files
-def _npz_with_header(path, header: dict, data: bytes, member="w.npy"):
-    """An .npz whose one entry has the given .npy header and raw data (any declared shape)."""
-    with zipfile.ZipFile(path, "w") as zf, zf.open(member, "w") as f:
-        np.lib.format.write_array_header_1_0(f, header)
-        f.write(data)
-
-
 def test_declared_shape_larger_than_the_data_is_refused_before_allocating(tmp_path):
     import tracemalloc
 
     path = tmp_path / "big.npz"
-    _npz_with_header(path, {"descr": "<f8", "fortran_order": False, "shape": (10**10,)}, b"\0" * 64)
+    hostile.npz_with_header(path, {"descr": "<f8", "fortran_order": False, "shape": (10**10,)}, b"\0" * 64)
     with pytest.raises(ValueError, match=r"declares shape \(10000000000,\).*holds only 64 bytes") as info:
         load(path)
     assert str(path) in str(info.value)
     # a declared size that *could* be allocated (80 MB) must not be, either: numpy reports to tracemalloc
-    _npz_with_header(path, {"descr": "<f8", "fortran_order": False, "shape": (10**7,)}, b"\0" * 64)
+    hostile.npz_with_header(path, {"descr": "<f8", "fortran_order": False, "shape": (10**7,)}, b"\0" * 64)
     tracemalloc.start()
     try:
         with pytest.raises(ValueError, match="nothing was allocated"):
@@ -292,24 +281,12 @@ def test_declared_shape_larger_than_the_data_is_refused_before_allocating(tmp_pa
     assert peak < 10**6
 
 
-def _patch_declared_size(path, new_size: int):
-    """Rewrite the uncompressed size in the zip's central directory and local header (a 'zip bomb' by
-    declaration; the file must have one entry, written without zip64)."""
-    raw = bytearray(path.read_bytes())
-    local = raw.index(b"PK\x03\x04")
-    central = raw.index(b"PK\x01\x02")
-    raw[local + 22:local + 26] = new_size.to_bytes(4, "little")
-    raw[central + 24:central + 28] = new_size.to_bytes(4, "little")
-    path.write_bytes(bytes(raw))
-
-
 @pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
 def test_zip_entry_declaring_more_than_the_file_can_hold_is_refused(tmp_path, compression):
     path = tmp_path / "bomb.npz"
-    with zipfile.ZipFile(path, "w", compression=compression) as zf, zf.open("w.npy", "w") as f:
-        np.lib.format.write_array(f, np.zeros(1000))
+    hostile.npz_with_members(path, {"w.npy": np.zeros(1000)}, compression)
     compressed = zipfile.ZipFile(path).infolist()[0].compress_size
-    _patch_declared_size(path, 4000 * compressed)  # beyond a stored size, and beyond DEFLATE's 1032:1
+    hostile.declare_size(path, 4000 * compressed)  # beyond a stored size, and beyond DEFLATE's 1032:1
     with pytest.raises(ValueError, match="zip bomb") as info:
         load(path)
     assert str(path) in str(info.value)
@@ -328,8 +305,7 @@ def test_compressed_and_foreign_npz_files_load(tmp_path):
 
 def test_other_zip_compression_methods_are_refused(tmp_path):
     path = tmp_path / "bz.npz"
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_BZIP2) as zf, zf.open("w.npy", "w") as f:
-        np.lib.format.write_array(f, np.zeros(3))
+    hostile.npz_with_members(path, {"w.npy": np.zeros(3)}, zipfile.ZIP_BZIP2)
     with pytest.raises(ValueError, match="compression method 12.*np.savez"):
         load(path)
 
@@ -337,8 +313,7 @@ def test_other_zip_compression_methods_are_refused(tmp_path):
 @pytest.mark.parametrize("member", ["../../evil.npy", "/etc/evil.npy", "a/../../evil.npy", "C:evil.npy"])
 def test_path_traversal_entry_names_are_refused(tmp_path, member):
     path = tmp_path / "evil.npz"
-    with zipfile.ZipFile(path, "w") as zf, zf.open(member, "w") as f:
-        np.lib.format.write_array(f, np.zeros(3))
+    hostile.npz_with_members(path, {member: np.zeros(3)})
     with pytest.raises(ValueError, match="outside the archive"):
         load(path)
     assert sorted(os.listdir(tmp_path)) == ["evil.npz"]  # nothing extracted anywhere
@@ -375,25 +350,10 @@ def test_entries_that_are_not_npy_or_repeat_are_refused(tmp_path):
         load(path)
 
 
-def _record(tree) -> str:
-    return json.dumps({"format": "tinygrad_np", "version": 1, "tree": tree})
-
-
-def _npz_with_record(path, record: str, arrays=()):
-    with zipfile.ZipFile(path, "w") as zf:
-        for name, arr in dict(arrays).items():
-            with zf.open(name + ".npy", "w") as f:
-                np.lib.format.write_array(f, arr)
-        with zf.open("__tinygrad_np__.npy", "w") as f:
-            np.lib.format.write_array(f, np.array(record))
-
-
 @pytest.mark.parametrize("depth", [100, 5000, 100_000])
 def test_structure_record_nested_deeply_is_a_value_error(tmp_path, depth):
     path = tmp_path / "deep.npz"
-    record = '{"format": "tinygrad_np", "version": 1, "tree": ' + '{"list": [' * depth + '{"value": 1}' \
-        + "]}" * depth + "}"
-    _npz_with_record(path, record)
+    hostile.npz_with_record(path, hostile.deep_record(depth))
     with pytest.raises(ValueError, match="nest.*deep") as info:
         load(path)
     assert str(path) in str(info.value)
@@ -418,14 +378,15 @@ def test_saving_deep_or_self_containing_structures_is_a_value_error(tmp_path):
 
 def test_an_array_referenced_twice_is_refused(tmp_path):
     path = tmp_path / "twice.npz"
-    _npz_with_record(path, _record({"dict": [["a", {"tensor": "w"}], ["b", {"tensor": "w"}]]}), {"w": np.ones(2)})
+    tree = {"dict": [["a", {"tensor": "w"}], ["b", {"tensor": "w"}]]}
+    hostile.npz_with_record(path, hostile.record(tree), {"w": np.ones(2)})
     with pytest.raises(ValueError, match="referenced twice"):
         load(path)
 
 
 def test_newer_format_version_says_to_upgrade(tmp_path):
     path = tmp_path / "new.npz"
-    _npz_with_record(path, json.dumps({"format": "tinygrad_np", "version": 99, "tree": {"dict": []}}))
+    hostile.npz_with_record(path, hostile.record({"dict": []}, version=99))
     with pytest.raises(ValueError, match="newer tinygrad_np.*upgrade"):
         load(path)
 
@@ -502,7 +463,7 @@ def test_errors_while_saving_name_the_users_path_not_the_temporary_file(tmp_path
     assert repr(str(missing)) in str(info.value) and _no_temp_name(str(info.value))
     folder = tmp_path / "a_folder.npz"
     folder.mkdir()
-    with pytest.raises(IsADirectoryError, match="it is a folder; name a file in it"):
+    with pytest.raises(IsADirectoryError, match="is a folder; name a file in it"):
         save({"w": np.ones(1)}, folder)
 
     def disk_full(f, *args):
@@ -535,11 +496,6 @@ def test_read_only_file_and_folder_are_refused_like_np_save(tmp_path):
 
 
 # ----------------------------------------------------------------------------- safetensors: bf16 and hostile headers
-def _safetensors_file(path, header: dict, data: bytes):
-    raw = json.dumps(header).encode()
-    path.write_bytes(struct.pack("<Q", len(raw)) + raw + data)
-
-
 @pytest.mark.skipif(not _has_safetensors(), reason="safetensors not installed")
 def test_bfloat16_safetensors_load_as_float32_exactly(tmp_path):
     # bfloat16 bit patterns and the float32 each stands for (the bf16 bits are float32's top 16 bits)
@@ -547,7 +503,7 @@ def test_bfloat16_safetensors_load_as_float32_exactly(tmp_path):
              0x0001: 2.0**-133, 0x7F7F: 3.3895313892515355e38, 0x3DCD: 0.10009765625}
     words = np.array(list(cases) + [0x7FC0], dtype="<u2")  # ... and a NaN
     path = tmp_path / "bf16.safetensors"
-    _safetensors_file(path, {"b": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+    hostile.safetensors_file(path, {"b": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
                              "w": {"dtype": "BF16", "shape": [2, 5], "data_offsets": [8, 28]}},
                       np.array([1, 2], np.float32).tobytes() + words.tobytes())
     out = load(path)
@@ -562,7 +518,7 @@ def test_bfloat16_safetensors_load_as_float32_exactly(tmp_path):
 @pytest.mark.skipif(not _has_safetensors(), reason="safetensors not installed")
 def test_safetensors_dtypes_numpy_lacks_are_refused_without_calling_the_file_corrupt(tmp_path):
     path = tmp_path / "f8.safetensors"
-    _safetensors_file(path, {"w": {"dtype": "F8_E4M3", "shape": [4], "data_offsets": [0, 4]}}, bytes(4))
+    hostile.safetensors_file(path, {"w": {"dtype": "F8_E4M3", "shape": [4], "data_offsets": [0, 4]}}, bytes(4))
     with pytest.raises(ValueError, match="dtype F8_E4M3, which NumPy cannot hold.*Convert it") as info:
         load(path)
     assert "corrupt" not in str(info.value)
@@ -575,7 +531,7 @@ def test_safetensors_dtypes_numpy_lacks_are_refused_without_calling_the_file_cor
 ])
 def test_safetensors_declaring_more_than_its_data_is_refused(tmp_path, header):
     path = tmp_path / "big.safetensors"
-    _safetensors_file(path, header, bytes(64))
+    hostile.safetensors_file(path, header, bytes(64))
     with pytest.raises(ValueError, match="not a valid .safetensors") as info:
         load(path)
     assert str(path) in str(info.value)
