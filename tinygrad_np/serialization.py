@@ -40,7 +40,7 @@ _FORMAT = "tinygrad_np"
 _VERSION = 1
 MAX_DEPTH = 64  # containers nested deeper than this are refused (a real checkpoint nests ~5 levels)
 _DEFLATE_MAX_RATIO = 1032  # DEFLATE's most compact code: 258 bytes from 2 bits
-_CHUNK = 1 << 24  # bytes read per call while filling an array
+_CHUNK = 1 << 18  # bytes read per call while filling an array (as NumPy does: small reads stay in cache)
 
 
 class _FileError(ValueError):
