@@ -285,7 +285,7 @@ def _save_error(e: OSError, path: str, directory: str) -> OSError:
 def _unsafe_member(name: str) -> bool:
     """Would a zip entry of this name land outside the folder it is unzipped into?"""
     parts = name.replace("\\", "/").split("/")
-    return name.startswith(("/", "\\")) or ".." in parts or "\0" in name or name[1:2] == ":"
+    return name.startswith(("/", "\\")) or ".." in parts or "\0" in name or (name[:1].isalpha() and name[1:2] == ":")
 
 
 def _write_npz(f, arrays: dict, meta: str | None) -> None:
