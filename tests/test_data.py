@@ -172,6 +172,59 @@ def test_loader_argument_errors(kwargs, error):
         DataLoader(iter(range(3)))
 
 
+def test_sampler_sets_the_order_and_batch_sampler_the_batches():
+    ds = _ds(10)
+    order = [6, 0, 3, 3, 5, 1, 2]
+    for dataset in (ds, Squares()):
+        batches = list(DataLoader(dataset, batch_size=3, sampler=order))
+        assert [len(b[1]) for b in batches] == [3, 3, 1]
+        ys = np.concatenate([b[1].data for b in batches])
+        np.testing.assert_array_equal(ys, order)  # both datasets' second field is the index
+    loader = DataLoader(ds, batch_size=3, sampler=range(7), drop_last=True)
+    assert len(loader) == 2 and [len(b[1]) for b in loader] == [3, 3]
+    loader = DataLoader(ds, batch_sampler=[[1, 2], [0], np.array([8, 9, 7])])
+    assert len(loader) == 3
+    assert [b[1].tolist() for b in loader] == [[1, 2], [0], [8, 9, 7]]
+
+    class Reversed:  # a sampler object: read anew each epoch
+        def __iter__(self):
+            return iter(range(len(ds) - 1, -1, -1))
+
+        def __len__(self):
+            return len(ds)
+
+    loader = DataLoader(ds, batch_size=4, sampler=Reversed())
+    assert len(loader) == 3
+    for _ in range(2):
+        assert np.concatenate([y.data for _, y in loader]).tolist() == list(range(9, -1, -1))
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(sampler=[0, 1], shuffle=True), ValueError, "sampler is mutually exclusive with shuffle"),
+    (dict(batch_sampler=[[0]], batch_size=2), ValueError, "batch_sampler is mutually exclusive"),
+    (dict(batch_sampler=[[0]], drop_last=True), ValueError, "batch_sampler is mutually exclusive"),
+    (dict(batch_sampler=[[0]], sampler=[0]), ValueError, "batch_sampler is mutually exclusive"),
+    (dict(sampler=5), TypeError, "iterable of indices"),
+    (dict(shuffle="False"), TypeError, "shuffle must be True or False"),
+    (dict(drop_last=None), TypeError, "drop_last must be True or False"),
+])
+def test_sampler_combinations_that_make_no_sense_are_refused(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        DataLoader(_ds(), **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(sampler=[0, 10]), IndexError, r"index 10, out of range.*\[0, (10|7)\)"),
+    (dict(sampler=[-1]), IndexError, "index -1, out of range"),
+    (dict(sampler=[0.5]), TypeError, "int indices"),
+    (dict(batch_sampler=[[0, 1], [[2]]]), TypeError, "int indices"),
+])
+def test_bad_indices_from_a_sampler_are_refused(kwargs, error, match):
+    for dataset in (_ds(10), Squares()):
+        with pytest.raises(error, match=match):
+            list(DataLoader(dataset, **kwargs))
+
+
 # ----------------------------------------------------------------------------- XOR and the seed's patterns
 def test_xor():
     X, y = data.xor()

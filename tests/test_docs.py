@@ -21,7 +21,8 @@ def python_blocks(page: str) -> list[str]:
     return re.findall(r"```python\n(.*?)```", text, flags=re.S)
 
 
-@pytest.mark.parametrize("page", ["docs/engine.md", "docs/index.md", "README.md", "docs/index.ko.md", "README.ko.md"])
+@pytest.mark.parametrize("page", ["docs/engine.md", "docs/index.md", "docs/saving.md", "docs/debugging.md",
+                                  "README.md", "docs/index.ko.md", "README.ko.md"])
 def test_code_blocks_run(page):
     namespace: dict = {}
     for block in python_blocks(page):

@@ -363,6 +363,135 @@ def test_state_dict_is_a_copy_and_load_checks_shapes():
         wrong_shape.load_state_dict({"param_groups": []})
 
 
+KINDS = [
+    (optim.SGD, dict(lr=0.1, momentum=0.9)),
+    (optim.Adam, dict(lr=0.1, amsgrad=True)),
+    (optim.RMSprop, dict(lr=0.01, momentum=0.5, centered=True)),
+]
+
+
+def _stepped(opt_cls, kwargs, shapes=((3,), (2, 2))):
+    params = [tg.Tensor(np.ones(s), requires_grad=True) for s in shapes]
+    opt = opt_cls(params, **kwargs)
+    for p in params:
+        p.grad = tg.Tensor(np.full(p.shape, 0.5))
+    opt.step()
+    return params, opt
+
+
+def _snapshot(opt):
+    sd = opt.state_dict()
+    return repr(sd["param_groups"]), {k: {n: np.copy(v) for n, v in s.items()} for k, s in sd["state"].items()}
+
+
+def _same(a, b):
+    assert a[0] == b[0] and a[1].keys() == b[1].keys()
+    for k in a[1]:
+        assert a[1][k].keys() == b[1][k].keys()
+        for n in a[1][k]:
+            np.testing.assert_array_equal(a[1][k][n], b[1][k][n])
+
+
+@pytest.mark.parametrize("saved", KINDS, ids=lambda k: k[0].__name__)
+@pytest.mark.parametrize("target", KINDS, ids=lambda k: k[0].__name__)
+@pytest.mark.parametrize("through_file", [False, True])
+def test_state_dict_of_another_kind_of_optimizer_is_refused_and_changes_nothing(saved, target, through_file,
+                                                                                  tmp_path):
+    sd = _stepped(*saved)[1].state_dict()
+    if through_file:
+        save(sd, tmp_path / "opt.npz")
+        sd = load(tmp_path / "opt.npz")
+    _, opt = _stepped(*target)
+    before = _snapshot(opt)
+    if saved is target:
+        opt.load_state_dict(sd)
+        return
+    with pytest.raises(ValueError, match=f"{target[0].__name__}.load_state_dict.*another kind of optimizer.*Load it "
+                                         f"into the kind of optimizer that saved it"):
+        opt.load_state_dict(sd)
+    _same(_snapshot(opt), before)
+    opt.step()  # still usable
+
+
+@pytest.mark.parametrize("opt_cls, kwargs", KINDS, ids=lambda k: getattr(k, "__name__", ""))
+def test_state_dict_for_other_parameter_groups_is_refused_and_changes_nothing(opt_cls, kwargs):
+    sd = _stepped(opt_cls, kwargs)[1].state_dict()
+    others = {
+        "more parameters": ((3,), (2, 2), (1,)),
+        "fewer parameters": ((3,),),
+        "other shapes": ((2, 2), (3,)),
+    }
+    for label, shapes in others.items():
+        _, opt = _stepped(opt_cls, kwargs, shapes)
+        before = _snapshot(opt)
+        with pytest.raises(ValueError, match="parameters|shape") as info:
+            opt.load_state_dict(sd)
+        assert "build the optimizer" in str(info.value), label
+        _same(_snapshot(opt), before)
+    params = [tg.Tensor(np.ones(s), requires_grad=True) for s in ((3,), (2, 2))]
+    two_groups = opt_cls([{"params": [params[0]]}, {"params": [params[1]]}], **kwargs)
+    with pytest.raises(ValueError, match="1 parameter groups, this optimizer has 2"):
+        two_groups.load_state_dict(sd)
+
+
+def test_damaged_optimizer_state_dicts_are_value_errors():
+    _, opt = _stepped(optim.Adam, {})
+    good = opt.state_dict()
+
+    def variant(change):
+        sd = {"state": {k: dict(v) for k, v in good["state"].items()},
+              "param_groups": [dict(g) for g in good["param_groups"]]}
+        change(sd)
+        return sd
+
+    cases = {
+        "a model's state dict": ({"weight": np.ones(3)}, "model.load_state_dict"),
+        "not a dict": ([1, 2], "expected what optimizer.state_dict"),
+        "a buffer missing": (variant(lambda sd: sd["state"][0].pop("exp_avg_sq")), "lacks.*exp_avg_sq"),
+        "a buffer not numeric": (variant(lambda sd: sd["state"][0].update(exp_avg="x")), "not a number"),
+        "state for no parameter": (variant(lambda sd: sd["state"].update({7: {}})), "in no parameter group"),
+        "a parameter index twice": (variant(lambda sd: sd["param_groups"][0].update(params=[0, 0])), "twice"),
+        "a parameter index not an int": (variant(lambda sd: sd["param_groups"][0].update(params=[0, "w"])), "ints"),
+        "a bad hyperparameter": (variant(lambda sd: sd["param_groups"][0].update(lr=-1)), "learning rate"),
+    }
+    before = _snapshot(opt)
+    for label, (sd, match) in cases.items():
+        with pytest.raises(ValueError, match=match):
+            opt.load_state_dict(sd)
+        _same(_snapshot(opt), before)
+        assert label
+
+
+def test_load_state_dict_accepts_scheduler_keys_custom_keys_str_indices_and_fills_defaults():
+    params, opt = _stepped(optim.SGD, dict(lr=0.1, momentum=0.9))
+    lr_scheduler.StepLR(opt, step_size=1)  # adds initial_lr to the groups
+    sd = opt.state_dict()
+    fresh = optim.SGD([tg.Tensor(np.ones(s), requires_grad=True) for s in ((3,), (2, 2))], lr=1.0)
+    fresh.load_state_dict(sd)
+    assert fresh.param_groups[0]["initial_lr"] == 0.1
+    named = optim.SGD([{"params": params, "name": "body"}], lr=0.1)
+    named.load_state_dict(named.state_dict())  # a custom key the group has
+    sd = {"state": {"0": {"momentum_buffer": np.ones(3)}},  # str indices, e.g. after JSON
+          "param_groups": [{"lr": 0.5, "params": ["0", "1"]}]}  # other hyperparameters missing
+    fresh.load_state_dict(sd)
+    group = fresh.param_groups[0]
+    assert group["lr"] == 0.5 and group["momentum"] == 0 and group["nesterov"] is False
+    assert list(fresh.state.values())[0]["momentum_buffer"].dtype == np.float64
+
+
+@pytest.mark.parametrize("opt_cls, kwargs", [(optim.SGD, dict(lr=0.1)), *KINDS], ids=str)
+def test_a_grad_of_the_wrong_shape_changes_no_parameter(opt_cls, kwargs):
+    params, opt = _stepped(opt_cls, kwargs)
+    before = [p.data.copy() for p in params], _snapshot(opt)
+    params[0].grad = tg.Tensor(np.ones(3))
+    params[1].grad = tg.Tensor(np.ones(4))  # the second one is wrong: the first must not move either
+    with pytest.raises(RuntimeError, match=r"shape \(2, 2\) has a grad of shape \(4,\); nothing was updated"):
+        opt.step()
+    for p, b in zip(params, before[0]):
+        np.testing.assert_array_equal(p.data, b)
+    _same(_snapshot(opt), before[1])
+
+
 # ----------------------------------------------------------------------------- schedulers
 def _opt_with_groups(lrs=(0.1, 0.5)):
     return optim.SGD([{"params": [tg.Tensor(np.ones(1), requires_grad=True)], "lr": lr} for lr in lrs], lr=1.0)

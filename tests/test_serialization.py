@@ -4,6 +4,7 @@ import os
 import sys
 import zipfile
 
+import hostile_files as hostile
 import numpy as np
 import pytest
 
@@ -103,7 +104,7 @@ def test_dotted_name_collision_is_an_error(tmp_path):
 
 
 @pytest.mark.parametrize("bad, match", [
-    ({"w": object()}, "'w'.*object is not an array"),
+    ({"w": object()}, "'w'.*'object' is not an array"),
     ({"w": np.array(["a", "b"])}, "'w'.*not numeric"),
     ({"w": np.array([1, None], dtype=object)}, "'w'.*not numeric"),
     ({"m": {"w": lambda: 0}}, "'m.w'"),
@@ -185,10 +186,7 @@ def test_foreign_npz_and_non_numeric_entries(tmp_path):
 
 def test_broken_structure_record(tmp_path):
     path = tmp_path / "x.npz"
-    with zipfile.ZipFile(path, "w") as zf:
-        with zf.open("__tinygrad_np__.npy", "w") as f:
-            np.lib.format.write_array(f, np.array('{"format": "tinygrad_np", "version": 1, "tree": '
-                                                  '{"dict": [["w", {"tensor": "missing"}]]}}'))
+    hostile.npz_with_record(path, hostile.record({"dict": [["w", {"tensor": "missing"}]]}))
     with pytest.raises(ValueError, match="missing"):
         load(path)
 
@@ -260,3 +258,280 @@ def test_empty_state_dict(tmp_path):
     for suffix in [".npz", ".safetensors"] if _has_safetensors() else [".npz"]:
         save({}, tmp_path / f"e{suffix}")
         assert load(tmp_path / f"e{suffix}") == {}
+
+
+# ----------------------------------------------------------------------------- hostile and foreign files
+def test_declared_shape_larger_than_the_data_is_refused_before_allocating(tmp_path):
+    import tracemalloc
+
+    path = tmp_path / "big.npz"
+    hostile.npz_with_header(path, {"descr": "<f8", "fortran_order": False, "shape": (10**10,)}, b"\0" * 64)
+    with pytest.raises(ValueError, match=r"declares shape \(10000000000,\).*holds only 64 bytes") as info:
+        load(path)
+    assert str(path) in str(info.value)
+    # a declared size that *could* be allocated (80 MB) must not be, either: numpy reports to tracemalloc
+    hostile.npz_with_header(path, {"descr": "<f8", "fortran_order": False, "shape": (10**7,)}, b"\0" * 64)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="nothing was allocated"):
+            load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10**6
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_zip_entry_declaring_more_than_the_file_can_hold_is_refused(tmp_path, compression):
+    path = tmp_path / "bomb.npz"
+    hostile.npz_with_members(path, {"w.npy": np.zeros(1000)}, compression)
+    compressed = zipfile.ZipFile(path).infolist()[0].compress_size
+    hostile.declare_size(path, 4000 * compressed)  # beyond a stored size, and beyond DEFLATE's 1032:1
+    with pytest.raises(ValueError, match="zip bomb") as info:
+        load(path)
+    assert str(path) in str(info.value)
+
+
+def test_compressed_and_foreign_npz_files_load(tmp_path):
+    path = tmp_path / "foreign.npz"
+    fortran = np.asfortranarray(np.arange(12.0).reshape(3, 4))
+    np.savez_compressed(path, zeros=np.zeros(10**6), f=fortran, big_endian=np.arange(3, dtype=">f4"))
+    out = load(path)
+    np.testing.assert_array_equal(out["zeros"].data, 0)  # deflated ~1000:1, still within DEFLATE's bound
+    np.testing.assert_array_equal(out["f"].data, fortran)
+    assert out["big_endian"].dtype == np.float32  # native byte order, so dtype comparisons hold
+    np.testing.assert_array_equal(out["big_endian"].data, [0, 1, 2])
+
+
+def test_other_zip_compression_methods_are_refused(tmp_path):
+    path = tmp_path / "bz.npz"
+    hostile.npz_with_members(path, {"w.npy": np.zeros(3)}, zipfile.ZIP_BZIP2)
+    with pytest.raises(ValueError, match="compression method 12.*np.savez"):
+        load(path)
+
+
+@pytest.mark.parametrize("member", ["../../evil.npy", "/etc/evil.npy", "a/../../evil.npy", "C:evil.npy"])
+def test_path_traversal_entry_names_are_refused(tmp_path, member):
+    path = tmp_path / "evil.npz"
+    hostile.npz_with_members(path, {member: np.zeros(3)})
+    with pytest.raises(ValueError, match="outside the archive"):
+        load(path)
+    assert sorted(os.listdir(tmp_path)) == ["evil.npz"]  # nothing extracted anywhere
+    with pytest.raises(ValueError, match="outside the archive"):
+        save({member[:-4]: np.zeros(1)}, tmp_path / "out.npz")
+    assert not (tmp_path / "out.npz").exists()
+    save({"a": {"..": np.zeros(1)}}, tmp_path / "ok.npz")  # a dotted name 'a...' is no path
+
+
+def test_pickles_are_refused_by_their_magic_or_entry(tmp_path):
+    import pickle
+
+    path = tmp_path / "model.npz"
+    path.write_bytes(pickle.dumps({"w": [1.0, 2.0]}, protocol=4))  # e.g. a torch.save file renamed
+    with pytest.raises(ValueError, match="a Python pickle.*refusing"):
+        load(path)
+    with zipfile.ZipFile(path, "w") as zf:  # torch.save's zip layout
+        zf.writestr("archive/data.pkl", pickle.dumps({"w": 1}))
+    with pytest.raises(ValueError, match="data.pkl.*pickled"):
+        load(path)
+
+
+def test_entries_that_are_not_npy_or_repeat_are_refused(tmp_path):
+    path = tmp_path / "odd.npz"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("readme.txt", "hello")
+    with pytest.raises(ValueError, match="'readme.txt' is not a .npy array"):
+        load(path)
+    with pytest.warns(UserWarning, match="Duplicate name"), zipfile.ZipFile(path, "w") as zf:
+        for _ in range(2):
+            with zf.open("w.npy", "w") as f:
+                np.lib.format.write_array(f, np.zeros(2))
+    with pytest.raises(ValueError, match="two entries"):
+        load(path)
+
+
+@pytest.mark.parametrize("depth", [100, 5000, 100_000])
+def test_structure_record_nested_deeply_is_a_value_error(tmp_path, depth):
+    path = tmp_path / "deep.npz"
+    hostile.npz_with_record(path, hostile.deep_record(depth))
+    with pytest.raises(ValueError, match="nest.*deep") as info:
+        load(path)
+    assert str(path) in str(info.value)
+
+
+def test_saving_deep_or_self_containing_structures_is_a_value_error(tmp_path):
+    loop = {"w": np.ones(1)}
+    loop["self"] = loop
+    deep = np.ones(1)
+    for _ in range(100):
+        deep = [deep]
+    for obj in ({"x": loop}, {"x": deep}):
+        with pytest.raises(ValueError, match="nested more than 64 levels deep"):
+            save(obj, tmp_path / "x.npz")
+    assert os.listdir(tmp_path) == []
+    ok = np.ones(1)
+    for _ in range(60):
+        ok = [ok]
+    save({"x": ok}, tmp_path / "ok.npz")
+    assert load(tmp_path / "ok.npz")["x"][0][0][0] is not None
+
+
+def test_an_array_referenced_twice_is_refused(tmp_path):
+    path = tmp_path / "twice.npz"
+    tree = {"dict": [["a", {"tensor": "w"}], ["b", {"tensor": "w"}]]}
+    hostile.npz_with_record(path, hostile.record(tree), {"w": np.ones(2)})
+    with pytest.raises(ValueError, match="referenced twice"):
+        load(path)
+
+
+def test_newer_format_version_says_to_upgrade(tmp_path):
+    path = tmp_path / "new.npz"
+    hostile.npz_with_record(path, hostile.record({"dict": []}, version=99))
+    with pytest.raises(ValueError, match="newer tinygrad_np.*upgrade"):
+        load(path)
+
+
+# ----------------------------------------------------------------------------- the file a save replaces
+posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX permissions and symlinks")
+
+
+@posix_only
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o604])
+def test_resaving_keeps_the_permission_bits(tmp_path, mode):
+    path = tmp_path / "ckpt.npz"
+    save({"w": np.ones(1)}, path)
+    os.chmod(path, mode)
+    save({"w": np.zeros(1)}, path)
+    assert path.stat().st_mode & 0o777 == mode
+    np.testing.assert_array_equal(load(path)["w"].data, [0])
+
+
+@posix_only
+def test_the_temporary_file_is_never_more_readable_than_the_file_it_replaces(tmp_path, monkeypatch):
+    path = tmp_path / "secret.npz"
+    save({"w": np.ones(1)}, path)
+    os.chmod(path, 0o600)
+    seen = []
+
+    def spy(f, *args):
+        seen.append(os.stat(f.fileno()).st_mode & 0o777)
+        return write(f, *args)
+
+    write = serialization._write_npz
+    monkeypatch.setattr(serialization, "_write_npz", spy)
+    save({"w": np.zeros(1)}, path)
+    assert seen == [0o600]
+
+
+@posix_only
+@pytest.mark.parametrize("suffix", SUFFIXES)
+def test_saving_to_a_symlink_writes_through_to_its_target(tmp_path, suffix):
+    real = tmp_path / "runs" / f"real{suffix}"
+    real.parent.mkdir()
+    save({"w": np.ones(2)}, real)
+    os.chmod(real, 0o600)
+    link = tmp_path / f"latest{suffix}"
+    link.symlink_to(os.path.join("runs", real.name))  # a relative link, as people make them
+    save({"w": np.full(2, 7.0)}, link)
+    assert link.is_symlink() and os.readlink(link) == os.path.join("runs", real.name)
+    np.testing.assert_array_equal(load(real)["w"].data, [7, 7])
+    assert real.stat().st_mode & 0o777 == 0o600
+    assert sorted(os.listdir(real.parent)) == [real.name]  # the temporary file was beside the target
+    dangling = tmp_path / f"dangling{suffix}"
+    dangling.symlink_to(f"created{suffix}")
+    save({"w": np.ones(1)}, dangling)  # like open(..., "wb"): the link's target is created
+    assert dangling.is_symlink() and (tmp_path / f"created{suffix}").is_file()
+
+
+@posix_only
+def test_symlink_loop_is_an_os_error_naming_the_path(tmp_path):
+    loop = tmp_path / "loop.npz"
+    loop.symlink_to("loop.npz")
+    with pytest.raises(OSError, match="symlink loop") as info:
+        save({"w": np.ones(1)}, loop)
+    assert str(loop) in str(info.value)
+
+
+def _no_temp_name(message: str) -> bool:
+    return ".tmp" not in message
+
+
+def test_errors_while_saving_name_the_users_path_not_the_temporary_file(tmp_path, monkeypatch):
+    missing = tmp_path / "no" / "such" / "folder" / "m.npz"
+    with pytest.raises(FileNotFoundError, match="does not exist: create it first") as info:
+        save({"w": np.ones(1)}, missing)
+    assert repr(str(missing)) in str(info.value) and _no_temp_name(str(info.value))
+    folder = tmp_path / "a_folder.npz"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError, match="is a folder; name a file in it"):
+        save({"w": np.ones(1)}, folder)
+
+    def disk_full(f, *args):
+        raise OSError(28, "No space left on device", f.name)  # what a real write error names: the temp file
+
+    monkeypatch.setattr(serialization, "_write_npz", disk_full)
+    target = tmp_path / "m.npz"
+    with pytest.raises(OSError, match="disk is full") as info:
+        save({"w": np.ones(1)}, target)
+    assert info.value.errno == 28 and repr(str(target)) in str(info.value) and _no_temp_name(str(info.value))
+    assert sorted(os.listdir(tmp_path)) == ["a_folder.npz"]
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="needs POSIX permissions, not root")
+def test_read_only_file_and_folder_are_refused_like_np_save(tmp_path):
+    path = tmp_path / "frozen.npz"
+    save({"w": np.ones(1)}, path)
+    os.chmod(path, 0o444)
+    with pytest.raises(PermissionError, match="read-only"):
+        save({"w": np.zeros(1)}, path)
+    os.chmod(path, 0o644)
+    os.chmod(tmp_path, 0o555)
+    try:
+        with pytest.raises(PermissionError, match="folder must be writable") as info:
+            save({"w": np.zeros(1)}, path)
+        assert _no_temp_name(str(info.value))
+    finally:
+        os.chmod(tmp_path, 0o755)
+    np.testing.assert_array_equal(load(path)["w"].data, [1])
+
+
+# ----------------------------------------------------------------------------- safetensors: bf16 and hostile headers
+@pytest.mark.skipif(not _has_safetensors(), reason="safetensors not installed")
+def test_bfloat16_safetensors_load_as_float32_exactly(tmp_path):
+    # bfloat16 bit patterns and the float32 each stands for (the bf16 bits are float32's top 16 bits)
+    cases = {0x3FC0: 1.5, 0xC010: -2.25, 0x7F80: np.inf, 0xFF80: -np.inf, 0x8000: -0.0, 0x0000: 0.0,
+             0x0001: 2.0**-133, 0x7F7F: 3.3895313892515355e38, 0x3DCD: 0.10009765625}
+    words = np.array(list(cases) + [0x7FC0], dtype="<u2")  # ... and a NaN
+    path = tmp_path / "bf16.safetensors"
+    hostile.safetensors_file(path, {"b": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+                             "w": {"dtype": "BF16", "shape": [2, 5], "data_offsets": [8, 28]}},
+                      np.array([1, 2], np.float32).tobytes() + words.tobytes())
+    out = load(path)
+    w = out["w"]
+    assert w.dtype == np.float32 and w.shape == (2, 5) and w.data.flags.writeable
+    expected = np.array(list(cases.values()) + [np.nan], dtype=np.float32).reshape(2, 5)
+    np.testing.assert_array_equal(w.data, expected)
+    assert np.signbit(w.data.ravel()[4])  # -0.0 stays negative
+    np.testing.assert_array_equal(out["b"].data, [1, 2])
+
+
+@pytest.mark.skipif(not _has_safetensors(), reason="safetensors not installed")
+def test_safetensors_dtypes_numpy_lacks_are_refused_without_calling_the_file_corrupt(tmp_path):
+    path = tmp_path / "f8.safetensors"
+    hostile.safetensors_file(path, {"w": {"dtype": "F8_E4M3", "shape": [4], "data_offsets": [0, 4]}}, bytes(4))
+    with pytest.raises(ValueError, match="dtype F8_E4M3, which NumPy cannot hold.*Convert it") as info:
+        load(path)
+    assert "corrupt" not in str(info.value)
+
+
+@pytest.mark.skipif(not _has_safetensors(), reason="safetensors not installed")
+@pytest.mark.parametrize("header", [
+    {"w": {"dtype": "F32", "shape": [10**10], "data_offsets": [0, 64]}},
+    {"w": {"dtype": "F32", "shape": [16], "data_offsets": [0, 64 * 10**9]}},
+])
+def test_safetensors_declaring_more_than_its_data_is_refused(tmp_path, header):
+    path = tmp_path / "big.safetensors"
+    hostile.safetensors_file(path, header, bytes(64))
+    with pytest.raises(ValueError, match="not a valid .safetensors") as info:
+        load(path)
+    assert str(path) in str(info.value)

@@ -31,14 +31,16 @@ class TensorDataset(Dataset):
 
     def __init__(self, *tensors):
         if not tensors:
-            raise ValueError("TensorDataset needs at least one tensor")
+            raise ValueError("TensorDataset needs at least one tensor, e.g. TensorDataset(X, y)")
         self.tensors = tuple(_as_tensor(t) for t in tensors)
         for i, t in enumerate(self.tensors):
             if t.ndim == 0:
-                raise ValueError(f"TensorDataset: tensor {i} is 0-d; each needs a first (sample) dimension")
+                raise ValueError(f"TensorDataset: tensor {i} is 0-d; each needs a first (sample) dimension, e.g. "
+                                 f"x.reshape(1) for a single sample")
         sizes = [t.shape[0] for t in self.tensors]
         if len(set(sizes)) != 1:
-            raise ValueError(f"TensorDataset: all tensors need the same first dimension, got sizes {sizes}")
+            raise ValueError(f"TensorDataset: all tensors need the same first dimension (one row per sample), got "
+                             f"sizes {sizes}; give every tensor the same number of samples")
 
     def __getitem__(self, index):
         return tuple(t[index] for t in self.tensors)

@@ -41,14 +41,15 @@ def _tensor(x, name: str = "input") -> Tensor:
         return x
     try:
         return Tensor._wrap(_to_array(x), None)
-    except TypeError:
-        raise TypeError(f"{name} must be a Tensor or array-like, got {type(x).__name__}") from None
+    except TypeError as e:
+        raise TypeError(f"{name} must be a Tensor or an array of numbers (bool, int or float): {e}") from None
 
 
 def _float_tensor(x, fn: str, name: str = "input") -> Tensor:
     x = _tensor(x, name)
     if x.dtype.kind != "f":
-        raise TypeError(f"{fn}(): {name} must be a floating-point tensor, got dtype {x.dtype}")
+        raise TypeError(f"{fn}(): {name} must be a floating-point tensor, got dtype {x.dtype}; convert it with "
+                        f".float()")
     return x
 
 
@@ -235,7 +236,7 @@ def _check_windows(fn: str, shape: tuple, kernel, stride, dilation) -> tuple:
     if any(o <= 0 for o in out):
         raise ValueError(
             f"{fn}(): the (padded) input of spatial size {shape} is smaller than the kernel {kernel} "
-            f"(dilation {dilation}): output size would be {out}"
+            f"(dilation {dilation}): output size would be {out}; use a larger input, more padding or a smaller kernel"
         )
     return out
 
@@ -272,9 +273,11 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
     if groups < 1 or c % groups or o % groups:
         raise ValueError(f"conv2d(): groups={groups} must divide in_channels={c} and out_channels={o}")
     if cg * groups != c:
+        hint = ("; is the input channels-last (N, H, W, C)? Use x.permute(0, 3, 1, 2)" if x.shape[-1] == cg * groups
+                else f"; build the layer with in_channels={c}, or check the input")
         raise ValueError(
-            f"conv2d(): input has {c} channels but weight of shape {weight.shape} expects {cg * groups} "
-            f"(in_channels/groups={cg}, groups={groups})"
+            f"conv2d(): input has {c} channels (axis 1) but weight of shape {weight.shape} expects {cg * groups} "
+            f"(in_channels/groups={cg}, groups={groups}){hint}"
         )
     if bias is not None and bias.shape != (o,):
         raise ValueError(f"conv2d(): bias must have shape ({o},), got {bias.shape}")
@@ -436,7 +439,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if training:
         count = x.data.size // max(c, 1)
         if count <= 1:
-            raise ValueError(f"batch_norm(): expected more than 1 value per channel when training, got input {x.shape}")
+            raise ValueError(f"batch_norm(): expected more than 1 value per channel when training, got input "
+                             f"{x.shape}; train on batches of 2 or more samples, or call model.eval() to use the "
+                             f"running statistics")
         mean = x.mean(axes, keepdims=True)
         centred = x - mean
         var = (centred * centred).mean(axes, keepdims=True)
@@ -471,7 +476,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     k = len(normalized_shape)
     if k == 0 or x.shape[-k:] != normalized_shape:
         raise ValueError(
-            f"layer_norm(): input of shape {x.shape} does not end with normalized_shape {normalized_shape}"
+            f"layer_norm(): input of shape {x.shape} does not end with normalized_shape {normalized_shape}; "
+            f"normalized_shape must be the input's last dimensions"
         )
     axes = tuple(range(x.ndim - k, x.ndim))
     mean = x.mean(axes, keepdims=True)
@@ -495,10 +501,12 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
     idx = input.data if isinstance(input, Tensor) else np.asarray(input)
     weight = _float_tensor(weight, "embedding", "weight")
     if idx.dtype.kind not in "iu":
-        raise TypeError(f"embedding(): input must hold integer indices, got dtype {idx.dtype}")
+        raise TypeError(f"embedding(): input must hold integer indices, got dtype {idx.dtype}; convert it with "
+                        f".long()")
     num = weight.shape[0]
     if idx.size and (idx.min() < 0 or idx.max() >= num):
-        raise IndexError(f"embedding(): index out of range: values {idx.min()}..{idx.max()} for {num} embeddings")
+        raise IndexError(f"embedding(): index out of range: values {idx.min()}..{idx.max()} for {num} embeddings; "
+                         f"indices must be in [0, {num}): check the data, or make the table larger (num_embeddings)")
     if max_norm is not None:
         rows = np.unique(idx)
         norms = np.linalg.norm(weight.data[rows], ord=norm_type, axis=1)
@@ -514,9 +522,10 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
 # ============================================================================ losses
 def _check_same_shape(fn: str, input: Tensor, target: Tensor) -> None:
     if input.shape != target.shape:
-        raise ValueError(
-            f"{fn}(): input of shape {input.shape} and target of shape {target.shape} must have the same shape"
-        )
+        fix = (f"reshape one to match, e.g. target.reshape{input.shape}" if input.data.size == target.data.size
+               else "check which one is wrong")
+        raise ValueError(f"{fn}(): input of shape {input.shape} and target of shape {target.shape} must have the same "
+                         f"shape (they are not broadcast); {fix}")
 
 
 def mse_loss(input, target, reduction: str = "mean") -> Tensor:
@@ -554,7 +563,7 @@ def _class_targets(fn: str, x: Tensor, target, ignore_index: int):
     if y.dtype.kind not in "iu":
         raise TypeError(
             f"{fn}(): target must hold integer class indices (or, for cross_entropy, class probabilities of the "
-            f"input's shape {x.shape}); got dtype {y.dtype} and shape {y.shape}"
+            f"input's shape {x.shape}); got dtype {y.dtype} and shape {y.shape}. Convert class indices with .long()"
         )
     if y.shape != expected:
         raise ValueError(f"{fn}(): input of shape {x.shape} needs a target of shape {expected}, got {y.shape}")
@@ -564,7 +573,8 @@ def _class_targets(fn: str, x: Tensor, target, ignore_index: int):
     if valid.any():
         bad = y[valid & ((y < 0) | (y >= c))]
         if bad.size:
-            raise IndexError(f"{fn}(): target {bad[0]} is out of range for {c} classes (valid: 0..{c - 1})")
+            raise IndexError(f"{fn}(): target {bad[0]} is out of range for {c} classes (valid: 0..{c - 1}); "
+                             f"targets to skip must equal ignore_index ({ignore_index})")
     return y, valid
 
 

@@ -333,19 +333,22 @@ class _BatchNorm(Module):
     def forward(self, x):
         if x.ndim not in self._input_dims:
             dims = " or ".join(f"{d}-D" for d in self._input_dims)
-            raise ValueError(f"{type(self).__name__}: expected {dims} input, got shape {x.shape}")
+            raise ValueError(f"{type(self).__name__}: expected {dims} input, got shape {x.shape}; {self._other}")
         if x.shape[1] != self.num_features:
             raise ValueError(f"{type(self).__name__}: input has {x.shape[1]} channels (axis 1), "
-                             f"expected num_features={self.num_features}")
+                             f"expected num_features={self.num_features}; build the layer with "
+                             f"num_features={x.shape[1]}, or check the input's layout (N, C, ...)")
         factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked.data[...] += 1
-            if self.momentum is None:  # cumulative moving average
-                factor = 1.0 / float(self.num_batches_tracked.data)
+        counting = self.training and self.track_running_stats
+        if counting and self.momentum is None:  # cumulative moving average
+            factor = 1.0 / float(self.num_batches_tracked.data + 1)
         use_batch_stats = self.training or self.running_mean is None
         track = not self.training or self.track_running_stats
-        return F.batch_norm(x, self.running_mean if track else None, self.running_var if track else None,
-                            self.weight, self.bias, use_batch_stats, factor, self.eps)
+        out = F.batch_norm(x, self.running_mean if track else None, self.running_var if track else None,
+                           self.weight, self.bias, use_batch_stats, factor, self.eps)
+        if counting:  # only once the batch passed F.batch_norm's checks: a refused batch changes nothing
+            self.num_batches_tracked.data[...] += 1
+        return out
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
@@ -356,12 +359,14 @@ class BatchNorm1d(_BatchNorm):
     """Batch normalisation of (N, C) or (N, C, L) input over the batch (and length) axes."""
 
     _input_dims = (2, 3)
+    _other = "for (N, C, H, W) images use BatchNorm2d"
 
 
 class BatchNorm2d(_BatchNorm):
     """Batch normalisation of (N, C, H, W) input over the batch and spatial axes."""
 
     _input_dims = (4,)
+    _other = "for (N, C) or (N, C, L) input use BatchNorm1d"
 
 
 class LayerNorm(Module):

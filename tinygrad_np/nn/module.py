@@ -144,7 +144,8 @@ class Module:
         elif name in params:
             if value is not None:
                 raise TypeError(
-                    f"cannot assign '{type(value).__name__}' as parameter '{name}' (nn.Parameter or None expected)"
+                    f"cannot assign '{type(value).__name__}' as parameter '{name}' (nn.Parameter or None expected); "
+                    f"wrap it as nn.Parameter(value), or copy values in with self.{name}.data[...] = value"
                 )
             params[name] = None
             _structure[0] += 1
@@ -408,7 +409,8 @@ class Module:
         their dtype), never aliased.
         """
         if not hasattr(state_dict, "items"):
-            raise TypeError(f"load_state_dict(): expected a dict, got {type(state_dict).__name__}")
+            raise TypeError(f"load_state_dict(): expected a dict, got {type(state_dict).__name__}; pass what "
+                            f"model.state_dict() or tinygrad_np.load() returns")
         own = OrderedDict(self._state_items())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -431,13 +433,13 @@ class Module:
                 problems.append(f"size mismatch for {key!r}: got shape {value.shape}, the model has {target.shape}")
                 continue
             if value.dtype.kind not in "biuf":
-                problems.append(f"{key!r}: expected numeric values, got dtype {value.dtype}")
+                problems.append(f"{key!r}: expected numeric values, got dtype {value.dtype}; convert it to a float "
+                                f"array")
                 continue
             updates.append((target, value))
         if problems:
-            raise RuntimeError(
-                f"Error(s) in loading state_dict for {type(self).__name__}:\n  " + "\n  ".join(problems)
-            )
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__} (nothing was loaded):\n  "
+                               + "\n  ".join(problems) + _load_hint(state_dict, problems, strict))
         for target, value in updates:
             if target.data.flags.writeable:
                 target.data[...] = value  # in place, like PyTorch's copy_: anything holding the array sees it
@@ -577,3 +579,17 @@ def _check_module(m):
     if not isinstance(m, Module):
         raise TypeError(f"{type(m).__name__} is not a Module")
     return m
+
+
+def _load_hint(state_dict, problems: list, strict: bool) -> str:
+    """What to do about a refused state dict."""
+    if "param_groups" in state_dict and "state" in state_dict:
+        return "\nThis is an optimizer's state dict: pass it to optimizer.load_state_dict() instead."
+    hints = []
+    if any(p.startswith(("missing", "unexpected")) for p in problems):
+        hints.append("pass strict=False to load only the keys that match (the returned missing_keys and "
+                     "unexpected_keys list the others)")
+    if any(p.startswith("size mismatch") for p in problems):
+        hints.append("a size mismatch means the model was built with other sizes than the saved one: build it with "
+                     "the saved sizes (strict=False does not skip mismatched sizes)")
+    return "".join(f"\nHint: {h}." for h in hints)

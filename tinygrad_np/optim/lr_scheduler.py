@@ -20,7 +20,8 @@ class LRScheduler:
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer; a scheduler drives an optimizer's lr: "
+                            f"pass the optimizer, e.g. {type(self).__name__}(optimizer, ...)")
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:

@@ -23,6 +23,8 @@ class _Required:
 
 
 required = _Required()  # default of a hyperparameter that every group must set (SGD's lr)
+_EMPTY = ("optimizer got an empty parameter list; pass the parameters to optimize, e.g. model.parameters() (a "
+          "generator such as model.parameters() is used up after one pass: call it again)")
 
 
 class Optimizer:
@@ -45,7 +47,7 @@ class Optimizer:
             params = [params]
         groups = list(params)
         if not groups:
-            raise ValueError("optimizer got an empty parameter list")
+            raise ValueError(_EMPTY)
         if not isinstance(groups[0], Mapping):
             groups = [{"params": groups}]
         for group in groups:
@@ -63,23 +65,28 @@ class Optimizer:
             raise ValueError('a parameter group needs a "params" entry')
         params = [params] if isinstance(params, Tensor) else list(params)
         if not params:
-            raise ValueError("optimizer got an empty parameter list")
+            raise ValueError(_EMPTY)
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
-                raise TypeError(f"optimizer can only optimize Tensors, but parameter {i} is {type(p).__name__}")
+                raise TypeError(f"optimizer can only optimize Tensors, but parameter {i} is {type(p).__name__}; "
+                                f"pass Tensors made with requires_grad=True, e.g. model.parameters()")
             if p.dtype.kind != "f":
-                raise TypeError(f"optimizer can only optimize floating-point Tensors, parameter {i} is {p.dtype}")
+                raise TypeError(f"optimizer can only optimize floating-point Tensors, parameter {i} is {p.dtype}; "
+                                f"create it with a float dtype")
             if not p.is_leaf:
-                raise ValueError(f"can't optimize a non-leaf Tensor (parameter {i} was computed by an op)")
+                raise ValueError(f"can't optimize a non-leaf Tensor (parameter {i} was computed by an op); optimize "
+                                 f"the leaf it was computed from, or make a leaf with .detach().requires_grad_()")
         ids = {id(p) for p in params}
         if len(ids) != len(params):
-            raise ValueError("a parameter group contains the same Tensor more than once")
+            raise ValueError("a parameter group contains the same Tensor more than once; pass each Tensor once")
         for other in self.param_groups:
             if ids & {id(p) for p in other["params"]}:
-                raise ValueError("some parameters appear in more than one parameter group")
+                raise ValueError("some parameters appear in more than one parameter group; put each parameter in "
+                                 "one group")
         for name, default in self.defaults.items():
             if default is required and name not in group:
-                raise ValueError(f"parameter group didn't specify a value of required hyperparameter {name!r}")
+                raise ValueError(f"parameter group didn't specify a value of required hyperparameter {name!r}; pass "
+                                 f"it, e.g. {type(self).__name__}(params, {name}=0.01)")
             group.setdefault(name, default)
         group["params"] = params
         self._check(group)
@@ -109,19 +116,27 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        self._check_grads()
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
                     continue
                 g = p.grad.data
-                if g.shape != p.data.shape:
-                    raise RuntimeError(f"{type(self).__name__}.step(): grad shape {g.shape} != parameter shape "
-                                       f"{p.data.shape}")
                 state = self.state.get(p)
                 if state is None:
                     state = self.state[p] = {}
                 self._update(p.data, g, state, group)
         return loss
+
+    def _check_grads(self) -> None:
+        """Every gradient must have its parameter's shape; checked before any update, so a bad one changes nothing."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p.grad
+                if g is not None and g.data.shape != p.data.shape:
+                    raise RuntimeError(f"{type(self).__name__}.step(): a parameter of shape {p.data.shape} has a grad "
+                                       f"of shape {g.data.shape}; nothing was updated. A grad set by hand must have "
+                                       f"its parameter's shape (or be None)")
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict, group: dict) -> None:  # pragma: no cover
         raise NotImplementedError
@@ -151,42 +166,92 @@ class Optimizer:
 
     def load_state_dict(self, state_dict: Mapping) -> None:
         """Restore hyperparameters and buffers saved by :meth:`state_dict` (arrays or Tensors; copied
-        and cast to each parameter's dtype). The groups must hold the same numbers of parameters."""
-        try:
-            saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
-        except (KeyError, TypeError):
-            raise ValueError('an optimizer state dict needs "state" and "param_groups" entries') from None
+        and cast to each parameter's dtype).
+
+        The state dict must come from the same kind of optimizer, built over parameter groups of the
+        same count, sizes and shapes; otherwise a ValueError says what differs and nothing changes.
+        Hyperparameters missing from the state dict take this optimizer's defaults.
+        """
+        kind = type(self).__name__
+        saved_groups, saved_state = _parts(state_dict, kind)
         if len(saved_groups) != len(self.param_groups):
-            raise ValueError(f"loaded state dict has {len(saved_groups)} parameter groups, this optimizer has "
-                             f"{len(self.param_groups)}")
+            raise ValueError(f"{kind}.load_state_dict(): the state dict has {len(saved_groups)} parameter groups, this "
+                             f"optimizer has {len(self.param_groups)}; build the optimizer with the same parameter "
+                             f"groups as the one that saved it")
         lookup = {}
         for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            foreign = set(saved) - set(self.defaults) - set(group) - {"initial_lr"}  # initial_lr: a scheduler's
+            if foreign:
+                raise ValueError(f"{kind}.load_state_dict(): the state dict was saved by another kind of optimizer: "
+                                 f"its parameter group {i} has hyperparameters {sorted(map(str, foreign))} that {kind} "
+                                 f"does not have. Load it into the kind of optimizer that saved it")
             if len(saved["params"]) != len(group["params"]):
-                raise ValueError(f"parameter group {i} has {len(saved['params'])} parameters in the loaded state "
-                                 f"dict but {len(group['params'])} in this optimizer")
-            lookup.update({int(k): p for k, p in zip(saved["params"], group["params"])})
+                raise ValueError(f"{kind}.load_state_dict(): parameter group {i} has {len(saved['params'])} parameters "
+                                 f"in the state dict but {len(group['params'])} in this optimizer; build the optimizer "
+                                 f"with the same parameters, in the same order, as the one that saved it")
+            for key, p in zip(saved["params"], group["params"]):
+                index = _index(key, kind)
+                if index in lookup:
+                    raise ValueError(f"{kind}.load_state_dict(): parameter index {index} appears twice in the "
+                                     f"state dict's param_groups; the state dict is damaged")
+                lookup[index] = p
         new_groups = []
         for saved, group in zip(saved_groups, self.param_groups):
-            new = {k: _plain(v) for k, v in saved.items() if k != "params"}
+            new = {k: v for k, v in self.defaults.items() if v is not required}
+            new.update({k: _plain(v) for k, v in saved.items() if k != "params"})
+            missing = [name for name in self.defaults if name not in new]
+            if missing:
+                raise ValueError(f"{kind}.load_state_dict(): the state dict's parameter groups lack the required "
+                                 f"hyperparameter {missing[0]!r}; load a state dict saved by a {kind}")
             new["params"] = group["params"]
             self._check(new)
             new_groups.append(new)
         new_state = {}
         for key, values in saved_state.items():
-            p = lookup.get(int(key))
+            p = lookup.get(_index(key, kind))
             if p is None:
-                raise ValueError(f"loaded state dict has state for parameter {key}, which is in no group")
-            new_state[p] = {}
-            for name, v in values.items():
-                if name == "step":  # a count (maybe loaded as a 0-d array/Tensor)
-                    new_state[p][name] = int(_plain(v))
-                    continue
-                arr = np.array(v.data if isinstance(v, Tensor) else v, dtype=p.dtype)  # a copy
-                if arr.shape != p.shape:
-                    raise ValueError(f"state {name!r} of parameter {key} has shape {arr.shape}, expected {p.shape}")
-                new_state[p][name] = arr
+                raise ValueError(f"{kind}.load_state_dict(): the state dict has state for parameter {key}, which is in "
+                                 f"no parameter group; the state dict is damaged or from another optimizer")
+            new_state[p] = self._load_param_state(key, p, values)
         self.param_groups = new_groups
         self.state = new_state
+
+    # the per-parameter buffers a subclass keeps (None: not declared, so not checked) and those it always has
+    _state_names: tuple | None = None
+    _state_needed: tuple = ()
+
+    def _load_param_state(self, key, p: Tensor, values) -> dict:
+        kind = type(self).__name__
+        if not isinstance(values, Mapping):
+            raise ValueError(f"{kind}.load_state_dict(): the state of parameter {key} is a {type(values).__name__}, "
+                             f"not a dict of buffers; the state dict is damaged")
+        if self._state_names is not None:
+            unknown = set(values) - set(self._state_names)
+            if unknown:
+                raise ValueError(f"{kind}.load_state_dict(): the state dict was saved by another kind of optimizer: "
+                                 f"parameter {key} has state {sorted(map(str, unknown))}, which {kind} does not keep "
+                                 f"(it keeps {list(self._state_names)}). Load it into the kind of optimizer that "
+                                 f"saved it")
+            missing = set(self._state_needed) - set(values)
+            if values and missing:
+                raise ValueError(f"{kind}.load_state_dict(): the state of parameter {key} lacks {sorted(missing)}; "
+                                 f"the state dict is damaged")
+        state = {}
+        for name, v in values.items():
+            try:
+                if name == "step":  # a count (maybe loaded as a 0-d array/Tensor)
+                    state[name] = int(_plain(v))
+                    continue
+                arr = np.array(v.data if isinstance(v, Tensor) else v, dtype=p.dtype)  # a copy
+            except (TypeError, ValueError):
+                raise ValueError(f"{kind}.load_state_dict(): state {name!r} of parameter {key} is not a number or an "
+                                 f"array ({type(v).__name__}); the state dict is damaged") from None
+            if arr.shape != p.shape:
+                raise ValueError(f"{kind}.load_state_dict(): state {name!r} of parameter {key} has shape {arr.shape}, "
+                                 f"expected {p.shape}: the parameters differ from those the state was saved for; "
+                                 f"build the optimizer over the same parameters (same shapes, same order)")
+            state[name] = arr
+        return state
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
@@ -194,6 +259,32 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
         return "\n".join(lines) + "\n)"
+
+
+def _parts(state_dict, kind: str):
+    """``state_dict``'s (param_groups, state), after checking their form."""
+    try:
+        groups, state = state_dict["param_groups"], state_dict["state"]
+    except (KeyError, TypeError, IndexError):
+        groups = state = None
+    if (not isinstance(groups, (list, tuple)) or not isinstance(state, Mapping)
+            or not all(isinstance(g, Mapping) and isinstance(g.get("params"), (list, tuple)) for g in groups)):
+        keys = f" with keys {list(state_dict)[:4]}" if isinstance(state_dict, Mapping) else ""
+        raise ValueError(f"{kind}.load_state_dict(): expected what optimizer.state_dict() returns, a dict with "
+                         f'"state" (a dict) and "param_groups" (a list of dicts with "params"); got '
+                         f"{type(state_dict).__name__}{keys}. (A model's weights go to model.load_state_dict.)")
+    return groups, state
+
+
+def _index(key, kind: str) -> int:
+    """A parameter's number in a state dict (an int, or an int-valued 0-d array/Tensor after a file round trip)."""
+    value = _plain(key)
+    if isinstance(value, str) and value.isdigit():  # e.g. a state dict that went through JSON
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{kind}.load_state_dict(): parameters are numbered by ints in a state dict, got {key!r}; "
+                         f"the state dict is damaged")
+    return int(value)
 
 
 def _plain(v):
@@ -218,7 +309,7 @@ def _check_nonneg(group: dict, key: str, what: str) -> None:
 def _check_betas(group: dict) -> None:
     betas = group["betas"]
     if not isinstance(betas, Iterable) or len(tuple(betas)) != 2:
-        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}; e.g. betas=(0.9, 0.999)")
     for i, b in enumerate(betas):
         if not 0.0 <= b < 1.0:
             raise ValueError(f"Invalid beta parameter at index {i}: {b} (must be in [0, 1))")

@@ -20,6 +20,9 @@ class RMSprop(Optimizer):
       otherwise p = p - lr * g / denominator
     """
 
+    _state_names = ("step", "square_avg", "momentum_buffer", "grad_avg")
+    _state_needed = ("step", "square_avg")
+
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0,
                  momentum: float = 0, centered: bool = False, *, maximize: bool = False):
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,

@@ -21,6 +21,8 @@ class SGD(Optimizer):
     decay still shrinks the weights.)
     """
 
+    _state_names = ("momentum_buffer",)
+
     def __init__(self, params, lr=required, momentum: float = 0, dampening: float = 0, weight_decay: float = 0,
                  nesterov: bool = False, *, maximize: bool = False):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
@@ -37,14 +39,13 @@ class SGD(Optimizer):
     def step(self, closure=None):
         if closure is not None or any(g["momentum"] or g["weight_decay"] or g["maximize"] for g in self.param_groups):
             return super().step(closure)
+        self._check_grads()
         for group in self.param_groups:  # plain SGD: a tight loop, as cheap as the update written by hand
             lr = group["lr"]
             for p in group["params"]:
                 if p.grad is not None:
-                    data, g = p.data, p.grad.data
-                    if g.shape != data.shape:
-                        raise RuntimeError(f"SGD.step(): grad shape {g.shape} != parameter shape {data.shape}")
-                    data -= lr * g
+                    data = p.data
+                    data -= lr * p.grad.data
         return None
 
     def _update(self, p, g, state, group):

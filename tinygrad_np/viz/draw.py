@@ -56,7 +56,8 @@ def _check_roots(roots) -> None:
         if isinstance(r, tuple | list):
             raise TypeError(f"draw_graph() takes tensors as separate arguments, not a {type(r).__name__}: "
                             "use draw_graph(*outputs)")  # fmt: skip
-        raise TypeError(f"draw_graph() expects Tensors, got {type(r).__name__}")
+        raise TypeError(f"draw_graph() expects Tensors, got {type(r).__name__}: pass the Tensor a computation "
+                        f"produced, e.g. draw_graph(loss)")
 
 
 def _tensor_names(names, model) -> dict[int, str]:
