@@ -213,23 +213,26 @@ def _pair(v, name):
     return v
 
 
-class Conv1d(Module):
-    """1-D convolution over (N, C_in, L) input; weight (C_out, C_in/groups, k), PyTorch's init."""
+class _ConvNd(Module):
+    """What Conv1d and Conv2d share: arguments, PyTorch's weight layout and init, padding modes."""
+
+    _d = 2  # spatial dimensions
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
                  groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None):
         super().__init__()
-        check_device(device, "Conv1d")
+        name, d = type(self).__name__, self._d
+        check_device(device, name)
         if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
-            raise ValueError(f"Conv1d: padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular', "
+            raise ValueError(f"{name}: padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular', "
                              f"got {padding_mode!r}")
         if groups < 1 or in_channels % groups or out_channels % groups:
-            raise ValueError(f"Conv1d: groups={groups} must divide in_channels={in_channels} and "
+            raise ValueError(f"{name}: groups={groups} must divide in_channels={in_channels} and "
                              f"out_channels={out_channels}")
         self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), groups
-        self.kernel_size, self.stride = F._tuple(kernel_size, 1, "kernel_size"), F._tuple(stride, 1, "stride")
-        self.dilation = F._tuple(dilation, 1, "dilation")
-        self.padding = padding if isinstance(padding, str) else F._tuple(padding, 1, "padding")
+        self.kernel_size = F._tuple(kernel_size, d, "kernel_size")
+        self.stride, self.dilation = F._tuple(stride, d, "stride"), F._tuple(dilation, d, "dilation")
+        self.padding = padding if isinstance(padding, str) else F._tuple(padding, d, "padding")
         self.padding_mode = padding_mode
         self.weight = _empty(out_channels, in_channels // groups, *self.kernel_size, dtype=dtype)
         self.register_parameter("bias", _empty(out_channels, dtype=dtype) if bias else None)
@@ -238,20 +241,27 @@ class Conv1d(Module):
     def reset_parameters(self) -> None:
         _reset_like_pytorch(self.weight, self.bias)
 
+    def _conv(self, x, padding):
+        conv = F.conv1d if self._d == 1 else F.conv2d
+        return conv(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
     def forward(self, x):
         if self.padding_mode == "zeros":
-            return F.conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
-        padding = self.padding if isinstance(self.padding, str) else (0,) + self.padding
-        (_, _), (left, right) = F._conv_pads(padding, (1,) + self.kernel_size, (1,) + self.stride,
-                                             (1,) + self.dilation, "Conv1d")
-        x = F.pad(x, (left, right), mode=self.padding_mode)
-        return F.conv1d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+            return self._conv(x, self.padding)
+        # pad explicitly in the mode asked for, then convolve without padding
+        lift = (1,) * (2 - self._d)  # a 1-D convolution as a height-1 2-D one
+        padding = self.padding if isinstance(self.padding, str) else (0,) * (2 - self._d) + self.padding
+        pads = F._conv_pads(padding, lift + self.kernel_size, lift + self.stride, lift + self.dilation,
+                            type(self).__name__)[2 - self._d:]
+        x = F.pad(x, tuple(p for pair in reversed(pads) for p in pair), mode=self.padding_mode)  # last axis first
+        return self._conv(x, 0)
 
     def extra_repr(self) -> str:
+        d = self._d
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0,):
+        if self.padding != (0,) * d:
             s += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
-        if self.dilation != (1,):
+        if self.dilation != (1,) * d:
             s += f", dilation={self.dilation}"
         if self.groups != 1:
             s += f", groups={self.groups}"
@@ -262,51 +272,16 @@ class Conv1d(Module):
         return s
 
 
-class Conv2d(Module):
+class Conv1d(_ConvNd):
+    """1-D convolution over (N, C_in, L) input; weight (C_out, C_in/groups, k), PyTorch's init."""
+
+    _d = 1
+
+
+class Conv2d(_ConvNd):
     """2-D convolution over (N, C_in, H, W) input; weight (C_out, C_in/groups, kh, kw), PyTorch's init."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
-                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", dtype=None):
-        super().__init__()
-        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
-            raise ValueError(f"Conv2d: padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular', "
-                             f"got {padding_mode!r}")
-        self.padding_mode = padding_mode
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"Conv2d: groups={groups} must divide in_channels={in_channels} and "
-                             f"out_channels={out_channels}")
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.stride, self.dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
-        self.padding = padding if isinstance(padding, str) else _pair(padding, "padding")
-        self.groups = groups
-        self.weight = _empty(out_channels, in_channels // groups, *self.kernel_size, dtype=dtype)
-        self.register_parameter("bias", _empty(out_channels, dtype=dtype) if bias else None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        _reset_like_pytorch(self.weight, self.bias)
-
-    def forward(self, x):
-        if self.padding_mode == "zeros":
-            return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
-        (top, bottom), (left, right) = F._conv_pads(self.padding, self.kernel_size, self.stride, self.dilation)
-        x = F.pad(x, (left, right, top, bottom), mode=self.padding_mode)
-        return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
-
-    def extra_repr(self) -> str:
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0, 0):
-            s += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        if self.padding_mode != "zeros":
-            s += f", padding_mode={self.padding_mode!r}"
-        return s
+    _d = 2
 
 
 class ConvTranspose2d(Module):
@@ -347,9 +322,8 @@ class ConvTranspose2d(Module):
         return s
 
 
-class MaxPool2d(Module):
-    """Max over windows; ``stride`` defaults to ``kernel_size``. Ties send the gradient to the first maximum.
-    With ``return_indices=True`` it returns ``(output, indices)`` for ``MaxUnpool2d``."""
+class _MaxPoolNd(Module):
+    _function = None  # F.max_pool1d or F.max_pool2d
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices: bool = False,
                  ceil_mode: bool = False):
@@ -358,12 +332,19 @@ class MaxPool2d(Module):
         self.dilation, self.return_indices, self.ceil_mode = dilation, return_indices, ceil_mode
 
     def forward(self, x):
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
-                            self.return_indices)
+        return type(self)._function(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                                    self.return_indices)
 
     def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool2d(_MaxPoolNd):
+    """Max over windows; ``stride`` defaults to ``kernel_size``. Ties send the gradient to the first maximum.
+    With ``return_indices=True`` it returns ``(output, indices)`` for ``MaxUnpool2d``."""
+
+    _function = staticmethod(F.max_pool2d)
 
 
 class AvgPool2d(Module):
