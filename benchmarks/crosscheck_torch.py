@@ -18,13 +18,25 @@ import tinygrad_np.nn.functional as F
 
 RNG = np.random.default_rng(0)
 failures = []
+largest = {"absolute": (0.0, ""), "relative": (0.0, "")}  # the largest difference of each kind, and where
+count = [0]
 
 
 def report(name, ours, theirs, tol=1e-9, relative=False):
     ours = np.asarray(ours.data if isinstance(ours, tg.Tensor) else ours, dtype=np.float64)
-    theirs = theirs.detach().numpy() if hasattr(theirs, "detach") else np.asarray(theirs)
-    err = np.abs(ours - theirs) / (np.abs(theirs) if relative else 1)
+    theirs = np.asarray(theirs.detach().numpy() if hasattr(theirs, "detach") else theirs, dtype=np.float64)
+    if ours.shape != theirs.shape:
+        failures.append(name)
+        print(f"BAD {name}: shape {ours.shape} here, {theirs.shape} in PyTorch")
+        return
+    with np.errstate(invalid="ignore"):  # equal values (infinities, NaN with NaN) agree; NaN against a number is inf
+        err = np.abs(ours - theirs) / (np.abs(theirs) if relative else 1)
+        err = np.where((ours == theirs) | (np.isnan(ours) & np.isnan(theirs)), 0.0, np.nan_to_num(err, nan=np.inf))
     worst = float(err.max()) if err.size else 0.0
+    count[0] += 1
+    kind = "relative" if relative else "absolute"
+    if worst > largest[kind][0]:
+        largest[kind] = (worst, name)
     if worst > tol:
         failures.append(name)
     print(f"{'OK ' if worst <= tol else 'BAD'} {name}: largest {'relative ' if relative else ''}difference {worst:.1e}")
@@ -173,13 +185,289 @@ def recurrent(torch):
             report(f"{kind} {kwargs}, gradient of {name}", p.grad, dict(theirs.named_parameters())[name].grad)
 
 
+def same(name, ours, theirs):
+    """Exact agreement of non-numeric results (key lists, integer indices, dtypes)."""
+    ok = ours == theirs if not isinstance(ours, np.ndarray) else (ours.shape == theirs.shape and (ours == theirs).all())
+    count[0] += 1
+    if not ok:
+        failures.append(name)
+    print(f"{'OK ' if ok else 'BAD'} {name}: {'identical' if ok else f'{ours} here, {theirs} in PyTorch'}")
+
+
+SPECIAL = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 3.0, -3.0, 6.0, 1.0, -1.0, 1000.0, -1000.0, 2.5, -0.5])
+
+
+def activations(torch):
+    """Every new activation: values and gradients at random points and at the special values."""
+    tF = torch.nn.functional
+    x = RNG.standard_normal((4, 6)) * 4
+    cases = [("silu", {}), ("elu", {}), ("elu", {"alpha": 0.5}), ("celu", {}), ("celu", {"alpha": 2.0}), ("selu", {}),
+             ("mish", {}), ("relu6", {}), ("hardtanh", {}), ("hardtanh", {"min_val": -2.0, "max_val": 0.5}),
+             ("hardsigmoid", {}), ("hardswish", {}), ("logsigmoid", {}), ("softsign", {}), ("softmin", {"dim": 0}),
+             ("softmin", {"dim": -1}), ("glu", {}), ("glu", {"dim": 0})]
+    for name, kwargs in cases:
+        tol = 1e-7 if name == "hardsigmoid" else 1e-9  # PyTorch's hardsigmoid slope is 1/6 rounded to float32
+        compare(f"F.{name} {kwargs}", partial(getattr(F, name), **kwargs), partial(getattr(tF, name), **kwargs), x,
+                tol=tol)
+        if name not in ("softmin", "glu"):
+            with np.errstate(invalid="ignore", over="ignore"):  # inf - inf and the like, on both sides
+                compare(f"F.{name} {kwargs} at 0, +-0, +-inf, nan, kinks, +-1000",
+                        partial(getattr(F, name), **kwargs), partial(getattr(tF, name), **kwargs), SPECIAL, tol=tol)
+    modules = [("SiLU", ()), ("ELU", (0.7,)), ("CELU", (1.5,)), ("SELU", ()), ("Mish", ()), ("ReLU6", ()),
+               ("Hardtanh", (-0.5, 2.0)), ("Hardsigmoid", ()), ("Hardswish", ()), ("LogSigmoid", ()),
+               ("Softsign", ()), ("Softmin", (1,)), ("GLU", (0,))]
+    for name, args in modules:
+        compare(f"nn.{name}{args}", getattr(nn, name)(*args), getattr(torch.nn, name)(*args), x,
+                tol=1e-7 if name == "Hardsigmoid" else 1e-9)
+        same(f"repr nn.{name}{args}", repr(getattr(nn, name)(*args)), repr(getattr(torch.nn, name)(*args)))
+
+
+def conv_and_pooling(torch):
+    tF = torch.nn.functional
+    signal, weight, bias = RNG.standard_normal((2, 4, 9)), RNG.standard_normal((6, 2, 3)), RNG.standard_normal(6)
+    for kwargs in ({}, {"stride": 2, "padding": 1}, {"dilation": 2, "padding": "same"}, {"padding": "valid"}):
+        compare(f"conv1d groups=2 {kwargs}", partial(F.conv1d, groups=2, **kwargs),
+                partial(tF.conv1d, groups=2, **kwargs), signal, weight, bias)
+    compare("conv1d unbatched", F.conv1d, tF.conv1d, signal[0], RNG.standard_normal((3, 4, 2)))
+    for kwargs in ({}, {"padding": 2, "padding_mode": "reflect", "stride": 2}, {"padding": "same", "bias": False},
+                   {"padding": 1, "padding_mode": "circular"}):
+        ours, theirs = nn.Conv1d(4, 3, 3, **kwargs).double(), torch.nn.Conv1d(4, 3, 3, **kwargs)
+        theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
+        compare(f"nn.Conv1d {kwargs}", ours, theirs, signal)
+        for pname, p in ours.named_parameters():
+            report(f"nn.Conv1d {kwargs}, gradient of {pname}", p.grad, dict(theirs.named_parameters())[pname].grad)
+    for kwargs in ({"kernel_size": 2}, {"kernel_size": 3, "stride": 2, "padding": 1},
+                   {"kernel_size": 2, "ceil_mode": True}, {"kernel_size": 3, "dilation": 2, "stride": 1}):
+        compare(f"max_pool1d {kwargs}", partial(F.max_pool1d, **kwargs), partial(tF.max_pool1d, **kwargs), signal)
+        ours, theirs = F.max_pool1d(signal, return_indices=True, **kwargs), tF.max_pool1d(
+            torch.tensor(signal), return_indices=True, **kwargs)
+        same(f"max_pool1d {kwargs} indices", ours[1].numpy(), theirs[1].numpy())
+    for kwargs in ({"kernel_size": 2}, {"kernel_size": 3, "stride": 2, "padding": 1, "count_include_pad": False},
+                   {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}):
+        compare(f"avg_pool1d {kwargs}", partial(F.avg_pool1d, **kwargs), partial(tF.avg_pool1d, **kwargs), signal)
+    compare("nn.MaxPool1d(3, 2)", nn.MaxPool1d(3, 2), torch.nn.MaxPool1d(3, 2), signal)
+    compare("nn.AvgPool1d(3, 2, 1)", nn.AvgPool1d(3, 2, 1), torch.nn.AvgPool1d(3, 2, 1), signal)
+    images = RNG.standard_normal((2, 3, 7, 6))
+    ties = np.round(RNG.standard_normal((2, 3, 7, 6)))  # many ties: the first maximum wins
+    ties[0, 0, 1, 1] = ties[1, 2, 4, 3] = ties[1, 2, 5, 4] = np.nan  # a NaN wins its windows (the last NaN)
+    for kwargs in ({"kernel_size": 2}, {"kernel_size": 3, "stride": 2, "padding": 1},
+                   {"kernel_size": (2, 3), "ceil_mode": True}, {"kernel_size": 2, "stride": 1, "dilation": 2}):
+        for name, data in (("", images), (" with ties and NaN", ties)):
+            ours = F.max_pool2d(data, return_indices=True, **kwargs)
+            theirs = tF.max_pool2d(torch.tensor(data), return_indices=True, **kwargs)
+            report(f"max_pool2d {kwargs}{name}, return_indices: values", ours[0], theirs[0])
+            same(f"max_pool2d {kwargs}{name}, return_indices: indices", ours[1].numpy(), theirs[1].numpy())
+    pooled, indices = tF.max_pool2d(torch.tensor(images), 2, return_indices=True)
+    for size in (None, images.shape[-2:]):
+        compare(f"max_unpool2d(2) output_size={size}", lambda t, sz=size: F.max_unpool2d(t, indices.numpy(), 2,
+                output_size=sz), lambda t, sz=size: tF.max_unpool2d(t, indices, 2, output_size=sz), pooled.numpy())
+    # overlapping windows repeat indices: the first value wins in both; PyTorch's gradient then also
+    # reaches the values that lost (not the derivative of its output), ours does not: values only
+    pooled, indices = tF.max_pool2d(torch.tensor(images), 3, 2, 1, return_indices=True)
+    report("max_unpool2d(3, 2, 1) with repeated indices: values", F.max_unpool2d(pooled.numpy(), indices.numpy(), 3, 2,
+           1, output_size=(7, 6)), tF.max_unpool2d(pooled, indices, 3, 2, 1, output_size=(7, 6)))
+    pooled, indices = tF.max_pool1d(torch.tensor(signal), 2, return_indices=True)
+    compare("max_unpool1d", lambda t: F.max_unpool1d(t, indices.numpy(), 2),
+            lambda t: tF.max_unpool1d(t, indices, 2), pooled.numpy())
+    pool, unpool = nn.MaxPool2d(2, return_indices=True), nn.MaxUnpool2d(2)
+    tpool, tunpool = torch.nn.MaxPool2d(2, return_indices=True), torch.nn.MaxUnpool2d(2)
+    compare("nn.MaxPool2d(return_indices=True) -> nn.MaxUnpool2d", lambda t: unpool(*pool(t)),
+            lambda t: tunpool(*tpool(t)), images)
+
+
+def resampling(torch):
+    tF = torch.nn.functional
+    images = RNG.standard_normal((2, 3, 5, 7))
+    cases = [("nearest", {"size": (9, 4)}), ("nearest", {"scale_factor": 2}), ("nearest", {"scale_factor": (1.5, 0.7)}),
+             ("nearest", {"size": (5, 7)}), ("nearest", {"scale_factor": 1.7, "recompute_scale_factor": True}),
+             ("nearest-exact", {"size": (8, 3)}), ("nearest-exact", {"scale_factor": 2.5})]
+    cases += [("bilinear", {"size": (9, 4), "align_corners": a}) for a in (False, True)]
+    cases += [("bilinear", {"scale_factor": s, "align_corners": a}) for s in (2, (1.5, 0.6)) for a in (False, True)]
+    cases += [("bilinear", {"size": (1, 1)}), ("bilinear", {"size": (1, 3), "align_corners": True})]
+    for mode, kwargs in cases:
+        compare(f"interpolate {mode} {kwargs}", partial(F.interpolate, mode=mode, **kwargs),
+                partial(tF.interpolate, mode=mode, **kwargs), images)
+    signal, volume = RNG.standard_normal((2, 3, 6)), RNG.standard_normal((1, 2, 3, 4, 5))
+    for mode, data in (("nearest", signal), ("linear", signal), ("nearest", volume), ("trilinear", volume)):
+        kwargs = {"scale_factor": 2} if mode != "trilinear" else {"size": (4, 7, 3), "align_corners": True}
+        compare(f"interpolate {mode} {data.ndim}-D {kwargs}", partial(F.interpolate, mode=mode, **kwargs),
+                partial(tF.interpolate, mode=mode, **kwargs), data)
+    float32 = RNG.standard_normal((1, 1, 13, 11)).astype(np.float32)  # source indices from a float32 scale
+    for size in ((7, 5), (20, 17), (26, 22), (6, 39)):
+        same(f"interpolate nearest float32 {size} (source indices)", F.interpolate(float32, size=size).numpy(),
+             tF.interpolate(torch.tensor(float32), size=size).numpy())
+    for kwargs in ({"scale_factor": 2, "mode": "bilinear"}, {"size": (3, 4)},
+                   {"scale_factor": 1.5, "mode": "bilinear", "align_corners": True}):
+        compare(f"nn.Upsample {kwargs}", nn.Upsample(**kwargs), torch.nn.Upsample(**kwargs), images)
+        same(f"repr nn.Upsample {kwargs}", repr(nn.Upsample(**kwargs)), repr(torch.nn.Upsample(**kwargs)))
+    compare("nn.UpsamplingBilinear2d(scale_factor=2)", nn.UpsamplingBilinear2d(scale_factor=2),
+            torch.nn.UpsamplingBilinear2d(scale_factor=2), images)
+    channels = RNG.standard_normal((2, 8, 3, 4))
+    compare("pixel_shuffle(2)", partial(F.pixel_shuffle, upscale_factor=2), partial(tF.pixel_shuffle, upscale_factor=2),
+            channels)
+    compare("pixel_shuffle(2), 5-D", partial(F.pixel_shuffle, upscale_factor=2),
+            partial(tF.pixel_shuffle, upscale_factor=2), RNG.standard_normal((2, 1, 4, 3, 2)))
+    compare("pixel_unshuffle(2)", partial(F.pixel_unshuffle, downscale_factor=2),
+            partial(tF.pixel_unshuffle, downscale_factor=2), RNG.standard_normal((2, 3, 4, 6)))
+    compare("nn.PixelShuffle(2)", nn.PixelShuffle(2), torch.nn.PixelShuffle(2), channels)
+    compare("nn.PixelUnshuffle(2)", nn.PixelUnshuffle(2), torch.nn.PixelUnshuffle(2), channels.reshape(2, 2, 4, 12))
+    for kwargs in ({"kernel_size": 2}, {"kernel_size": (2, 3), "padding": 1, "stride": (2, 1)},
+                   {"kernel_size": 3, "dilation": 2, "padding": 2, "stride": 2}):
+        compare(f"unfold {kwargs}", partial(F.unfold, **kwargs), partial(tF.unfold, **kwargs), images)
+        cols = tF.unfold(torch.tensor(images), **kwargs).numpy()
+        compare(f"fold {kwargs}", partial(F.fold, output_size=(5, 7), **kwargs),
+                partial(tF.fold, output_size=(5, 7), **kwargs), cols)
+        compare(f"nn.Unfold {kwargs}", nn.Unfold(**kwargs), torch.nn.Unfold(**kwargs), images[0])
+        compare(f"nn.Fold {kwargs}", nn.Fold((5, 7), **kwargs), torch.nn.Fold((5, 7), **kwargs), cols[0])
+
+
+def attention(torch):
+    tF = torch.nn.functional
+    q, k, v = RNG.standard_normal((2, 3, 4, 5)), RNG.standard_normal((2, 3, 6, 5)), RNG.standard_normal((2, 3, 6, 7))
+    bool_mask = RNG.random((4, 6)) > 0.4
+    bool_mask[1] = False  # a query that may attend to nothing: zeros, as PyTorch
+    float_mask = RNG.standard_normal((3, 4, 6))
+    compare("scaled_dot_product_attention", F.scaled_dot_product_attention, tF.scaled_dot_product_attention, q, k, v)
+    compare("scaled_dot_product_attention, is_causal, L < S",
+            partial(F.scaled_dot_product_attention, is_causal=True),
+            partial(tF.scaled_dot_product_attention, is_causal=True), q, k, v)
+    compare("scaled_dot_product_attention, is_causal, L > S", partial(F.scaled_dot_product_attention, is_causal=True),
+            partial(tF.scaled_dot_product_attention, is_causal=True), k, q, RNG.standard_normal((2, 3, 4, 7)))
+    compare("scaled_dot_product_attention, bool mask with a fully masked row",
+            lambda a, b, c, m: F.scaled_dot_product_attention(a, b, c, attn_mask=m),
+            lambda a, b, c, m: tF.scaled_dot_product_attention(a, b, c, attn_mask=m), q, k, v, constants=(bool_mask,))
+    compare("scaled_dot_product_attention, float mask (with its gradient), scale=0.3",
+            partial(F.scaled_dot_product_attention, scale=0.3), partial(tF.scaled_dot_product_attention, scale=0.3),
+            q, k, v, float_mask)
+    compare("scaled_dot_product_attention, 3-D", F.scaled_dot_product_attention, tF.scaled_dot_product_attention,
+            q[0], k[0], v[0])
+    compare("scaled_dot_product_attention, enable_gqa",
+            partial(F.scaled_dot_product_attention, enable_gqa=True),
+            partial(tF.scaled_dot_product_attention, enable_gqa=True),
+            RNG.standard_normal((2, 6, 4, 5)), k, v)
+    x, memory = RNG.standard_normal((5, 2, 8)), RNG.standard_normal((7, 2, 8))
+    padding = np.zeros((2, 7), dtype=bool)
+    padding[0, 5:] = True
+    causal = np.triu(np.ones((5, 5), dtype=bool), 1)
+    cases = [({}, {}, "self"), ({}, {"key_padding_mask": padding}, "cross"),
+             ({"bias": False}, {"attn_mask": causal, "is_causal": True}, "self"),
+             ({"batch_first": True}, {"average_attn_weights": False}, "self"),
+             ({"kdim": 3, "vdim": 6}, {"key_padding_mask": padding}, "cross"),
+             ({"add_bias_kv": True, "add_zero_attn": True}, {"attn_mask": causal}, "self"),
+             ({}, {"attn_mask": RNG.standard_normal((8, 5, 7)), "need_weights": False}, "cross"),
+             ({}, {"attn_mask": RNG.standard_normal((5, 7))}, "unbatched")]
+    for kwargs, call, kind in cases:
+        ours, theirs = nn.MultiheadAttention(8, 4, **kwargs).double(), torch.nn.MultiheadAttention(8, 4, **kwargs)
+        same(f"MultiheadAttention {kwargs}: state dict names", list(ours.state_dict()), list(theirs.state_dict()))
+        theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
+        kdim, vdim = kwargs.get("kdim", 8), kwargs.get("vdim", 8)
+        if kind == "self":
+            data = [x] * 3
+        elif kind == "cross":
+            data = [x, memory[..., :kdim], RNG.standard_normal((7, 2, vdim))]
+        else:
+            data = [x[:, 0], memory[:, 0], memory[:, 0]]
+        if kwargs.get("batch_first"):
+            data = [a.transpose(1, 0, 2) for a in data]
+        mine = [tg.Tensor(a, requires_grad=True) for a in data]
+        yours = [torch.tensor(a, requires_grad=True) for a in data]
+        (out, w), (tout, tw) = ours(*mine, **call), theirs(*yours, **{k: torch.tensor(v) if isinstance(
+            v, np.ndarray) else v for k, v in call.items()})
+        label = f"MultiheadAttention {kwargs} {kind} {', '.join(call)}"
+        report(f"{label}: output", out, tout)
+        if w is None or tw is None:
+            same(f"{label}: weights are None", w is None, tw is None)
+        else:
+            report(f"{label}: weights", w, tw)
+        upstream = RNG.standard_normal(tuple(tout.shape))
+        out.backward(upstream)
+        tout.backward(torch.tensor(upstream))
+        for i, (a, b) in enumerate(zip(mine, yours)):
+            if kind != "self" or i == 0:  # self-attention: the same array three times, one gradient each
+                report(f"{label}: gradient of input {i}", a.grad, b.grad)
+        for pname, p in ours.named_parameters():
+            report(f"{label}: gradient of {pname}", p.grad, dict(theirs.named_parameters())[pname].grad)
+
+
+def losses_and_containers(torch):
+    import warnings
+
+    warnings.filterwarnings("ignore", message="reduction: 'mean' divides the total loss")  # PyTorch's kl_div note
+    tF = torch.nn.functional
+    a, b = RNG.standard_normal((4, 5)), RNG.standard_normal((4, 5))
+    a[1] = 0.0  # a zero row: clamped by eps
+    for dim in (1, 0, -1):
+        compare(f"cosine_similarity dim={dim}", partial(F.cosine_similarity, dim=dim),
+                partial(tF.cosine_similarity, dim=dim), a, b)
+    compare("cosine_similarity broadcast (2, 3, 4) x (3, 1)", F.cosine_similarity, tF.cosine_similarity,
+            RNG.standard_normal((2, 3, 4)), RNG.standard_normal((3, 1)))
+    # where a norm is clamped to eps, PyTorch's gradient treats the clamp as the identity (it disagrees with its
+    # own finite differences); ours is the derivative of the value (tests/test_nn_similarity_losses.py): values only
+    report("cosine_similarity eps=0.5, norms below eps: values", F.cosine_similarity(a * 0.1, b, eps=0.5),
+           tF.cosine_similarity(torch.tensor(a * 0.1), torch.tensor(b), eps=0.5))
+    compare("nn.CosineSimilarity(dim=0)", nn.CosineSimilarity(0), torch.nn.CosineSimilarity(0), a, b)
+    logp = np.log(RNG.dirichlet(np.ones(5), size=4))
+    probs = RNG.dirichlet(np.ones(5), size=4)
+    probs[0, 2] = 0.0  # a zero target: contributes 0
+    for reduction in ("batchmean", "mean", "sum", "none"):
+        compare(f"kl_div {reduction}", partial(F.kl_div, reduction=reduction), partial(tF.kl_div, reduction=reduction),
+                logp, constants=(probs,))
+        compare(f"kl_div {reduction}, log_target (both gradients)", partial(F.kl_div, reduction=reduction,
+                log_target=True), partial(tF.kl_div, reduction=reduction, log_target=True), logp, np.log(probs + 0.1))
+        compare(f"nn.KLDivLoss({reduction!r})", nn.KLDivLoss(reduction=reduction),
+                torch.nn.KLDivLoss(reduction=reduction), logp, constants=(probs,))
+    compare("kl_div, target gradient", partial(F.kl_div, reduction="sum"), partial(tF.kl_div, reduction="sum"), logp,
+            probs + 0.01)
+    y, t = RNG.standard_normal(20) * 2, RNG.standard_normal(20)
+    for reduction in ("mean", "sum", "none"):
+        for beta in (1.0, 0.5, 0.0):
+            compare(f"smooth_l1_loss beta={beta} {reduction}", partial(F.smooth_l1_loss, beta=beta,
+                    reduction=reduction), partial(tF.smooth_l1_loss, beta=beta, reduction=reduction), y, t)
+        for delta in (1.0, 2.5):
+            compare(f"huber_loss delta={delta} {reduction}", partial(F.huber_loss, delta=delta, reduction=reduction),
+                    partial(tF.huber_loss, delta=delta, reduction=reduction), y, t)
+        compare(f"huber_loss with weight, {reduction}", lambda p, q, w, r=reduction: F.huber_loss(p, q, r, weight=w),
+                lambda p, q, w, r=reduction: tF.huber_loss(p, q, r, weight=w), y, t, constants=(RNG.random(20),))
+    compare("nn.SmoothL1Loss(beta=0.3)", nn.SmoothL1Loss(beta=0.3), torch.nn.SmoothL1Loss(beta=0.3), y, t)
+    compare("nn.HuberLoss('sum', 0.7)", nn.HuberLoss("sum", 0.7), torch.nn.HuberLoss("sum", 0.7), y, t)
+    with np.errstate(invalid="ignore"):
+        compare("smooth_l1_loss at +-inf and nan", partial(F.smooth_l1_loss, reduction="none"),
+                partial(tF.smooth_l1_loss, reduction="none"), np.array([np.inf, -np.inf, np.nan, 0.0, 1.0, -1.0]),
+                constants=(np.zeros(6),))
+
+    def build(lib):
+        class Net(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.blocks = lib.nn.ModuleDict({"enc": lib.nn.Linear(2, 3), "act": lib.nn.ReLU()})
+                self.blocks["dec"] = lib.nn.Linear(3, 2)
+                self.scales = lib.nn.ParameterList([lib.ones(2), lib.nn.Parameter(lib.zeros(3))])
+                self.extra = lib.nn.ParameterDict({"w": lib.ones(2), "b": lib.zeros(1)})
+                self.extra["a"] = lib.ones(4)
+                self.unflat = lib.nn.Unflatten(1, (2, 3))
+
+        return Net()
+
+    ours, theirs = build(tg), build(torch)
+    same("ModuleDict / ParameterList / ParameterDict state dict names", list(ours.state_dict()),
+         list(theirs.state_dict()))
+    same("state dict shapes", [v.shape for v in ours.state_dict().values()],
+         [tuple(v.shape) for v in theirs.state_dict().values()])
+    same("nn.Unflatten(1, (2, -1))", nn.Unflatten(1, (2, -1))(tg.zeros(4, 6)).shape,
+         tuple(torch.nn.Unflatten(1, (2, -1))(torch.zeros(4, 6)).shape))
+    same("repr nn.Unflatten", repr(nn.Unflatten(1, (2, 3))), repr(torch.nn.Unflatten(1, (2, 3))))
+
+
 def main():
     import torch
 
     torch.set_default_dtype(torch.float64)
-    for part in (losses, layers, optimizers, pytorch_spellings, recurrent):
+    for part in (losses, layers, optimizers, pytorch_spellings, recurrent, activations, conv_and_pooling, resampling,
+                 attention, losses_and_containers):
         part(torch)
-    print(f"\n{len(failures)} difference(s) above tolerance" + (f": {failures}" if failures else ""))
+    print(f"\n{count[0]} comparisons; largest absolute difference {largest['absolute'][0]:.1e} "
+          f"({largest['absolute'][1]}), largest relative {largest['relative'][0]:.1e} ({largest['relative'][1]})")
+    print(f"{len(failures)} difference(s) above tolerance" + (f": {failures}" if failures else ""))
     return len(failures)
 
 

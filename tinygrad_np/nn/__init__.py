@@ -8,6 +8,22 @@
 """
 
 from . import functional, init, utils
+from .activation import (
+    CELU,
+    ELU,
+    GLU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LogSigmoid,
+    Mish,
+    ReLU6,
+    SiLU,
+    Softmin,
+    Softsign,
+)
+from .attention import MultiheadAttention
 from .layers import (
     GELU,
     AvgPool2d,
@@ -15,13 +31,17 @@ from .layers import (
     BatchNorm2d,
     BCELoss,
     BCEWithLogitsLoss,
+    Conv1d,
     Conv2d,
     ConvTranspose2d,
+    CosineSimilarity,
     CrossEntropyLoss,
     Dropout,
     Embedding,
     Flatten,
+    HuberLoss,
     Identity,
+    KLDivLoss,
     L1Loss,
     LayerNorm,
     LeakyReLU,
@@ -32,17 +52,45 @@ from .layers import (
     NLLLoss,
     ReLU,
     Sigmoid,
+    SmoothL1Loss,
     Softmax,
     Softplus,
     Tanh,
+    Unflatten,
 )
-from .module import IncompatibleKeys, Module, ModuleList, Parameter, Sequential
+from .module import (
+    IncompatibleKeys,
+    Module,
+    ModuleDict,
+    ModuleList,
+    Parameter,
+    ParameterDict,
+    ParameterList,
+    Sequential,
+)
+from .pooling import AvgPool1d, MaxPool1d, MaxUnpool1d, MaxUnpool2d
 from .recurrent import GRU, LSTM, RNN
+from .vision import (
+    Fold,
+    PixelShuffle,
+    PixelUnshuffle,
+    Unfold,
+    Upsample,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
+)
 
 __all__ = [
-    "functional", "init", "utils", "Module", "Parameter", "Sequential", "ModuleList", "IncompatibleKeys",
+    "functional", "init", "utils", "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
+    "ParameterDict", "IncompatibleKeys",
     "Identity", "Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softplus", "Softmax", "LogSoftmax",
-    "Flatten", "Dropout", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d",
-    "LayerNorm", "Embedding", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
+    "SiLU", "ELU", "CELU", "SELU", "Mish", "ReLU6", "Hardtanh", "Hardsigmoid", "Hardswish", "LogSigmoid", "Softsign",
+    "Softmin", "GLU",
+    "Flatten", "Unflatten", "Dropout", "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool1d", "MaxPool2d", "AvgPool1d",
+    "AvgPool2d", "MaxUnpool1d", "MaxUnpool2d", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d",
+    "PixelShuffle", "PixelUnshuffle", "Unfold", "Fold", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding",
+    "MultiheadAttention", "CosineSimilarity",
+    "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss", "SmoothL1Loss",
+    "HuberLoss",
     "RNN", "LSTM", "GRU",
 ]

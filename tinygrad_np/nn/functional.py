@@ -22,6 +22,7 @@ from .primitives import (
     Softplus,
     WindowSum,
     col2im,
+    window_argmax,
     window_output_size,
     windows,
 )
@@ -241,7 +242,7 @@ def _check_windows(fn: str, shape: tuple, kernel, stride, dilation) -> tuple:
     return out
 
 
-def _conv_pads(padding, kernel, stride, dilation) -> tuple:
+def _conv_pads(padding, kernel, stride, dilation, fn: str = "conv2d") -> tuple:
     """Conv2d's ``padding`` (an int, a pair, "valid" or "same") as ((top, bottom), (left, right))."""
     stride, dilation = _tuple(stride, 2, "stride"), _tuple(dilation, 2, "dilation")
     if not isinstance(padding, str):
@@ -250,10 +251,10 @@ def _conv_pads(padding, kernel, stride, dilation) -> tuple:
         return ((0, 0), (0, 0))
     if padding == "same":
         if stride != (1, 1):
-            raise ValueError("conv2d(): padding='same' is only supported with stride 1")
+            raise ValueError(f"{fn}(): padding='same' is only supported with stride 1")
         total = [dl * (k - 1) for dl, k in zip(dilation, kernel)]
         return tuple((t // 2, t - t // 2) for t in total)
-    raise ValueError(f"conv2d(): padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+    raise ValueError(f"{fn}(): padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
@@ -263,32 +264,48 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
     weight; its gradient to the input is the transpose op (col2im). ``padding`` is an int, a pair,
     ``"valid"`` (0) or ``"same"`` (stride 1 only).
     """
-    x, unbatched = _spatial_input(input, "conv2d")
-    weight = _float_tensor(weight, "conv2d", "weight")
-    bias = None if bias is None else _float_tensor(bias, "conv2d", "bias")
+    return _conv(input, weight, bias, stride, padding, dilation, groups, "conv2d")
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
+    """1-D convolution (cross-correlation) of (N, C, L) (or unbatched (C, L)) input with
+    (O, C/groups, k) weight: ``conv2d`` of a height-1 image. ``padding`` is an int, a 1-tuple,
+    ``"valid"`` or ``"same"`` (stride 1 only)."""
+    weight = _float_tensor(weight, "conv1d", "weight")
+    if weight.ndim != 3:
+        raise ValueError(f"conv1d(): weight must be 3-D (out_channels, in_channels/groups, k), got {weight.shape}")
+    return _conv(input, weight.unsqueeze(2), bias, stride, padding, dilation, groups, "conv1d", d=1)
+
+
+def _conv(input, weight, bias, stride, padding, dilation, groups, fn, d=2):
+    x, unbatched = _spatial_input(input, fn, d)
+    if d == 1:
+        x, _, stride, padding, dilation = _as_2d(x, None, stride, padding, dilation)
+    weight = _float_tensor(weight, fn, "weight")
+    bias = None if bias is None else _float_tensor(bias, fn, "bias")
     if weight.ndim != 4:
-        raise ValueError(f"conv2d(): weight must be 4-D (out_channels, in_channels/groups, kh, kw), got {weight.shape}")
+        raise ValueError(f"{fn}(): weight must be 4-D (out_channels, in_channels/groups, kh, kw), got {weight.shape}")
     n, c, h, w = x.shape
     o, cg, kh, kw = weight.shape
     if groups < 1 or c % groups or o % groups:
-        raise ValueError(f"conv2d(): groups={groups} must divide in_channels={c} and out_channels={o}")
+        raise ValueError(f"{fn}(): groups={groups} must divide in_channels={c} and out_channels={o}")
     if cg * groups != c:
         hint = ("; is the input channels-last (N, H, W, C)? Use x.permute(0, 3, 1, 2)" if x.shape[-1] == cg * groups
                 else f"; build the layer with in_channels={c}, or check the input")
         raise ValueError(
-            f"conv2d(): input has {c} channels (axis 1) but weight of shape {weight.shape} expects {cg * groups} "
+            f"{fn}(): input has {c} channels (axis 1) but weight of shape {weight.shape} expects {cg * groups} "
             f"(in_channels/groups={cg}, groups={groups}){hint}"
         )
     if bias is not None and bias.shape != (o,):
-        raise ValueError(f"conv2d(): bias must have shape ({o},), got {bias.shape}")
+        raise ValueError(f"{fn}(): bias must have shape ({o},), got {bias.shape}")
     stride, dilation = _tuple(stride, 2, "stride"), _tuple(dilation, 2, "dilation")
     if any(v < 1 for v in stride + dilation):
-        raise ValueError(f"conv2d(): stride {stride} and dilation {dilation} must be positive")
+        raise ValueError(f"{fn}(): stride {stride} and dilation {dilation} must be positive")
     kernel = (kh, kw)
-    pads = _conv_pads(padding, kernel, stride, dilation)
+    pads = _conv_pads(padding, kernel, stride, dilation, fn)
     x, weight, bias = _same_dtype(x, weight, bias)
     x = _padded(x, pads)
-    oh, ow = _check_windows("conv2d", x.shape[2:], kernel, stride, dilation)
+    oh, ow = _check_windows(fn, x.shape[2:], kernel, stride, dilation)
     # im2col with the image axes innermost: (N, C*kh*kw, OH*OW), then one small matmul per sample
     # gives (N, O, OH*OW), already in NCHW order
     cols = windows(x, kernel, stride, dilation).permute(0, 1, 4, 5, 2, 3)  # (N, C, kh, kw, OH, OW), a view
@@ -300,7 +317,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
     out = out.reshape(n, o, oh, ow)
     if bias is not None:
         out = out + bias.reshape(1, o, 1, 1)
-    return out.squeeze(0) if unbatched else out
+    for axis in (2,) * (d == 1) + (0,) * unbatched:
+        out = out.squeeze(axis)
+    return out
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups: int = 1,
@@ -373,22 +392,50 @@ def _ceil_extra(n: int, kernel: int, stride: int, dilation: int, pad: int) -> in
     return max(0, (out - 1) * stride + span - (n + 2 * pad))
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False) -> Tensor:
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False):
     """Maximum over each window of (N, C, H, W) input; ``stride`` defaults to ``kernel_size``.
 
     Padding is implicit -inf. Ties: the whole gradient of a window goes to its first maximum in
     row-major order (PyTorch's rule); NaN propagates. ``ceil_mode=True`` keeps a last, partial
     window at the end of each axis, as long as it starts inside the input or its left padding.
+    ``return_indices=True`` also returns where each maximum is, as int64 flat indices into its
+    (H, W) plane (``h * W + w``; in a window holding NaN, its last NaN), for ``max_unpool2d``.
     """
-    x, unbatched = _spatial_input(input, "max_pool2d")
-    kernel, stride, pads, dilation = _pool_args("max_pool2d", kernel_size, stride, padding, dilation)
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool2d")
+
+
+def _as_2d(x: Tensor, kernel_size, stride, padding, dilation=1):
+    """A 1-D op's (N, C, L) input as a height-1 image (N, C, 1, L), and its arguments (ints or
+    1-tuples) as pairs: (1, v), and (0, v) for the padding. None, () and padding strings stay."""
+    def pair(v, height):
+        if v is None or isinstance(v, str) or (not isinstance(v, numbers.Integral) and len(v) == 0):
+            return v
+        return (height,) + _tuple(v, 1, "kernel_size, stride, padding and dilation")
+
+    return x.unsqueeze(2), pair(kernel_size, 1), pair(stride, 1), pair(padding, 0), pair(dilation, 1)
+
+
+def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, fn, d=2):
+    """max_pool2d, or max_pool1d (``d=1``) as the 2-D pool of a height-1 image."""
+    x, unbatched = _spatial_input(input, fn, d)
+    if d == 1:
+        x, kernel_size, stride, padding, dilation = _as_2d(x, kernel_size, stride, padding, dilation)
+    kernel, stride, pads, dilation = _pool_args(fn, kernel_size, stride, padding, dilation)
+    size = x.shape[2:]
     if ceil_mode:
-        pads = tuple((p, p + _ceil_extra(n, k, s, d, p))
-                     for n, k, s, d, (p, _) in zip(x.shape[2:], kernel, stride, dilation, pads))
+        pads = tuple((p, p + _ceil_extra(n, k, s, dl, p))
+                     for n, k, s, dl, (p, _) in zip(size, kernel, stride, dilation, pads))
     x = _padded(x, pads, -np.inf)
-    _check_windows("max_pool2d", x.shape[2:], kernel, stride, dilation)
+    _check_windows(fn, x.shape[2:], kernel, stride, dilation)
     out = MaxPool.apply(x, kernel=kernel, stride=stride, dilation=dilation)
-    return out.squeeze(0) if unbatched else out
+    if return_indices:
+        rows, cols = window_argmax(x.data, kernel, stride, dilation)
+        indices = Tensor._wrap(((rows - pads[0][0]) * size[1] + cols - pads[1][0]).astype(np.int64), None)
+    for axis in (2,) * (d == 1) + (0,) * unbatched:
+        out = out.squeeze(axis)
+        indices = indices.squeeze(axis) if return_indices else None
+    return (out, indices) if return_indices else out
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False, count_include_pad: bool = True,
@@ -398,12 +445,19 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = Fal
     ``ceil_mode=True`` keeps a last, partial window (as in max_pool2d); as in PyTorch, the part of
     it beyond the padding is not counted in its mean.
     """
-    x, unbatched = _spatial_input(input, "avg_pool2d")
-    kernel, stride, pads, dilation = _pool_args("avg_pool2d", kernel_size, stride, padding, 1)
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, "avg_pool2d")
+
+
+def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, fn, d=2):
+    """avg_pool2d, or avg_pool1d (``d=1``) as the 2-D pool of a height-1 image."""
+    x, unbatched = _spatial_input(input, fn, d)
+    if d == 1:
+        x, kernel_size, stride, padding, _ = _as_2d(x, kernel_size, stride, padding)
+    kernel, stride, pads, dilation = _pool_args(fn, kernel_size, stride, padding, 1)
     size = x.shape[2:]
     extra = [_ceil_extra(n, k, s, 1, p) if ceil_mode else 0 for n, k, s, (p, _) in zip(size, kernel, stride, pads)]
     x = _padded(x, tuple((p, p + e) for (p, _), e in zip(pads, extra)))
-    _check_windows("avg_pool2d", x.shape[2:], kernel, stride, dilation)
+    _check_windows(fn, x.shape[2:], kernel, stride, dilation)
     sums = WindowSum.apply(x, kernel=kernel, stride=stride, dilation=dilation)
     if divisor_override is not None:
         out = sums * (1.0 / divisor_override)
@@ -414,7 +468,9 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = Fal
         outside = [(0, e) if count_include_pad else (p, p + e) for (p, _), e in zip(pads, extra)]
         counts = WindowSum.forward(None, np.pad(counted, outside), kernel, stride, dilation)
         out = sums / counts
-    return out.squeeze(0) if unbatched else out
+    for axis in (2,) * (d == 1) + (0,) * unbatched:
+        out = out.squeeze(axis)
+    return out
 
 
 # ============================================================================ normalisation
@@ -717,3 +773,121 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
         loss = loss * _tensor(weight, "weight").astype(x.dtype)
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
 
+
+
+def _legacy_reduction(size_average, reduce, reduction: str) -> str:
+    """PyTorch's deprecated ``size_average``/``reduce`` flags, when given, decide the reduction."""
+    if size_average is None and reduce is None:
+        return reduction
+    if reduce is False:
+        return "none"
+    return "sum" if size_average is False else "mean"
+
+
+def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """``sum(x1 * x2) / (max(||x1||, eps) * max(||x2||, eps))`` along ``dim``, after broadcasting
+    ``x1`` and ``x2`` together (each is divided by its clamped norm first, as PyTorch does)."""
+    a, b = _float_tensor(x1, "cosine_similarity", "x1"), _float_tensor(x2, "cosine_similarity", "x2")
+    a, b = _same_dtype(a, b)
+    shape = np.broadcast_shapes(a.shape, b.shape)
+    if not -len(shape) <= dim < max(len(shape), 1):
+        raise IndexError(f"cosine_similarity(): dim {dim} is out of range for shape {shape}")
+    a, b = a.expand(shape), b.expand(shape)
+
+    def unit(x):  # sqrt(max(|x|^2, eps^2)) = max(|x|, eps), with a finite gradient at x = 0
+        return x / (x * x).sum(dim, keepdims=True).clip(min=eps * eps).sqrt()
+
+    return (unit(a) * unit(b)).sum(dim)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """Pointwise KL divergence of log-probabilities ``input`` from ``target``:
+    ``target * (log(target) - input)`` (0 where target is 0), or with ``log_target=True``
+    ``exp(target) * (target - input)``. ``reduction``: ``"mean"`` (over all elements),
+    ``"batchmean"`` (the sum divided by the batch size: the KL divergence's definition),
+    ``"sum"`` or ``"none"``. Shapes broadcast."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if reduction not in _REDUCTIONS + ("batchmean",):
+        raise ValueError(f"kl_div(): {reduction!r} is not a valid value for reduction "
+                         f"(use 'batchmean', 'mean', 'sum' or 'none')")
+    x, t = _float_tensor(input, "kl_div"), _tensor(target, "target")
+    x, t = _same_dtype(x, t.astype(x.dtype) if t.dtype.kind != "f" else t)
+    if log_target:
+        loss = t.exp() * (t - x)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):  # log(0) = -inf, and 0 * -inf, are masked out
+            loss = where(t.data == 0, 0.0, t * t.log()) - t * x
+    if reduction == "batchmean" and x.ndim:
+        with np.errstate(invalid="ignore"):  # an empty batch gives nan, as in PyTorch
+            return loss.sum() / float(x.shape[0])
+    if reduction == "batchmean":
+        return loss.sum()
+    return _reduce(loss, reduction, "kl_div")
+
+
+def _huber_parts(fn: str, input, target, width: float):
+    """|d| for d = input - target, ``inside = |d| < width``, and d^2 / 2 with d clipped to
+    [-width, width] (so the quadratic branch never sees a large d: no inf * 0 in its gradient)."""
+    x, t = _float_tensor(input, fn), _tensor(target, "target")
+    _check_same_shape(fn, x, t)
+    x, t = _same_dtype(x, t.astype(x.dtype) if t.dtype.kind != "f" else t)
+    d = x - t
+    near = d.clip(-width, width)
+    return d.abs(), np.abs(d.data) < width, near * near * 0.5
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
+    """``0.5 * d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 * beta`` (d = input - target);
+    ``beta=0`` is the L1 loss. Shapes must match."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "smooth_l1_loss")
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss(): beta must be non-negative, got {beta}")
+    if beta == 0:
+        return l1_loss(input, target, reduction)
+    absolute, inside, half_square = _huber_parts("smooth_l1_loss", input, target, beta)
+    return _reduce(where(inside, half_square * (1.0 / beta), absolute - 0.5 * beta), reduction, "smooth_l1_loss")
+
+
+def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None) -> Tensor:
+    """``0.5 * d^2`` where ``|d| < delta``, else ``delta * (|d| - 0.5 * delta)``: ``delta`` times
+    ``smooth_l1_loss`` with ``beta=delta``. ``weight`` (broadcast) multiplies each element's loss.
+    Shapes of input and target must match."""
+    _check_reduction(reduction, "huber_loss")
+    if not delta > 0:
+        raise ValueError(f"huber_loss(): delta must be positive, got {delta}")
+    absolute, inside, half_square = _huber_parts("huber_loss", input, target, delta)
+    loss = where(inside, half_square, (absolute - 0.5 * delta) * delta)
+    if weight is not None:
+        loss = loss * _tensor(weight, "weight").astype(loss.dtype)
+    return _reduce(loss, reduction, "huber_loss")
+
+
+# The rest of the functional interface lives in topic modules; they import this one, so these
+# imports come last.
+from .activation import (  # noqa: E402
+    celu,
+    elu,
+    glu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    relu6,
+    selu,
+    silu,
+    softmin,
+    softsign,
+)
+from .attention import scaled_dot_product_attention  # noqa: E402
+from .pooling import avg_pool1d, max_pool1d, max_unpool1d, max_unpool2d  # noqa: E402
+from .vision import fold, interpolate, pixel_shuffle, pixel_unshuffle, unfold  # noqa: E402
+
+__all__ += [
+    "silu", "elu", "celu", "selu", "mish", "relu6", "hardtanh", "hardsigmoid", "hardswish", "logsigmoid", "softsign",
+    "softmin", "glu", "conv1d", "max_pool1d", "avg_pool1d", "max_unpool1d", "max_unpool2d", "interpolate",
+    "pixel_shuffle", "pixel_unshuffle", "unfold", "fold", "scaled_dot_product_attention", "cosine_similarity",
+    "kl_div", "smooth_l1_loss", "huber_loss",
+]

@@ -10,13 +10,14 @@ import numpy as np
 from ..tensor import DEFAULT_FLOAT, Tensor
 from . import functional as F
 from . import init
-from .module import Module, Parameter
+from .module import Module, Parameter, check_device
 from .primitives import LinearFn
 
 __all__ = [
     "Identity", "Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softplus", "Softmax", "LogSoftmax",
     "Flatten", "Dropout", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d",
     "LayerNorm", "Embedding", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
+    "Conv1d", "Unflatten", "CosineSimilarity", "KLDivLoss", "SmoothL1Loss", "HuberLoss",
 ]
 
 
@@ -155,6 +156,37 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
+class Unflatten(Module):
+    """Splits dimension ``dim`` into ``unflattened_size`` (which may hold one -1), the inverse of
+    ``Flatten``: ``Unflatten(1, (2, 5))`` maps (N, 10) to (N, 2, 5)."""
+
+    def __init__(self, dim: int, unflattened_size):
+        super().__init__()
+        if isinstance(dim, str):
+            raise NotImplementedError("Unflatten: named dimensions are not supported; give dim as an int")
+        if not isinstance(unflattened_size, (tuple, list)) or not all(
+                isinstance(n, numbers.Integral) for n in unflattened_size):
+            raise TypeError(f"Unflatten: unflattened_size must be a tuple of ints, got {unflattened_size!r}")
+        self.dim, self.unflattened_size = int(dim), tuple(int(n) for n in unflattened_size)
+
+    def forward(self, input):
+        shape = input.shape
+        if not -len(shape) <= self.dim < len(shape):
+            raise IndexError(f"Unflatten: dim {self.dim} is out of range for an input of shape {shape}")
+        d = self.dim % len(shape)
+        sizes = list(self.unflattened_size)
+        known = int(np.prod([n for n in sizes if n != -1]))
+        if sizes.count(-1) == 1 and known and shape[d] % known == 0:
+            sizes[sizes.index(-1)] = shape[d] // known
+        if sizes.count(-1) or int(np.prod(sizes)) != shape[d]:
+            raise ValueError(f"Unflatten: sizes {self.unflattened_size} do not multiply up to the size {shape[d]} "
+                             f"of dim {self.dim} of the input")
+        return input.reshape(shape[:d] + tuple(sizes) + shape[d + 1:])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
 class Dropout(Module):
     """Zeroes elements with probability ``p`` in training (scaling the rest by 1/(1-p)); identity in eval."""
 
@@ -181,24 +213,27 @@ def _pair(v, name):
     return v
 
 
-class Conv2d(Module):
-    """2-D convolution over (N, C_in, H, W) input; weight (C_out, C_in/groups, kh, kw), PyTorch's init."""
+class _ConvNd(Module):
+    """What Conv1d and Conv2d share: arguments, PyTorch's weight layout and init, padding modes."""
+
+    _d = 2  # spatial dimensions
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
-                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", dtype=None):
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None):
         super().__init__()
+        name, d = type(self).__name__, self._d
+        check_device(device, name)
         if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
-            raise ValueError(f"Conv2d: padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular', "
+            raise ValueError(f"{name}: padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular', "
                              f"got {padding_mode!r}")
-        self.padding_mode = padding_mode
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"Conv2d: groups={groups} must divide in_channels={in_channels} and "
+        if groups < 1 or in_channels % groups or out_channels % groups:
+            raise ValueError(f"{name}: groups={groups} must divide in_channels={in_channels} and "
                              f"out_channels={out_channels}")
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.stride, self.dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
-        self.padding = padding if isinstance(padding, str) else _pair(padding, "padding")
-        self.groups = groups
+        self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), groups
+        self.kernel_size = F._tuple(kernel_size, d, "kernel_size")
+        self.stride, self.dilation = F._tuple(stride, d, "stride"), F._tuple(dilation, d, "dilation")
+        self.padding = padding if isinstance(padding, str) else F._tuple(padding, d, "padding")
+        self.padding_mode = padding_mode
         self.weight = _empty(out_channels, in_channels // groups, *self.kernel_size, dtype=dtype)
         self.register_parameter("bias", _empty(out_channels, dtype=dtype) if bias else None)
         self.reset_parameters()
@@ -206,18 +241,27 @@ class Conv2d(Module):
     def reset_parameters(self) -> None:
         _reset_like_pytorch(self.weight, self.bias)
 
+    def _conv(self, x, padding):
+        conv = F.conv1d if self._d == 1 else F.conv2d
+        return conv(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
     def forward(self, x):
         if self.padding_mode == "zeros":
-            return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
-        (top, bottom), (left, right) = F._conv_pads(self.padding, self.kernel_size, self.stride, self.dilation)
-        x = F.pad(x, (left, right, top, bottom), mode=self.padding_mode)
-        return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+            return self._conv(x, self.padding)
+        # pad explicitly in the mode asked for, then convolve without padding
+        lift = (1,) * (2 - self._d)  # a 1-D convolution as a height-1 2-D one
+        padding = self.padding if isinstance(self.padding, str) else (0,) * (2 - self._d) + self.padding
+        pads = F._conv_pads(padding, lift + self.kernel_size, lift + self.stride, lift + self.dilation,
+                            type(self).__name__)[2 - self._d:]
+        x = F.pad(x, tuple(p for pair in reversed(pads) for p in pair), mode=self.padding_mode)  # last axis first
+        return self._conv(x, 0)
 
     def extra_repr(self) -> str:
+        d = self._d
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0, 0):
+        if self.padding != (0,) * d:
             s += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
-        if self.dilation != (1, 1):
+        if self.dilation != (1,) * d:
             s += f", dilation={self.dilation}"
         if self.groups != 1:
             s += f", groups={self.groups}"
@@ -226,6 +270,18 @@ class Conv2d(Module):
         if self.padding_mode != "zeros":
             s += f", padding_mode={self.padding_mode!r}"
         return s
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution over (N, C_in, L) input; weight (C_out, C_in/groups, k), PyTorch's init."""
+
+    _d = 1
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution over (N, C_in, H, W) input; weight (C_out, C_in/groups, kh, kw), PyTorch's init."""
+
+    _d = 2
 
 
 class ConvTranspose2d(Module):
@@ -266,20 +322,29 @@ class ConvTranspose2d(Module):
         return s
 
 
-class MaxPool2d(Module):
-    """Max over windows; ``stride`` defaults to ``kernel_size``. Ties send the gradient to the first maximum."""
+class _MaxPoolNd(Module):
+    _function = None  # F.max_pool1d or F.max_pool2d
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices: bool = False,
+                 ceil_mode: bool = False):
         super().__init__()
         self.kernel_size, self.stride, self.padding = kernel_size, stride or kernel_size, padding
-        self.dilation, self.ceil_mode = dilation, ceil_mode
+        self.dilation, self.return_indices, self.ceil_mode = dilation, return_indices, ceil_mode
 
     def forward(self, x):
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode)
+        return type(self)._function(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                                    self.return_indices)
 
     def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool2d(_MaxPoolNd):
+    """Max over windows; ``stride`` defaults to ``kernel_size``. Ties send the gradient to the first maximum.
+    With ``return_indices=True`` it returns ``(output, indices)`` for ``MaxUnpool2d``."""
+
+    _function = staticmethod(F.max_pool2d)
 
 
 class AvgPool2d(Module):
@@ -489,6 +554,56 @@ class BCEWithLogitsLoss(_Loss):
 
     def forward(self, input, target):
         return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction, self.pos_weight)
+
+
+class SmoothL1Loss(_Loss):
+    """``F.smooth_l1_loss``: quadratic for |d| < beta, linear beyond."""
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
+        super().__init__(F._legacy_reduction(size_average, reduce, reduction))
+        self.beta = beta
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    """``F.huber_loss``: quadratic for |d| < delta, linear (slope delta) beyond."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0):
+        super().__init__(reduction)
+        self.delta = delta
+
+    def forward(self, input, target):
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class KLDivLoss(Module):
+    """``F.kl_div``: input holds log-probabilities; reduction ``'mean'``, ``'batchmean'``, ``'sum'`` or ``'none'``."""
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False):
+        super().__init__()
+        self.reduction = F._legacy_reduction(size_average, reduce, reduction)
+        if self.reduction not in ("mean", "batchmean", "sum", "none"):
+            raise ValueError(f"KLDivLoss: {self.reduction!r} is not a valid value for reduction")
+        self.log_target = log_target
+
+    def forward(self, input, target):
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+class CosineSimilarity(Module):
+    """``F.cosine_similarity(x1, x2, dim, eps)``."""
+
+    def __init__(self, dim: int = 1, eps: float = 1e-8):
+        super().__init__()
+        self.dim, self.eps = dim, eps
+
+    def forward(self, x1, x2):
+        return F.cosine_similarity(x1, x2, self.dim, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, eps={self.eps}"
 
 
 def _as_tensor(x) -> Tensor:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numbers
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -19,7 +20,10 @@ from .. import autograd
 from ..hooks import RemovableHandle
 from ..tensor import Tensor, _to_array
 
-__all__ = ["Parameter", "Module", "Sequential", "ModuleList", "IncompatibleKeys"]
+__all__ = [
+    "Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
+    "IncompatibleKeys",
+]
 
 
 class Parameter(Tensor):
@@ -47,6 +51,28 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+
+def _is_device(x) -> bool:
+    """A device name ("cpu", "cuda:0") or object (anything whose ``.type`` is such a name), as
+    opposed to a dtype ("float32", np.float64)."""
+    if isinstance(x, str):
+        try:
+            np.dtype(x)
+        except TypeError:
+            return True
+        return False
+    return isinstance(getattr(x, "type", None), str)
+
+
+def check_device(device, what: str) -> None:
+    """Accept ``None`` and the CPU (``"cpu"``, ``"cpu:0"``, or an object whose ``.type`` is "cpu");
+    anything else is an error: tinygrad_np computes with NumPy, on the CPU only."""
+    if device is None:
+        return
+    kind = device.type if isinstance(getattr(device, "type", None), str) else str(device)
+    if kind.split(":")[0] != "cpu":
+        raise ValueError(f"{what}: tinygrad_np runs on the CPU only, not on {device!r}")
 
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -371,11 +397,31 @@ class Module:
         """Cast floating-point parameters and buffers to float64 (in place); returns self."""
         return self._cast(np.dtype(np.float64))
 
-    def to(self, dtype):
-        """``module.to(np.float64)``: cast floating-point parameters and buffers (``"cpu"``: no change)."""
-        if isinstance(dtype, str) and dtype == "cpu":
+    def half(self):
+        """Cast floating-point parameters and buffers to float16 (in place); returns self."""
+        return self._cast(np.dtype(np.float16))
+
+    def to(self, *args, dtype=None, device=None, non_blocking: bool = False):
+        """PyTorch's ``module.to(dtype)``, ``.to(device)``, ``.to(device, dtype)``, ``.to(tensor)``
+        (its dtype) and the keyword forms: cast the floating-point parameters and buffers in place
+        (integer ones, like BatchNorm's counter, stay) and return self. The device must be the CPU
+        (``"cpu"``, ``"cpu:0"``); anything else is an error, and so is a non-float dtype."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, bool):
+                continue  # non_blocking: nothing to wait for on the CPU
+            elif _is_device(arg):
+                device = arg
+            else:
+                dtype = arg
+        check_device(device, "Module.to()")
+        if dtype is None:
             return self
-        return self._cast(np.dtype(dtype))
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"Module.to() only accepts floating-point dtypes, got {dtype}")
+        return self._cast(dtype)
 
     # ------------------------------------------------------------------ state
     def _state_items(self, prefix: str = ""):
@@ -573,6 +619,240 @@ class ModuleList(Module):
         for i, m in enumerate(mods):
             self._modules[str(i)] = m
         _structure[0] += 1
+
+
+def _pairs(items, what: str) -> list:
+    """(key, value) pairs from a mapping or an iterable of pairs, for the dict containers' update()."""
+    if isinstance(items, (Mapping, ModuleDict, ParameterDict)):
+        return list(items.items())
+    try:
+        pairs = [tuple(p) for p in items]
+    except TypeError:
+        raise TypeError(f"{what}.update() needs a mapping or an iterable of (key, value) pairs, "
+                        f"got {type(items).__name__}") from None
+    for j, p in enumerate(pairs):
+        if len(p) != 2:
+            raise ValueError(f"{what}.update(): element {j} has length {len(p)}, expected a (key, value) pair")
+    return pairs
+
+
+def _container_key(container: Module, key) -> str:
+    """A container's key must be a valid name that does not hide an attribute (e.g. 'training', 'keys')."""
+    container._check_name(key)
+    d = container.__dict__
+    if key not in d["_modules"] and key not in d["_parameters"] and (key in d or hasattr(type(container), key)):
+        raise KeyError(f"attribute {key!r} already exists: it cannot be a key of a {type(container).__name__}")
+    return key
+
+
+class ModuleDict(Module):
+    """A dict of modules that registers them, in insertion order; ``md["name"]``, ``in``,
+    ``len``, iteration over the keys, ``keys``/``values``/``items``, ``update``, ``pop``,
+    ``clear``. Its state dict names are ``"<key>.<parameter>"``, as PyTorch's. No forward."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.register_module(_container_key(self, key), _check_module(module))
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+        _structure[0] += 1
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key) -> bool:
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+    def pop(self, key: str) -> Module:
+        module = self[key]
+        del self[key]
+        return module
+
+    def clear(self) -> None:
+        for key in list(self._modules):
+            del self[key]
+
+    def update(self, modules) -> None:
+        """Add or replace modules from a mapping or an iterable of (key, module) pairs, in order."""
+        for key, module in _pairs(modules, "ModuleDict"):
+            self[key] = module
+
+
+def _as_parameter(value):
+    """What the parameter containers store: a Tensor as a Parameter (wrapping the same array, as
+    PyTorch does), other objects as they are."""
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        return Parameter(value)
+    return value
+
+
+class _ParameterContainer(Module):
+    """Stores Parameters (Tensors are wrapped) under string keys, in order, and any other object as
+    a plain attribute under its key, as PyTorch's ParameterList/ParameterDict do."""
+
+    def __init__(self):
+        super().__init__()
+        self.__dict__["_keys"] = {}  # every key in order, parameters and plain objects alike
+
+    def _set(self, key: str, value) -> None:
+        value = _as_parameter(value)
+        if key in self._keys:
+            delattr(self, key)
+        if isinstance(value, Parameter):
+            self.register_parameter(key, value)
+            params = self._parameters  # a replaced parameter keeps its place in the state dict
+            ordered = [(k, params.pop(k)) for k in list(self._keys) + [key] if k in params]
+            params.update(ordered)
+        else:
+            object.__setattr__(self, key, value)
+        self._keys[key] = None
+
+    def _get(self, key: str):
+        return getattr(self, key)
+
+    def _delete(self, key: str) -> None:
+        delattr(self, key)
+        del self._keys[key]
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def extra_repr(self) -> str:
+        lines = []
+        for key in self._keys:
+            v = self._get(key)
+            if isinstance(v, Tensor):
+                kind = "Parameter containing" if isinstance(v, Parameter) else "Tensor"
+                lines.append(f"({key}): {kind}: [{v.dtype} of size {'x'.join(map(str, v.shape)) or '()'}]")
+            else:
+                lines.append(f"({key}): Object of type: {type(v).__name__}")
+        return "\n".join(lines)
+
+
+class ParameterList(_ParameterContainer):
+    """A list of parameters that registers them (Tensors are wrapped as Parameters): indexing
+    (a slice gives a ParameterList), assignment, ``len``, iteration, ``append``, ``extend``,
+    ``+=``. State dict names ``"0"``, ``"1"``, ..., as PyTorch's."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    def _key(self, idx) -> str:
+        if not isinstance(idx, numbers.Integral):
+            raise TypeError(f"ParameterList indices must be integers or slices, not {type(idx).__name__}")
+        n = len(self)
+        if not -n <= idx < n:
+            raise IndexError(f"index {idx} is out of range for a ParameterList of length {n}")
+        return str(idx % n)
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return type(self)([self._get(str(i)) for i in range(len(self))[idx]])
+        return self._get(self._key(idx))
+
+    def __setitem__(self, idx, value) -> None:
+        self._set(self._key(idx), value)
+
+    def __iter__(self):
+        return iter([self._get(str(i)) for i in range(len(self))])
+
+    def __iadd__(self, values):
+        return self.extend(values)
+
+    def append(self, value):
+        self._set(str(len(self)), value)
+        return self
+
+    def extend(self, values):
+        for v in values:
+            self.append(v)
+        return self
+
+
+class ParameterDict(_ParameterContainer):
+    """A dict of parameters that registers them (Tensors are wrapped as Parameters): ``pd["w"]``,
+    ``in``, ``len``, iteration over the keys, ``keys``/``values``/``items``, ``get``, ``pop``,
+    ``setdefault``, ``update``, ``clear``. Keys keep insertion order, except that (as in PyTorch)
+    a plain ``dict`` given to the constructor or ``update`` is added in sorted key order."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key: str):
+        if key not in self._keys:
+            raise KeyError(key)
+        return self._get(key)
+
+    def __setitem__(self, key: str, value) -> None:
+        self._set(_container_key(self, key) if key not in self._keys else key, value)
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self._keys:
+            raise KeyError(key)
+        self._delete(key)
+
+    def __iter__(self):
+        return iter(list(self._keys))
+
+    def __contains__(self, key) -> bool:
+        return key in self._keys
+
+    def keys(self):
+        return list(self._keys)
+
+    def values(self):
+        return [self._get(k) for k in self._keys]
+
+    def items(self):
+        return [(k, self._get(k)) for k in self._keys]
+
+    def get(self, key: str, default=None):
+        return self[key] if key in self._keys else default
+
+    def pop(self, key: str):
+        value = self[key]
+        self._delete(key)
+        return value
+
+    def setdefault(self, key: str, default=None):
+        if key not in self._keys:
+            self[key] = default
+        return self[key]
+
+    def clear(self) -> None:
+        for key in list(self._keys):
+            self._delete(key)
+
+    def update(self, parameters) -> None:
+        pairs = _pairs(parameters, "ParameterDict")
+        if type(parameters) is dict:  # PyTorch sorts a plain dict's keys (not an OrderedDict's)
+            pairs.sort(key=lambda kv: kv[0])
+        for key, value in pairs:
+            self[key] = value
 
 
 def _check_module(m):

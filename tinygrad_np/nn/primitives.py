@@ -26,7 +26,7 @@ from ..tensor import Tensor
 
 __all__ = [
     "Windows", "WindowsTranspose", "windows", "col2im", "LinearFn", "WindowSum", "MaxPool", "CrossEntropyFn",
-    "BinaryCrossEntropyFn", "Softplus", "window_output_size",
+    "BinaryCrossEntropyFn", "Softplus", "window_output_size", "window_argmax",
 ]
 
 
@@ -136,6 +136,23 @@ def _reduce_windows(ufunc, x, kernel, stride, dilation) -> np.ndarray:
     for offs in offsets[1:]:
         ufunc(out, w[(Ellipsis,) + offs], out=out)
     return out
+
+
+def window_argmax(x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple) -> tuple:
+    """Where each window's maximum is, as one (row, col, ...) array per window axis of ``x``
+    (positions in ``x``). PyTorch's choice: the first maximum in row-major order, or, in a window
+    holding NaN, its last NaN. A NumPy helper for ``return_indices``; no gradient involved."""
+    w = _window_view(x, kernel, stride, dilation)
+    d = len(kernel)
+    flat = w.reshape(w.shape[:-d] + (-1,))
+    nan = np.isnan(flat)
+    pick = np.argmax(np.where(nan, -np.inf, flat), axis=-1)  # argmax returns the first maximum
+    if nan.any():
+        last_nan = flat.shape[-1] - 1 - np.argmax(nan[..., ::-1], axis=-1)
+        pick = np.where(nan.any(axis=-1), last_nan, pick)
+    offsets = np.unravel_index(pick, kernel)
+    starts = np.ogrid[tuple(slice(0, n) for n in w.shape[-2 * d : -d])]
+    return tuple(start * s + off * dl for start, off, s, dl in zip(starts, offsets, stride, dilation))
 
 
 class WindowSum(Function):
