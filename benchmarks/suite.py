@@ -1,15 +1,16 @@
 """The benchmark suite behind ``python -m benchmarks`` (how to read it: docs/performance.md).
 
-The parent process runs every timed workload in ``--runs`` fresh child processes (``--worker
-NAME``), collects one JSON line from each, and prints a Markdown table with the machine it ran on.
-Inside a child, every implementation of the workload (tinygrad_np, the expert NumPy step, the
-seed-style NumPy step, and PyTorch / MyGrad / HIPS autograd when installed) is first checked
-against the expert NumPy side, then timed with ``time.perf_counter`` under
-``threadpoolctl.threadpool_limits(1)``, in interleaved rounds: each round runs a block of steps of
-every implementation in turn (after a short warm-up of its own), so background load hits all of
-them alike while each keeps its own allocator steady state. A child reports the median time of
-each implementation; the table gives, per workload, the median over the runs and the spread
-(min–max) of tinygrad_np's ratio to the expert NumPy step.
+The parent process runs every timed workload ``--runs`` times. A run is one fresh child process
+(``--worker NAME``) that times tinygrad_np, the expert NumPy step and the seed-style NumPy step,
+and then one fresh child per installed library (PyTorch, MyGrad, HIPS autograd) that times that
+library against the expert NumPy step again: no other library is imported where tinygrad_np is
+timed. Each child prints one JSON line; the parent prints a Markdown table with the machine it ran
+on. Inside a child, every implementation is first checked against the expert NumPy side, then
+timed with ``time.perf_counter`` under ``threadpoolctl.threadpool_limits(1)``, in interleaved
+rounds: each round runs a block of steps of every implementation in turn (after a short warm-up of
+its own), so background load hits all of them alike while each keeps its own allocator steady
+state. A child reports the median time of each implementation; the table gives, per workload, the
+median over the runs and the spread (min–max) of tinygrad_np's ratio to the expert NumPy step.
 
 The workload processes run in the environment you run the suite in (the default one, for the
 headline numbers); ``--malloc-thresholds`` gives them fixed glibc malloc thresholds instead, as an
@@ -144,8 +145,14 @@ def blas_summary() -> str:
                      if i.get("user_api") == "blas") or "none found"
 
 
-def run_worker(name: str, quick: bool = False, reps: int | None = None, libs=None) -> dict:
-    """Check and time one workload in this process; a JSON-able dict."""
+def run_worker(name: str, quick: bool = False, reps: int | None = None, lib: str | None = None) -> dict:
+    """Check and time one workload in this process; a JSON-able dict.
+
+    Without ``lib``: tinygrad_np and the two NumPy sides, with no other library imported (PyTorch's
+    import alone adds 145,000 objects for the garbage collector to walk, and its frees of large
+    blocks raise glibc's malloc thresholds for everything after them). With ``lib``: that library
+    and the expert NumPy side, which its ratio is taken to.
+    """
     from threadpoolctl import threadpool_limits
 
     w = WORKLOADS[name]
@@ -165,20 +172,17 @@ def run_worker(name: str, quick: bool = False, reps: int | None = None, libs=Non
         result["tolerance"] = memory.TOLERANCE
         result["steps"], result["growth_from"] = (12, 4) if quick else (memory.STEPS, memory.GROWTH_FROM)
         return result
-    from benchmarks import others
-
-    for side in ("expert", "seed"):
-        try:
-            check(name, quick, side)
-        except AssertionError as e:
-            result["errors"]["tinygrad_np" if side == "expert" else "numpy_seed"] = \
-                f"disagrees with the {side} NumPy side: {e}"[:300]
     impls = sides(name, quick)
-    for lib in LIBRARIES:
-        if (libs is not None and lib not in libs) or lib not in others.FACTORIES.get(name, {}):
-            continue
-        if not others.available(lib):
-            continue
+    if lib is None:
+        for side, label in (("expert", "tinygrad_np"), ("seed", "numpy_seed")):
+            try:
+                check(name, quick, side)
+            except AssertionError as e:
+                result["errors"][label] = f"disagrees with the {side} NumPy side: {e}"[:300]
+    else:
+        from benchmarks import others
+
+        impls = {"numpy": impls["numpy"]}
         try:
             if not quick:
                 others.check(name, lib)
@@ -195,6 +199,25 @@ def run_worker(name: str, quick: bool = False, reps: int | None = None, libs=Non
         scale = 1 / result["n_ops"]
     result["median"] = {k: float(np.median(v)) * scale for k, v in times.items()}
     result["reps"] = rounds * block
+    return result
+
+
+def run_all(name: str, args, libs: list) -> dict:
+    """One run of a timed workload: a process for tinygrad_np and the NumPy sides, then one per library
+    (each against the expert NumPy side again). The libraries' times and ratios join ``median`` and
+    ``ratio``."""
+    result = _run_child(name, args)
+    if "crashed" in result:
+        return result
+    result["ratio"] = {k: v / result["median"]["numpy"] for k, v in result["median"].items()}
+    for lib in libs:
+        r = _run_child(name, args, lib)
+        if "crashed" in r:
+            result["errors"][lib] = f"crashed: {r['crashed']}"
+        elif lib in r["median"]:
+            result["median"][lib] = r["median"][lib]
+            result["ratio"][lib] = r["median"][lib] / r["median"]["numpy"]
+        result["errors"].update(r.get("errors", {}))
     return result
 
 
@@ -301,8 +324,9 @@ def _import_row(r: dict, w: Workload, labels: list) -> list[str]:
 
 def _timed_row(name: str, w: Workload, runs: list, labels: list) -> list[str]:
     per_op = w.kind == "per_op"
-    med = {k: [r["median"][k] for r in runs if k in r["median"]] for k in runs[0]["median"]}
-    ratios = {k: [a / b for a, b in zip(v, med["numpy"])] for k, v in med.items()}
+    names = {k for r in runs for k in r["median"]}
+    med = {k: [r["median"][k] for r in runs if k in r["median"]] for k in names}
+    ratios = {k: [r["ratio"][k] for r in runs if k in r["ratio"]] for k in names}
     ours, ratio = float(np.median(med["tinygrad_np"])), float(np.median(ratios["tinygrad_np"]))
     ok = ours * 1e6 <= w.target if per_op else ratio <= w.target
     target = f"≤ {w.target:g} µs/op" if per_op else f"≤ {w.target:.2f}x"
@@ -329,7 +353,7 @@ def _timed_row(name: str, w: Workload, runs: list, labels: list) -> list[str]:
 
 def table_rows(results: dict, labels: list) -> list[list[str]]:
     """One row per workload (three for memory): cells as strings. ``results[name]`` is the list of
-    its runs' results (one per fresh process)."""
+    its runs' results (see ``run_all``)."""
     rows = []
     for name, runs in results.items():
         w = WORKLOADS[name]
@@ -379,12 +403,14 @@ def render(env: dict, results: dict, args) -> str:
     lines += ["| " + " | ".join(row) + " |" for row in table_rows(results, present)]
     reps = {n: r[0]["reps"] for n, r in results.items() if "reps" in r[0]}
     if reps:
-        lines += ["", f"Times are medians over {n_runs} fresh process{'es' * (n_runs > 1)} per workload of each "
-                  "process's median per step (per op for the 100,000-op chain; "
+        lines += ["", f"Times are medians over {n_runs} run{'s' * (n_runs > 1)} (fresh processes) per workload of "
+                  "each run's median per step (per op for the 100,000-op chain; "
                   + ", ".join(f"{n} {k}" for n, k in reps.items())
-                  + " timed repetitions per implementation and process, interleaved). Ratios are to the "
-                  "expert NumPy step, run by run; tinygrad_np's shows the median and, in brackets, the "
-                  "lowest and highest of the runs."]
+                  + " timed repetitions per implementation and run, interleaved). Ratios are to the expert "
+                  "NumPy step timed in the same process, run by run; tinygrad_np's shows the median and, in "
+                  "brackets, the lowest and highest of the runs."
+                  + (f" {', '.join(LIBRARIES[lib] for lib in present)} run in processes of their own (with the "
+                     "expert NumPy step again), never beside tinygrad_np." if present else "")]
     errors = sorted({f"{n}/{lib}: {msg}" for n, runs in results.items() for r in runs
                      for lib, msg in r.get("errors", {}).items()})
     if errors:
@@ -392,8 +418,10 @@ def render(env: dict, results: dict, args) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _run_child(name: str, args) -> dict:
+def _run_child(name: str, args, lib: str | None = None) -> dict:
     cmd = [sys.executable, "-m", "benchmarks", "--worker", name]
+    if lib:
+        cmd += ["--lib", lib]
     if args.quick:
         cmd.append("--quick")
     if args.reps:
@@ -413,27 +441,32 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny sizes and a few repetitions (CI smoke run)")
     parser.add_argument("--only", action="append", choices=list(WORKLOADS), metavar="NAME",
                         help=f"run only this workload (repeatable): {', '.join(WORKLOADS)}")
-    parser.add_argument("--runs", type=int, help=f"fresh processes per timed workload (default {RUNS}; 1 with --quick)")
+    parser.add_argument("--runs", type=int,
+                        help=f"runs (fresh processes) per timed workload (default {RUNS}; 1 with --quick)")
     parser.add_argument("--reps", type=int, help="timed repetitions per implementation (default: per workload)")
     parser.add_argument("--malloc-thresholds", action="store_true",
                         help="run the workloads with fixed glibc malloc thresholds (not the default environment)")
     parser.add_argument("--markdown", type=Path, metavar="PATH", help="also write the table to this file")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--lib", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print(MARKER + json.dumps(run_worker(args.worker, args.quick, args.reps)), flush=True)
+        print(MARKER + json.dumps(run_worker(args.worker, args.quick, args.reps, args.lib)), flush=True)
         return 0
     runs = args.runs or (1 if args.quick else RUNS)
     env = environment(args.malloc_thresholds)
     warning = openblas_warning(env)
     if warning:
         print(warning, file=sys.stderr)
+    from benchmarks import others
+
     results = {}
     for name in args.only or list(WORKLOADS):
-        n = runs if WORKLOADS[name].kind in ("ratio", "per_op") else 1
-        print(f"running {name} ({n} process{'es' * (n > 1)}) ...", file=sys.stderr, flush=True)
+        timed = WORKLOADS[name].kind in ("ratio", "per_op")
+        libs = [lib for lib in others.FACTORIES.get(name, {}) if others.available(lib)]
+        print(f"running {name} ({f'{runs} runs' if timed else '1 run'}) ...", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
-        results[name] = [_run_child(name, args) for _ in range(n)]
+        results[name] = [run_all(name, args, libs) for _ in range(runs)] if timed else [_run_child(name, args)]
         print(f"  {name} done in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
     text = render(env, results, args)
     print(text)
