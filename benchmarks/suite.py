@@ -369,6 +369,10 @@ def table_rows(results: dict, labels: list) -> list[list[str]]:
     return rows
 
 
+def _and(names: list) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def _fmt_load(load) -> str:
     return "unknown" if load is None else f"{load:.2f}"
 
@@ -409,7 +413,7 @@ def render(env: dict, results: dict, args) -> str:
                   + " timed repetitions per implementation and run, interleaved). Ratios are to the expert "
                   "NumPy step timed in the same process, run by run; tinygrad_np's shows the median and, in "
                   "brackets, the lowest and highest of the runs."
-                  + (f" {', '.join(LIBRARIES[lib] for lib in present)} run in processes of their own (with the "
+                  + (f" {_and([LIBRARIES[lib] for lib in present])} run in processes of their own (with the "
                      "expert NumPy step again), never beside tinygrad_np." if present else "")]
     errors = sorted({f"{n}/{lib}: {msg}" for n, runs in results.items() for r in runs
                      for lib, msg in r.get("errors", {}).items()})
