@@ -1,7 +1,7 @@
 """Count the CPU instructions of one workload step with Valgrind's callgrind: a measure of small
 changes that machine noise does not blur (see docs/performance.md, "Measuring small changes").
 
-    python -m benchmarks.instructions [--only chain|xor|mlp|cnn] [--steps 40] [--side tinygrad_np|numpy]
+    python -m benchmarks.instructions [--only chain|xor|mlp|cnn] [--steps 40] [--side tinygrad_np|numpy|numpy_seed]
 
 Needs the ``valgrind`` program (``apt-get install valgrind``). The workload runs a few untimed
 steps, then ``--steps`` steps inside one ``functools.reduce`` call, and callgrind counts only while
@@ -30,7 +30,7 @@ def _inner(name: str, side: str, steps: int) -> None:
 
     from benchmarks.suite import sides
 
-    _, run = sides(name)[side]
+    run = sides(name)[side]
     with threadpool_limits(1):
         for _ in range(3):
             run()
@@ -58,8 +58,8 @@ def count(name: str, side: str = "tinygrad_np", steps: int = 40) -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.instructions", description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", choices=WORKLOADS, default="chain")
-    parser.add_argument("--side", choices=("tinygrad_np", "numpy"), default=None,
-                        help="count one side only (default: both, and their ratio)")
+    parser.add_argument("--side", choices=("tinygrad_np", "numpy", "numpy_seed"), default=None,
+                        help="count one side only (default: tinygrad_np and the expert numpy, and their ratio)")
     parser.add_argument("--steps", type=int, default=40, help="counted steps (default 40)")
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -3,10 +3,13 @@ array buffers as well as Python objects.
 
 For each side, 50 steps run with tracing on. Per step we record the peak *extra* memory (the
 traced peak during the step minus what was traced just before it) and the retained memory after
-it. Reported: the median peak extra of a step (tinygrad_np against the hand-written step), how much
+it. Reported: the median peak extra of a step (tinygrad_np against the seed-style NumPy step), how much
 retained memory grew between step 10 and step 50 (it should not grow at all: the graph and the
 gradients of the previous step must be freed by reference counting alone), and what stays
 allocated between steps (for tinygrad_np the ``.grad`` arrays, kept as in PyTorch).
+
+The expert NumPy step allocates its buffers once, so its peak extra per step is close to nothing;
+``expert_buffers`` reports what it holds instead (its buffers, parameters excluded) next to it.
 """
 
 from __future__ import annotations
@@ -47,7 +50,23 @@ def profile(step, steps: int = STEPS) -> dict:
 
 def mlp_sides() -> dict:
     inputs = mlp.make_inputs()
-    return {"tinygrad_np": lambda: mlp.run_tinygrad(inputs), "numpy": lambda: mlp.run_numpy(inputs)}
+    return {"tinygrad_np": lambda: mlp.run_tinygrad(inputs), "numpy": mlp.expert(mlp.make_inputs()).step,
+            "numpy_seed": mlp.seed(mlp.make_inputs()).step}
+
+
+def expert_buffers() -> int:
+    """Bytes of the expert MLP step's buffers: allocated when it is set up, its copies of the
+    parameters excluded."""
+    inputs = mlp.make_inputs()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        side = mlp.expert(inputs)
+        buffers = tracemalloc.get_traced_memory()[0] - sum(p.nbytes for p in inputs.params)
+    finally:
+        tracemalloc.stop()
+    del side
+    return int(buffers)
 
 
 def measure(steps: int = STEPS, growth_from: int = GROWTH_FROM, sides: dict | None = None) -> dict:

@@ -8,7 +8,6 @@ parameters agree (see ``check``). Run this file to time it:
 
 from __future__ import annotations
 
-import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -16,6 +15,16 @@ import numpy as np
 import tinygrad_np as tg
 import tinygrad_np.nn as nn
 import tinygrad_np.nn.functional as F
+from benchmarks.common import (
+    Side,
+    check_training,
+    linear_backward_into,
+    linear_into,
+    relu_backward_into,
+    run_file,
+    sgd_into,
+    softmax_cross_entropy_into,
+)
 from tinygrad_np import optim
 
 SIZES = (784, 256, 128, 10)
@@ -61,89 +70,79 @@ def softmax_cross_entropy(z, y):
     return loss, dz
 
 
-def run_numpy(inputs):
-    x, y, params = inputs.x, inputs.y, inputs.params
-    w1, b1, w2, b2, w3, b3 = params
-    # forward
-    h1 = x @ w1.T + b1
-    a1 = np.maximum(h1, 0)
-    h2 = a1 @ w2.T + b2
-    a2 = np.maximum(h2, 0)
-    z = a2 @ w3.T + b3
-    loss, dz = softmax_cross_entropy(z, y)
-    # backward
-    dw3, db3 = dz.T @ a2, dz.sum(0)
-    da2 = dz @ w3
-    dh2 = da2 * (h2 > 0)
-    dw2, db2 = dh2.T @ a1, dh2.sum(0)
-    da1 = dh2 @ w2
-    dh1 = da1 * (h1 > 0)
-    dw1, db1 = dh1.T @ x, dh1.sum(0)
-    # SGD
-    for p, g in zip(params, (dw1, db1, dw2, db2, dw3, db3)):
-        p -= LR * g
-    return loss
+def seed(inputs) -> Side:
+    """The step written straightforwardly, as the seed notebook writes it."""
+
+    def step():
+        x, y, params = inputs.x, inputs.y, inputs.params
+        w1, b1, w2, b2, w3, b3 = params
+        # forward
+        h1 = x @ w1.T + b1
+        a1 = np.maximum(h1, 0)
+        h2 = a1 @ w2.T + b2
+        a2 = np.maximum(h2, 0)
+        z = a2 @ w3.T + b3
+        loss, dz = softmax_cross_entropy(z, y)
+        # backward
+        dw3, db3 = dz.T @ a2, dz.sum(0)
+        da2 = dz @ w3
+        dh2 = da2 * (h2 > 0)
+        dw2, db2 = dh2.T @ a1, dh2.sum(0)
+        da1 = dh2 @ w2
+        dh1 = da1 * (h1 > 0)
+        dw1, db1 = dh1.T @ x, dh1.sum(0)
+        # SGD
+        for p, g in zip(params, (dw1, db1, dw2, db2, dw3, db3)):
+            p -= LR * g
+        return loss
+
+    return Side(step, lambda: inputs.params)
 
 
-def check(steps=3, make_inputs=make_inputs, run_numpy=run_numpy):
-    """Both sides give the same losses and parameters (float32 rounding aside)."""
-    inputs = make_inputs()
-    for _ in range(steps):
-        a, b = run_tinygrad(inputs), run_numpy(inputs)
-        assert np.allclose(a, b, rtol=1e-5, atol=1e-6), (a, b)
-    for p, q in zip(inputs.model.parameters(), inputs.params):
-        assert np.allclose(p.data, q, rtol=1e-4, atol=1e-6)
+def expert(inputs) -> Side:
+    """The step as an expert writes it. Every array is allocated once; the learning rate is folded
+    into the logits' gradient (128x10) instead of scaling each weight gradient (backward is linear
+    in it); ReLU runs in place (its output alone tells where it was active); each weight's gradient
+    is taken before the weight is updated in place; bias gradients are matrix-vector products.
+    """
+    x, y = inputs.x, inputs.y
+    w1, b1, w2, b2, w3, b3 = params = [p.copy() for p in inputs.params]
+    n = len(x)
+    a1, a2, z = (np.empty((n, k), np.float32) for k in SIZES[1:])
+    d2, d1 = np.empty_like(a2), np.empty_like(a1)
+    mask2, mask1 = np.empty(a2.shape, bool), np.empty(a1.shape, bool)
+    grads = [np.empty_like(p) for p in params]
+    gw1, gb1, gw2, gb2, gw3, gb3 = grads
+    ones, m, flat, scale = np.ones(n, np.float32), np.empty((n, 1), np.float32), np.empty(n, np.intp), \
+        np.arange(n) * SIZES[-1]
+
+    def step():
+        # forward: linear, then ReLU in place
+        linear_into(x, w1, b1, a1)
+        np.maximum(a1, 0, out=a1)
+        linear_into(a1, w2, b2, a2)
+        np.maximum(a2, 0, out=a2)
+        linear_into(a2, w3, b3, z)
+        loss = softmax_cross_entropy_into(z, y, LR, m, flat, scale)  # z is now LR * dloss/dz
+        # backward
+        linear_backward_into(z, a2, w3, gw3, gb3, ones, d2)
+        relu_backward_into(d2, a2, mask2)
+        linear_backward_into(d2, a1, w2, gw2, gb2, ones, d1)
+        relu_backward_into(d1, a1, mask1)
+        linear_backward_into(d1, x, w1, gw1, gb1, ones)
+        sgd_into(params, grads)
+        return loss
+
+    return Side(step, lambda: params)
 
 
-# ----------------------------------------------------------------------------- timing (also used by cnn.py)
-# One BLAS thread (threadpoolctl). The two sides run in alternating blocks of steps, each block after
-# its own warm-up, so background load hits both alike while each side keeps its own steady state of
-# the memory allocator (alternating single steps would let one side reuse memory the other just freed).
-# The ratio is median(ours) / median(numpy) over all timed steps.
-def blas_info() -> str:
-    from threadpoolctl import threadpool_info
-
-    return ", ".join(f"{i['internal_api']} {i.get('version')} ({i.get('architecture')})" for i in threadpool_info()
-                     if i.get("user_api") == "blas")
-
-
-def _block(fn, steps: int, warmup: int) -> list:
-    for _ in range(warmup):
-        fn()
-    out = []
-    clock = time.perf_counter
-    for _ in range(steps):
-        t0 = clock()
-        fn()
-        out.append(clock() - t0)
-    return out
-
-
-def alternating(ours, numpy_step, rounds: int = 10, steps: int = 10, warmup: int = 3):
-    """Median seconds per step of each side over ``rounds`` alternating blocks of ``steps`` timed steps."""
-    t_ours, t_np = [], []
-    for _ in range(rounds):
-        t_ours += _block(ours, steps, warmup)
-        t_np += _block(numpy_step, steps, warmup)
-    return float(np.median(t_ours)), float(np.median(t_np))
-
-
-def report(name: str, ours, numpy_step, rounds: int = 10, steps: int = 10) -> float:
-    """Time both sides with one BLAS thread; print and return the ratio of the medians."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1):
-        a, b = alternating(ours, numpy_step, rounds, steps)
-        blas = blas_info()
-    print(f"{name}: tinygrad_np {a * 1e3:.3f} ms, numpy {b * 1e3:.3f} ms, ratio {a / b:.3f}  "
-          f"(median of {rounds * steps} steps per side; BLAS: {blas})")
-    return a / b
+def check(steps=3, side=expert, make_inputs=make_inputs):
+    """tinygrad_np and the NumPy ``side`` give the same losses and parameters (float32 rounding aside)."""
+    check_training(make_inputs, run_tinygrad, side, steps)
 
 
 def main():
-    check()
-    inputs = make_inputs()
-    report("mlp 784-256-128-10, batch 128", lambda: run_tinygrad(inputs), lambda: run_numpy(inputs))
+    run_file("mlp")
 
 
 if __name__ == "__main__":

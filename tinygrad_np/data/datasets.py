@@ -6,12 +6,8 @@ regression-style losses). Split datasets return ``(X_train, y_train), (X_test, y
 
 from __future__ import annotations
 
-import gzip
 import os
-import secrets
 import struct
-import urllib.error
-import urllib.request
 import zlib
 
 import numpy as np
@@ -146,6 +142,8 @@ def _find(root: str, name: str):
 
 def _read_idx(path: str, ndim: int) -> np.ndarray:
     """Read an IDX file of unsigned bytes with ``ndim`` dimensions, gzipped if it ends in ``.gz``."""
+    import gzip  # only MNIST needs these: imported here to keep `import tinygrad_np` light
+
     try:
         with (gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")) as f:
             data = f.read()
@@ -175,6 +173,11 @@ def _parse_idx(data: bytes, path: str, ndim: int) -> np.ndarray:
 
 def _download(root: str, filename: str, ndim: int) -> str:
     """Fetch ``filename`` into ``root`` from the first mirror that serves a valid file (written atomically)."""
+    import gzip  # urllib.request pulls in http.client, ssl and email: import it only to download
+    import secrets
+    import urllib.error
+    import urllib.request
+
     os.makedirs(root, exist_ok=True)
     path = os.path.join(root, filename)
     errors = []
