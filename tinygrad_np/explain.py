@@ -117,9 +117,9 @@ _TEXT = {
         "prev": "← 이전", "next": "다음 →",
         "from": "기록한 곳: {source}",
         "rule": "Local rule(국소 규칙)", "received": "받은 gradient g", "sent": "보내는 gradient",
-        "describe": "{op}는 자기가 만든 값({output})에 대한 gradient g = d{root}/d({output})를 받는다({shape}). Chain "
-                    "rule에 따라 각 입력의 gradient는 g에 {op}의 local 미분을 곱한 값이고, 그 식이 {op}의 local "
-                    "rule이다: {formula}.",
+        "describe": "이 단계의 op는 {op}. 받은 gradient는 g = d{root}/d({output}), {shape}. Chain rule에 따라 "
+                    "입력 하나하나의 gradient는 g에 이 op의 local 미분을 곱한 값이고, {op}의 local rule이 그 식을 "
+                    "알려 준다: {formula}.",
         "to_step": "{k}단계({op})로", "to_leaf": "{name}의 gradient로", "constant": "상수라서 gradient 없음",
         "scalar": "숫자 하나", "shape": "모양 {shape}",
         "final": "Backward pass가 끝난 뒤의 gradient", "tensor": "텐서", "gradient": "gradient",
