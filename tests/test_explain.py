@@ -255,3 +255,16 @@ def test_the_page_is_one_self_contained_file(lang, tmp_path):
             assert term in text, term
     else:
         assert "Step {k} of {n}" in text and "chain rule" in text
+
+
+def test_the_docs_page_shows_what_its_code_prints(capsys):
+    """docs/explain.md (and so its Korean twin, which has the same blocks): each ```text block is what the
+    python block before it prints."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "explain.md").read_text(encoding="utf-8")
+    pairs = re.findall(r"```python\n(.*?)```\n\n```text\n(.*?)```", text, flags=re.S)
+    assert len(pairs) == 2
+    for code, shown in pairs:
+        exec(compile(code, "docs/explain.md", "exec"), {})
+        assert capsys.readouterr().out == shown
