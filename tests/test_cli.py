@@ -226,6 +226,14 @@ def test_explain_without_dot_still_writes_the_page(tmp_path, monkeypatch, capsys
     assert page.count('<section class="step"') == 8 and "<svg" not in page and "Graphviz" in page
 
 
+def test_explain_xor_needs_no_extra(tmp_path, monkeypatch, capsys):
+    """The README promises `pip install -e . && tinygrad-np explain`: the XOR page needs no training extra."""
+    for name in ("matplotlib", "tqdm", "sklearn", "threadpoolctl"):
+        monkeypatch.setitem(sys.modules, name, None)  # importing them now raises ImportError
+    assert cli.main(["explain", "--out", str(tmp_path / "p.html")]) == 0
+    assert (tmp_path / "p.html").exists() and "8 steps" in capsys.readouterr().out
+
+
 def test_explain_help_says_which_weights(capsys):
     with pytest.raises(SystemExit):
         cli.main(["explain", "--help"])

@@ -218,6 +218,19 @@ def test_bad_arguments():
     assert np.array_equal(e2.steps[0].grad_output, [1.0, -1.0])
 
 
+def test_a_freed_graph_is_refused_as_by_backward():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    loss = (x * x).sum()
+    loss.backward()
+    with pytest.raises(RuntimeError, match="second time"):
+        tg.explain(loss)
+    x.grad = None
+    loss = (x * x).sum()
+    tg.explain(loss, retain_graph=True)
+    loss.backward()  # retain_graph=True kept it, as for backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [4.0, 8.0])
+
+
 def test_draw_highlights_one_step():
     model, x, y = xor_net()
     loss = F.mse_loss(model(x), y)
