@@ -10,10 +10,8 @@ highlighted (``draw(k)``), or as one self-contained web page that steps through 
 
 from __future__ import annotations
 
-import html
 import re
 import shutil
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,30 +26,35 @@ _FEW = 4  # values shown of a wider gradient
 
 
 # ----------------------------------------------------------------------------- what one step holds
-@dataclass
 class Sent:
     """The gradient one step sent to one input: ``to`` names the input, ``step`` is the number of
-    the step that receives it (None for a leaf or a constant), ``grad`` the array (None: no gradient)."""
+    the step that receives it (None for a leaf or a constant), ``grad`` the array (None: no gradient),
+    ``leaf`` whether a tensor's .grad (or a grad() result) receives it."""
 
-    to: str
-    step: int | None
-    grad: np.ndarray | None
-    leaf: bool = False  # a tensor whose .grad (or grad() result) receives it
+    __slots__ = ("to", "step", "grad", "leaf")
+
+    def __init__(self, to: str, step: int | None, grad: np.ndarray | None, leaf: bool = False):
+        self.to, self.step, self.grad, self.leaf = to, step, grad, leaf
+
+    def __repr__(self) -> str:
+        return f"Sent(to={self.to!r}, step={self.step}, grad={summarize(self.grad)})"
 
 
-@dataclass
 class Step:
-    """One recorded op as the backward pass ran it (numbered from 1, in the engine's order)."""
+    """One recorded op as the backward pass ran it (numbered from 1, in the engine's order): ``op`` (its
+    name, e.g. "Mul"), ``call`` (the named call that recorded it, e.g. "mse_loss"), ``module`` (e.g.
+    "0: Linear"), ``formula`` (its local rule), ``output`` (what the op made: a name from names=, else
+    "OP output"), ``grad_output`` (g, as the rule received it), ``sent`` (one :class:`Sent` per input)
+    and ``node`` (the graph node, for drawing)."""
 
-    number: int
-    op: str  # the op's name, e.g. "Mul"
-    call: str | None  # the named call that recorded it, e.g. "mse_loss" (node.call)
-    module: str | None  # the module that recorded it, e.g. "0: Linear"
-    formula: str  # the op's local rule
-    output: str  # what the op made: a name from names=, else "OP output"
-    grad_output: np.ndarray  # g: d(output)/d(what this op made), as the rule received it
-    sent: list[Sent] = field(default_factory=list)  # one per input of the op
-    node: object = field(default=None, repr=False)  # the graph node (for drawing)
+    __slots__ = ("number", "op", "call", "module", "formula", "output", "grad_output", "sent", "node")
+
+    def __init__(self, number, op, call, module, formula, output, grad_output, node=None):
+        self.number, self.op, self.call, self.module, self.formula = number, op, call, module, formula
+        self.output, self.grad_output, self.sent, self.node = output, grad_output, [], node
+
+    def __repr__(self) -> str:
+        return f"<Step {self.number}: {self.op}" + (f" ({self.source})" if self.source else "") + ">"
 
     @property
     def source(self) -> str:
@@ -195,7 +198,7 @@ class Explanation:
         return f"<Explanation of the backward pass from {self.root}: {len(self.steps)} steps>"
 
     def _repr_html_(self) -> str:
-        e = html.escape
+        from html import escape as e
         rows = []
         for s in self.steps:
             sent = "<br>".join(f"{e(summarize(x.grad))} → {e(self._target(x))}" for x in s.sent)
@@ -378,7 +381,9 @@ def _svg(explanation: Explanation, k: int, draw_kwargs) -> str | None:
 
 
 def _page(explanation: Explanation, lang: str, draw_kwargs) -> str:
-    text, e = _TEXT[lang], html.escape
+    from html import escape as e
+
+    text = _TEXT[lang]
     root = explanation.root
     sections = []
     for s in explanation.steps:
