@@ -209,7 +209,7 @@ def test_explain_the_demo_mlp_in_korean(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert cli.main(["explain", "--model", "mlp", "--lang", "ko"]) == 0
     out = capsys.readouterr().out
-    assert "(0: Linear)" in out and "CrossEntropyFn" in out and "all gradients float32" in out
+    assert "(0: Linear" in out and "CrossEntropyFn" in out and "all gradients float32" in out
     assert "-> into 2.weight's gradient" in out and "images: a constant, no gradient" in out
     page = (tmp_path / "outputs/explain/mlp_ko.html").read_text(encoding="utf-8")
     assert '<html lang="ko">' in page and "Backward pass(역전파)" in page
