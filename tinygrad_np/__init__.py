@@ -21,6 +21,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .explain import explain
 from .serialization import load, save
 from .tensor import (
     Tensor,
