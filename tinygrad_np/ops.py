@@ -122,14 +122,16 @@ def _two_input_apply(op):
                     dtype = result_dtype(a_data.dtype, b_data.dtype)
                     return apply(a.astype(dtype), b.astype(dtype))
             elif type(b) in PYTHON_SCALARS and a_data.dtype.kind == "f":
-                b = b_data = np.asarray(b, a_data.dtype) if scalars_as_arrays else b
-                need_b = False
+                if scalars_as_arrays:
+                    b = _SCALARS.get((b, a_data.dtype)) or _scalar_array(b, a_data.dtype)
+                b_data, need_b = b, False
             else:
                 return _promoted(op, apply, a, b)
         elif isinstance(b, Tensor) and type(a) in PYTHON_SCALARS and b.data.dtype.kind == "f":
             b_data, need_b = b.data, b._requires_grad
-            a = a_data = np.asarray(a, b_data.dtype) if scalars_as_arrays else a
-            need_a = False
+            if scalars_as_arrays:
+                a = _SCALARS.get((a, b_data.dtype)) or _scalar_array(a, b_data.dtype)
+            a_data, need_a = a, False
         else:
             return _promoted(op, apply, a, b)
         node = None if fn is not None else new_node(op)
@@ -145,6 +147,21 @@ def _two_input_apply(op):
     apply.__name__ = apply.__qualname__ = op.__name__.lower()
     apply.__doc__ = f"The op ``{op.__name__}`` on two operands, after type promotion: {op.formula}"
     return apply
+
+
+# Python scalars as read-only 0-d arrays, made once per (value, dtype): making one costs half an op
+# (np.asarray), and a ufunc takes an array at a third less than a Python float, forward and backward.
+_SCALARS: dict = {}
+
+
+def _scalar_array(value, dtype):
+    array = np.asarray(value, dtype)
+    if value != 0:  # (0.0 and -0.0 are equal keys but not equal arrays; a 0-d zero is falsy anyway)
+        if len(_SCALARS) > 1024:
+            _SCALARS.clear()
+        array.flags.writeable = False
+        _SCALARS[value, dtype] = array
+    return array
 
 
 def _promoted(op, apply, a, b):
