@@ -511,6 +511,7 @@ def op_surface(torch):
     for args in ((0, 0, 1), (1, 2, 0), (-1, -1, 0), (2, 1, 2)):
         compare(f"diagonal{args}", lambda a, s=args: a.diagonal(*s), lambda a, s=args: a.diagonal(*s), batch)
     compare("trace", lambda a: a.trace(), lambda a: a.trace(), x)
+    compare("trace of a square matrix", lambda a: a.trace(), lambda a: a.trace(), square)
     compare("outer", lambda a, b: a.outer(b), lambda a, b: a.outer(b), x[0], y[1, :3])
     compare("dot", lambda a, b: a.dot(b), lambda a, b: a.dot(b), x[0], y[1])
     for shifts, dims in ((1, None), (-3, 0), ((1, -2), (0, 2)), (5, -1)):
