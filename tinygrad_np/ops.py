@@ -1029,9 +1029,9 @@ class Hypot(Binary):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.inputs
+        out = ctx.output
         need_a, need_b = ctx.needs_input_grad
-        scale = g / ctx.output
-        return (scale * a if need_a else None), (scale * b if need_b else None)
+        return (g * a / out if need_a else None), (g * b / out if need_b else None)
 
 
 class Scatter(Function):
@@ -1149,8 +1149,9 @@ def _products_of_the_rest(x, src, index, x_takes_part):
         product = ScatterReduce.forward(None, safe_x, safe_src, index, "prod", True)
 
     def rest(value, zero, group_zeros, group_product):
-        return np.where(group_zeros == 0, group_product / np.where(zero, 1, value),
-                        np.where(zero & (group_zeros == 1), group_product, 0))
+        with np.errstate(divide="ignore", invalid="ignore"):  # (x's values that take no part: masked below)
+            return np.where(group_zeros == 0, group_product / np.where(zero, 1, value),
+                            np.where(zero & (group_zeros == 1), group_product, 0))
 
     others_x = np.where(x_takes_part, rest(x, x_zero, zeros, product), 0)
     return others_x, rest(src, src_zero, zeros[index], product[index])
