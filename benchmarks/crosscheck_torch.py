@@ -588,12 +588,79 @@ def op_surface(torch):
                                                                       (1, 2, 3))), x[0], y[0, :3], x[1, :2])
 
 
+def char_gpt(torch):
+    """examples/char_gpt.py on both libraries: the same source, with its three imports swapped for PyTorch's;
+    the same weights (through the state dict); logits, loss, every gradient, three AdamW steps (two parameter
+    groups, gradient clipping) and a greedy sample."""
+    import pathlib
+    import sys
+    import types
+
+    path = pathlib.Path(__file__).resolve().parent.parent / "examples" / "char_gpt.py"
+    source = path.read_text()
+
+    def load(name, text):
+        module = sys.modules[name] = types.ModuleType(name)  # (dataclasses look their module up there)
+        exec(compile(text, str(path), "exec"), module.__dict__)
+        return module
+
+    ours = load("char_gpt_on_tinygrad_np", source)
+    theirs = load("char_gpt_on_torch", source.replace("import tinygrad_np as torch", "import torch")
+                  .replace("tinygrad_np.nn", "torch.nn"))
+    chars = ours.Characters(ours.TEXT)
+    config = {"vocab_size": len(chars.chars), "dropout": 0.0}
+    tg.manual_seed(0)
+    model = ours.CharGPT(ours.Config(**config)).double()
+    reference = theirs.CharGPT(theirs.Config(**config))
+    missing = reference.load_state_dict({k: torch.tensor(v) for k, v in model.state_dict().items()}, strict=True)
+    same("char_gpt: state dict names", list(model.state_dict()), list(reference.state_dict()))
+    same("char_gpt: load_state_dict found every key", (missing.missing_keys, missing.unexpected_keys), ([], []))
+    same("char_gpt: parameter names", [n for n, _ in model.named_parameters()],
+         [n for n, _ in reference.named_parameters()])
+    data = chars.data.numpy()
+    starts = RNG.integers(0, len(data) - 17, (4, 8))
+    batches = [(np.stack([data[i:i + 16] for i in s]), np.stack([data[i + 1:i + 17] for i in s])) for s in starts]
+    for m in (model, reference):
+        m.eval()
+    x, y = batches[0]
+    (logits, loss), (t_logits, t_loss) = model(tg.tensor(x), tg.tensor(y)), reference(torch.tensor(x), torch.tensor(y))
+    report("char_gpt: logits", logits, t_logits)
+    report("char_gpt: loss", loss, t_loss)
+    loss.backward()
+    t_loss.backward()
+    t_params = dict(reference.named_parameters())
+    for name, p in model.named_parameters():
+        report(f"char_gpt: gradient of {name}", p.grad, t_params[name].grad)
+    optimizers = [m.configure_optimizer(3e-3, weight_decay=0.1) for m in (model, reference)]
+    steps = []
+    for m in (model, reference):
+        m.train()
+    for x, y in batches[1:]:
+        pair = []
+        for m, opt, lib in ((model, optimizers[0], tg), (reference, optimizers[1], torch)):
+            _, step_loss = m(lib.tensor(x), lib.tensor(y))
+            opt.zero_grad(set_to_none=True)
+            step_loss.backward()
+            (nn if lib is tg else torch.nn).utils.clip_grad_norm_(m.parameters(), 1.0)
+            opt.step()
+            pair.append(step_loss.item())
+        steps.append(pair)
+    report("char_gpt: losses of 3 AdamW steps", [a for a, _ in steps], [b for _, b in steps])
+    for name, p in model.named_parameters():
+        report(f"char_gpt: {name} after 3 AdamW steps", p, t_params[name])
+    model.eval()
+    reference.eval()
+    prompt = chars.encode("to be").numpy()
+    same("char_gpt: greedy sample (top_k=1)", model.generate(tg.tensor(prompt), 12, top_k=1).numpy(),
+         reference.generate(torch.tensor(prompt), 12, top_k=1).numpy())
+
+
 def main():
     import torch
 
     torch.set_default_dtype(torch.float64)
     for part in (losses, layers, optimizers, pytorch_spellings, recurrent, activations, conv_and_pooling, resampling,
-                 attention, losses_and_containers, op_surface):
+                 attention, losses_and_containers, op_surface, char_gpt):
         part(torch)
     print(f"\n{count[0]} comparisons; largest absolute difference {largest['absolute'][0]:.1e} "
           f"({largest['absolute'][1]}), largest relative {largest['relative'][0]:.1e} ({largest['relative'][1]})")
