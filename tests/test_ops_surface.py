@@ -652,9 +652,11 @@ def test_meshgrid():
 # ============================================================================ generators and sampling
 def test_manual_seed_and_generators():
     assert isinstance(tg.manual_seed(3), tg.Generator) and tg.manual_seed(3) is tg.default_generator
-    first = tg.rand(4)
+    first = tg.rand(4), tg.multinomial(Tensor([0.2, 0.3, 0.5]), 2), tg.bernoulli(Tensor(np.full(6, 0.5)))
     tg.manual_seed(3)
-    np.testing.assert_array_equal(tg.rand(4).data, first.data)
+    second = tg.rand(4), tg.multinomial(Tensor([0.2, 0.3, 0.5]), 2), tg.bernoulli(Tensor(np.full(6, 0.5)))
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a.data, b.data)
     assert tg.initial_seed() == 3
     g = tg.Generator().manual_seed(7)
     assert g.initial_seed() == 7 and g.device == "cpu"
@@ -684,6 +686,9 @@ SAMPLERS = {  # every sampler that takes generator=
     "normal_": lambda g: Tensor(np.zeros(3)).normal_(1.0, 2.0, generator=g),
     "uniform_": lambda g: Tensor(np.zeros(3)).uniform_(-1, 1, generator=g),
     "bernoulli_": lambda g: Tensor(np.zeros(3)).bernoulli_(0.5, generator=g),
+    "nn.init.normal_": lambda g: tg.nn.init.normal_(Tensor(np.zeros(3)), 0.0, 2.0, generator=g),
+    "nn.init.kaiming_uniform_": lambda g: tg.nn.init.kaiming_uniform_(Tensor(np.zeros((2, 3))), generator=g),
+    "nn.init.xavier_normal_": lambda g: tg.nn.init.xavier_normal_(Tensor(np.zeros((2, 3))), generator=g),
 }
 
 
