@@ -58,6 +58,26 @@ def compare(name, ours_fn, torch_fn, *arrays, constants=(), tol=1e-9):
         report(f"{name}, gradient {i}", a.grad, b.grad, tol)
 
 
+def second_order(name, ours_fn, torch_fn, *arrays, tol=1e-9):
+    """Hessian-vector products: d/dx of (d out/dx · u) · v, with random u and v, against PyTorch's double backward."""
+    import torch
+
+    upstream = None
+    results = []
+    for lib, fn, grad in ((tg, ours_fn, tg.grad), (torch, torch_fn, torch.autograd.grad)):
+        xs = [lib.tensor(a, requires_grad=True) for a in arrays]
+        out = fn(*xs)
+        if upstream is None:
+            upstream = RNG.standard_normal(tuple(out.shape))
+            directions = [RNG.standard_normal(a.shape) for a in arrays]
+        grads = grad(out, xs, grad_outputs=lib.tensor(upstream), create_graph=True)
+        total = sum((g * lib.tensor(d)).sum() for g, d in zip(grads, directions))
+        second = grad(total, xs, allow_unused=True) if total.requires_grad else [None] * len(xs)
+        results.append([np.zeros(a.shape) if s is None else s for s, a in zip(second, arrays)])
+    for i, (a, b) in enumerate(zip(*results)):
+        report(f"{name}, second order, input {i}", a, b, tol)
+
+
 def losses(torch):
     tF = torch.nn.functional
     logits, classes = RNG.standard_normal((5, 4)) * 3, np.array([0, 3, 1, 1, 2])
@@ -581,6 +601,22 @@ def op_surface(torch):
                 lambda a, r=repeats, d=dim: a.repeat_interleave(tg.tensor(r) if isinstance(r, np.ndarray) else r, d),
                 lambda a, r=repeats, d=dim: a.repeat_interleave(torch.tensor(r) if isinstance(r, np.ndarray) else r,
                                                                 d), x)
+    with_zeros = RNG.standard_normal((2, 3, 5))
+    with_zeros[0, 1, 2] = with_zeros[1, 2, 1] = with_zeros[1, 2, 3] = 0.0
+    places = np.array([[0, 1, 3, 3], [2, 0, 1, 1]])
+    for name, fn, *data in (
+            ("cumprod(2) with zeros", lambda a: a.cumprod(2), with_zeros),
+            ("logcumsumexp(1)", lambda a: a.logcumsumexp(1), x * 3),
+            ("atan2, logaddexp, hypot, fmod, copysign", lambda a, b: a.atan2(b) + a.logaddexp(b) + a.hypot(b)
+             + (a * 3).fmod(b + 3) + a.copysign(b), x, y),
+            ("lerp, tensor weight", lambda a, b, w: a.lerp(b, w), x, y, RNG.random((3, 4))),
+            ("tan, asinh, acosh, exp2, atan",
+             lambda a: a.tan() * a.asinh() + (a * a + 1.5).acosh() + a.exp2() * a.atan(), inside)):
+        second_order(name, fn, fn, *data)
+    for reduce in ("prod", "amax", "mean"):
+        second_order(f"scatter_reduce {reduce!r}", lambda a, b, r=reduce: a.scatter_reduce(0, tg.tensor(places), b, r),
+                     lambda a, b, r=reduce: a.scatter_reduce(0, torch.tensor(places), b, r),
+                     RNG.uniform(0.5, 2, (4, 4)), RNG.uniform(0.5, 2, (2, 4)))
     for indexing in ("ij", "xy"):
         compare(f"meshgrid indexing={indexing}",
                 lambda a, b, c, i=indexing: sum(g * w for g, w in zip(tg.meshgrid(a, b, c, indexing=i), (1, 2, 3))),

@@ -530,6 +530,12 @@ def test_scatter_reduce_gradients_at_zeros_and_ties():
     gx, gs = grads_of(lambda t, s: t.scatter_reduce(0, Tensor([0, 0, 1]), s, "amax"), [2.0, 5.0], [2.0, 1.0, 5.0])
     np.testing.assert_array_equal(gx, [0.5, 0.5])
     np.testing.assert_array_equal(gs, [0.5, 0.0, 0.5])
+    # with include_self=False, x's value takes no part even where it equals the result (PyTorch counts it as a
+    # tie there, and its gradients then add up to less than g)
+    gx, gs = grads_of(lambda t, s: t.scatter_reduce(0, Tensor([0, 0]), s, "amin", include_self=False), [0.0, 1.0],
+                      [0.0, 0.2])
+    np.testing.assert_array_equal(gx, [0.0, 1.0])
+    np.testing.assert_array_equal(gs, [1.0, 0.0])
     with np.errstate(invalid="ignore"):
         out = Tensor([1.0, 2.0]).scatter_reduce(0, Tensor([0, 1]), Tensor([np.nan, 0.0]), "amin")
     np.testing.assert_array_equal(out.data, [np.nan, 0.0])  # NaN propagates
