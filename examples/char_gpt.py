@@ -169,7 +169,7 @@ class Characters:
         return "".join(self.chars[i] for i in row.tolist())
 
     def batch(self, size: int, context: int, generator=None):
-        starts = torch.randint(len(self.data) - context, (size,), generator=generator)
+        starts = torch.randint(0, len(self.data) - context, (size,), generator=generator)
         x = torch.stack([self.data[i : i + context] for i in starts])
         y = torch.stack([self.data[i + 1 : i + 1 + context] for i in starts])
         return x, y

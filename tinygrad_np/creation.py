@@ -88,8 +88,8 @@ def randn(*size, dtype=None, requires_grad=False) -> Tensor:
 
 
 def randint(low, high=None, size=(), dtype=np.int64) -> Tensor:
-    if high is None or isinstance(high, (tuple, list)):  # randint(high, size), PyTorch's usual call
-        low, high, size = 0, low, size if high is None else high
+    if high is None:
+        low, high = 0, low
     return _make(_generator.integers(low, high, size=_shape_args((size,)) if size != () else ()).astype(dtype), False)
 
 
