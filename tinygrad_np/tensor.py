@@ -19,6 +19,7 @@ from .autograd import engine
 from .autograd.engine import NodeHooks, mark_modified, run_backward
 from .dtypes import DEFAULT_FLOAT, to_array
 from .dtypes import result_dtype as _result_dtype
+from .errors import ArgumentError
 from .hooks import RemovableHandle
 
 __all__ = ["Tensor", "tensor"]
@@ -1475,9 +1476,6 @@ def _index_arrays(index):
 
 
 # ============================================================================ more of PyTorch's surface (issue 11, §2)
-ArgumentError = ops.ArgumentError  # (errors.ArgumentError: a ValueError and a RuntimeError)
-
-
 def _default_float() -> np.dtype:
     from . import dtypes  # read at call time (the default float can change)
 
