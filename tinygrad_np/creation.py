@@ -320,10 +320,11 @@ def bernoulli(input, p=None, *, generator=None) -> Tensor:
     """1 with probability ``input`` (or with probability ``p`` everywhere, if given), else 0; of
     ``input``'s shape and (float) dtype. The result carries no gradient."""
     probs = input.data if isinstance(input, Tensor) else np.asarray(input)
-    if probs.dtype.kind != "f":
-        raise ArgumentError(f"bernoulli(): not implemented for {probs.dtype} tensors (floating point only)")
+    dtype = probs.dtype
+    if dtype.kind != "f":
+        raise ArgumentError(f"bernoulli(): not implemented for {dtype} tensors (floating point only)")
     if p is not None:
         probs = np.full(probs.shape, p, dtype=np.float64)
     if not ((probs >= 0) & (probs <= 1)).all():
         raise ArgumentError("bernoulli(): the probabilities must be in [0, 1]")
-    return Tensor._wrap((rng_of(generator).random(probs.shape) < probs).astype(input.dtype), None)
+    return Tensor._wrap((rng_of(generator).random(probs.shape) < probs).astype(dtype), None)
