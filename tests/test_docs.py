@@ -22,7 +22,7 @@ def python_blocks(page: str) -> list[str]:
 
 
 @pytest.mark.parametrize("page", ["docs/engine.md", "docs/index.md", "docs/saving.md", "docs/debugging.md",
-                                  "README.md", "docs/index.ko.md", "README.ko.md", "docs/explain.md"])
+                                  "docs/api.md", "README.md", "docs/index.ko.md", "README.ko.md", "docs/explain.md"])
 def test_code_blocks_run(page):
     namespace: dict = {}
     for block in python_blocks(page):
