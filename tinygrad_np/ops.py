@@ -138,7 +138,9 @@ def _two_input_apply(op):
         try:
             out = forward(node, a_data, b_data) if fn is None else fn(a_data, b_data)
         except ValueError as e:  # e.g. shapes that do not broadcast: say which op and which shapes
-            raise ArgumentError(f"{op.__name__}: {e} (input shapes {np.shape(a_data)}, {np.shape(b_data)})") from None
+            raise ArgumentError(f"{op.__name__}: {e} (input shapes {np.shape(a_data)}, {np.shape(b_data)}); shapes "
+                                f"broadcast when, from the last dimension back, each pair of sizes is equal or one is "
+                                f"1: reshape or unsqueeze an operand") from None
         if need_a or need_b:
             return record(op, node, out, (a_data, b_data) if keep_inputs else None, keep_output,
                           ((a.grad_fn or a) if need_a else a, (b.grad_fn or b) if need_b else b), NEEDS[need_a, need_b])

@@ -61,7 +61,8 @@ def _normalize_axis(axis, keepdims, dim, keepdim, ndim: int, *, allow_none: bool
         if not isinstance(a, numbers.Integral):
             raise TypeError(f"axis must be an int or a tuple of ints, got {axis!r}")
         if not -max(ndim, 1) <= a < max(ndim, 1):
-            raise IndexError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
+            raise IndexError(f"axis {a} is out of range for a tensor with {ndim} dimensions; valid dims run from "
+                             f"{-max(ndim, 1)} to {max(ndim, 1) - 1}")
         out.append(int(a) % max(ndim, 1))
     if len(set(out)) != len(out):
         raise ValueError(f"repeated axis in {axis!r}")
@@ -117,7 +118,8 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value: bool):
         if value and self.data.dtype.kind != "f":
-            raise RuntimeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}")
+            raise RuntimeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}; "
+                               f"convert it first with .float() (or make it with float values, e.g. 1.0)")
         if not value and self.grad_fn is not None:
             raise RuntimeError("requires_grad can only be turned off on leaf tensors; use .detach()")
         self._requires_grad = bool(value)
@@ -133,7 +135,8 @@ class Tensor:
     def retain_grad(self) -> Tensor:
         """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""
         if not self.requires_grad:
-            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+            raise RuntimeError("retain_grad() on a tensor that does not require grad: it gets no gradient; make the "
+                               "leaves it is computed from require grad (requires_grad=True) first")
         if self.grad_fn is not None:
             self._node_hooks().retained = weakref.ref(self)
         return self
@@ -149,7 +152,8 @@ class Tensor:
         it returns a Tensor, that replaces the gradient (for ``.grad`` and for everything upstream).
         Returns a handle whose ``remove()`` takes the hook off again."""
         if not self.requires_grad:
-            raise RuntimeError("register_hook(): cannot register a hook on a tensor that doesn't require gradient")
+            raise RuntimeError("register_hook(): cannot register a hook on a tensor that doesn't require gradient; "
+                               "make the leaves it is computed from require grad (requires_grad=True) first")
         if not callable(hook):
             raise TypeError(f"register_hook(): expected a function of the gradient, got {type(hook).__name__}")
         if self.grad_fn is not None:
@@ -175,7 +179,9 @@ class Tensor:
         A scalar needs no ``gradient``; otherwise pass d(loss)/d(self), shaped like self.
         """
         if not self.requires_grad:
-            raise RuntimeError("backward(): this tensor does not require grad and has no grad_fn")
+            raise RuntimeError("backward(): this tensor does not require grad and has no grad_fn: no input it was "
+                               "computed from requires grad. Create the leaves with requires_grad=True (or call "
+                               ".requires_grad_() on them) before computing it, outside no_grad()")
         if inputs is not None:
             return engine.backward(self, gradient, retain_graph, create_graph, inputs)
         retain = create_graph if retain_graph is None else retain_graph
@@ -194,7 +200,8 @@ class Tensor:
         else:
             g = np.array(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.dtype)
             if g.shape != self.shape:
-                raise RuntimeError(f"backward(): gradient has shape {g.shape} but the tensor has shape {self.shape}")
+                raise RuntimeError(f"backward(): gradient has shape {g.shape} but the tensor has shape {self.shape}; "
+                                   f"pass d(loss)/d(tensor), shaped like the tensor")
         if create_graph:
             if isinstance(gradient, Tensor) and gradient.requires_grad:
                 return gradient
@@ -243,7 +250,8 @@ class Tensor:
 
     def item(self):
         if self.data.size != 1:
-            raise ValueError(f"item(): only one-element tensors can be converted, this one has shape {self.shape}")
+            raise ValueError(f"item(): only one-element tensors can be converted, this one has shape {self.shape}; "
+                             f"pick one element first (t[0].item()), reduce it (t.sum().item()) or use .tolist()")
         return self.data.item()
 
     def tolist(self):
@@ -257,7 +265,8 @@ class Tensor:
 
     def __len__(self) -> int:
         if self.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
+            raise TypeError("len() of a 0-d tensor: it has no first dimension; use .numel() for the number of "
+                            "elements or .item() for its value")
         return len(self.data)
 
     def __iter__(self):
@@ -266,14 +275,19 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self.data.size != 1:
-            raise RuntimeError(f"the truth value of a tensor with shape {self.shape} is ambiguous")
+            raise RuntimeError(f"the truth value of a tensor with shape {self.shape} is ambiguous; use .any() or "
+                               f".all()")
         return bool(self.data)
 
     def __float__(self):
         return float(self.item())
 
     def __int__(self):
-        return int(self.item())
+        value = self.item()
+        if isinstance(value, float) and not np.isfinite(value):
+            raise ValueError(f"int(): the tensor holds {value}, which has no integer value; check for it first "
+                             f"(t.isnan(), t.isinf()) or replace it (t.nan_to_num())")
+        return int(value)
 
     def __index__(self):
         if self.dtype.kind not in "iu":
@@ -440,7 +454,8 @@ class Tensor:
 
     # In place: only outside the graph, as a manual update does (``with no_grad(): w -= lr * w.grad``).
     # Each change is noted (engine.mark_modified), so a rule that saved this memory refuses to run.
-    def _in_place(self, what: str):
+    def _in_place(self, what: str, write) -> Tensor:
+        """Run ``write(array)`` on this tensor's array (``what``: the user's spelling, e.g. "add_")."""
         if self.grad_fn is not None:
             raise RuntimeError(
                 f"{what}: no in-place change of a tensor computed by a recorded op (grad_fn=<{self.grad_fn.name}>): "
@@ -451,13 +466,21 @@ class Tensor:
                 f"{what}: no in-place change of a leaf tensor that requires grad while ops are recorded. Do the "
                 f"update inside `with tinygrad_np.no_grad():` (as an optimizer step does)"
             )
+        try:
+            write(self.data)
+        except IndexError as e:
+            raise _index_error(e, self.shape) from None
+        except (TypeError, ValueError) as e:  # NumPy refused (before writing): a dtype or shape that does not fit
+            raise (TypeError if isinstance(e, TypeError) else ValueError)(
+                f"{what}: {str(e).rstrip('. ')}. This tensor has shape {self.shape} and dtype {self.dtype}, which an "
+                f"in-place change keeps: use a value that broadcasts to that shape and converts to that dtype, or "
+                f"compute a new tensor (t = t + x)") from None
         mark_modified(self.data, what)
-        return self.data
+        return self
 
     def _update(self, ufunc, other, what: str):
-        ufunc(self._in_place(what), other.data if isinstance(other, Tensor) else other, out=self.data,
-              casting="same_kind")
-        return self
+        other = other.data if isinstance(other, Tensor) else other
+        return self._in_place(what, lambda data: ufunc(data, other, out=data, casting="same_kind"))
 
     def __iadd__(self, other):
         return self._update(np.add, other, "+=")
@@ -484,16 +507,13 @@ class Tensor:
         return self._update(np.true_divide, other, "div_")
 
     def fill_(self, value):
-        self._in_place("fill_")[...] = value.data if isinstance(value, Tensor) else value
-        return self
+        return self._in_place("fill_", _assign(..., value))
 
     def zero_(self):
-        self._in_place("zero_")[...] = 0
-        return self
+        return self._in_place("zero_", _assign(..., 0))
 
     def copy_(self, src):
-        self._in_place("copy_")[...] = src.data if isinstance(src, Tensor) else src
-        return self
+        return self._in_place("copy_", _assign(..., src))
 
     # comparisons: bool tensors outside the graph
     def __lt__(self, other):
@@ -639,7 +659,8 @@ class Tensor:
         """Largest values over ``dim``/``axis`` (an int, a tuple, or None for all); ties share the gradient."""
         axes, keep = _normalize_axis(axis, keepdim if keepdims is None else keepdims, dim, None, self.ndim)
         if self.data.size == 0:
-            raise ValueError("max() of an empty tensor")
+            raise ValueError(f"max() of an empty tensor (shape {self.shape}): the maximum of no values is undefined; "
+                             f"check where it became empty, or reduce over a dim of nonzero size")
         return ops.Max.apply(self, axis=axes, keepdims=keep)
 
     def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
@@ -751,13 +772,17 @@ class Tensor:
         if -1 in shape:
             known = int(np.prod([n for n in shape if n != -1]))
             if shape.count(-1) > 1 or known == 0 or self.data.size % known:
-                raise ValueError(f"reshape(): cannot reshape a tensor of shape {self.shape} into {shape}")
+                raise self._reshape_error(shape)
             shape = tuple(self.data.size // known if n == -1 else n for n in shape)
         if int(np.prod(shape)) != self.data.size or any(n < 0 for n in shape):
-            raise ValueError(f"reshape(): cannot reshape a tensor of shape {self.shape} into {shape}")
+            raise self._reshape_error(shape)
         if shape == self.shape:
             return self
         return ops.Reshape.apply(self, shape=shape)
+
+    def _reshape_error(self, shape) -> ValueError:
+        return ValueError(f"reshape(): cannot reshape a tensor of shape {self.shape} ({self.data.size} elements) into "
+                          f"{shape}; the new shape must hold {self.data.size} elements (one size may be -1, inferred)")
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1):
         if self.ndim == 0:
@@ -781,6 +806,8 @@ class Tensor:
         return self.permute(*dims)
 
     def swapaxes(self, axis0: int, axis1: int):
+        for axis in (axis0, axis1):  # in range (the error names them)
+            _normalize_axis(axis, False, None, None, self.ndim)
         order = list(range(self.ndim))
         order[axis0], order[axis1] = order[axis1], order[axis0]
         return self.permute(*order)
@@ -811,7 +838,8 @@ class Tensor:
         try:
             np.broadcast_to(np.empty(self.shape, np.int8), shape)
         except ValueError:
-            raise ValueError(f"expand(): cannot broadcast shape {self.shape} to {shape}") from None
+            raise ValueError(f"expand(): cannot broadcast shape {self.shape} to {shape}; only dimensions of size 1 "
+                             f"can be expanded (and new ones added in front)") from None
         if shape == self.shape:
             return self
         return ops.Expand.apply(self, shape=shape)
@@ -822,10 +850,13 @@ class Tensor:
         return self.expand(other.shape)
 
     def __getitem__(self, index):
-        return ops.Getitem.apply(self, index=_index_arrays(index))
+        try:
+            return ops.Getitem.apply(self, index=_index_arrays(index))
+        except IndexError as e:
+            raise _index_error(e, self.shape) from None
 
     def __setitem__(self, index, value):
-        self._in_place("item assignment")[_index_arrays(index)] = value.data if isinstance(value, Tensor) else value
+        self._in_place("item assignment", _assign(_index_arrays(index), value))
 
     def flip(self, *dims):
         """Reverse the order along ``dims`` (PyTorch; NumPy's ``np.flip(t, axis)`` works too)."""
@@ -1316,7 +1347,9 @@ def matmul(a, b) -> Tensor:
         raise ValueError("matmul(): both operands need at least one dimension (use * for scalars)")
     if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
         raise ValueError(f"matmul(): shapes {a.shape} and {b.shape} do not align ({a.shape[-1]} != "
-                         f"{b.shape[-2 if b.ndim > 1 else 0]})")
+                         f"{b.shape[-2 if b.ndim > 1 else 0]}): the first's last dimension must equal the second's "
+                         f"{'second-to-last' if b.ndim > 1 else 'only'} dimension; transpose one (b.T) if it is the "
+                         f"wrong way round")
     if a.dtype != b.dtype:
         dtype = _result_dtype(a.dtype, b.dtype)
         a, b = a.astype(dtype), b.astype(dtype)
@@ -1389,7 +1422,8 @@ def cat(tensors, dim: int = 0, *, axis=None) -> Tensor:
     ax = ax % nd
     for t in tensors:
         if t.ndim != nd or t.shape[:ax] + t.shape[ax + 1 :] != tensors[0].shape[:ax] + tensors[0].shape[ax + 1 :]:
-            raise ValueError(f"cat(): shapes {[t.shape for t in tensors]} differ outside dimension {ax}")
+            raise ValueError(f"cat(): shapes {[t.shape for t in tensors]} differ outside dimension {ax}; all "
+                             f"dimensions but the one joined along (dim={ax}) must match")
     dtype = tensors[0].dtype
     for t in tensors[1:]:
         dtype = _result_dtype(dtype, t.dtype)
@@ -1405,7 +1439,8 @@ def stack(tensors, dim: int = 0, *, axis=None) -> Tensor:
     if not tensors:
         raise ValueError("stack(): expected a non-empty sequence of tensors")
     if len({t.shape for t in tensors}) != 1:
-        raise ValueError(f"stack(): all tensors need the same shape, got {[t.shape for t in tensors]}")
+        raise ValueError(f"stack(): all tensors need the same shape, got {[t.shape for t in tensors]}; reshape or "
+                         f"pad them to one shape, or join them along an existing dimension with cat()")
     ax = dim if axis is None else axis
     return cat([t.unsqueeze(ax) for t in tensors], ax)
 
@@ -1462,6 +1497,26 @@ def _reduced_shape(shape, axes):
     if axes is None:
         return ()
     return tuple(n for i, n in enumerate(shape) if i not in axes)
+
+
+def _assign(index, value):
+    """The in-place write ``array[index] = value``."""
+    value = value.data if isinstance(value, Tensor) else value
+
+    def write(array):
+        array[index] = value
+
+    return write
+
+
+def _index_error(error: IndexError, shape: tuple) -> IndexError:
+    """NumPy's IndexError, with the tensor's shape and what a valid index is."""
+    if shape == ():
+        hint = "a 0-d tensor has no dimensions to index: use .item() for its value"
+    else:
+        hint = ("indices along a dimension of size n run from -n to n-1; an index is an int, a slice, None, ..., or "
+                "an integer or boolean tensor (convert float indices with .long())")
+    return IndexError(f"{error} (indexing a tensor of shape {shape}); {hint}")
 
 
 def _index_arrays(index):

@@ -203,8 +203,9 @@ _modified: dict = {}  # id(base array) -> (creation number at the change, what c
 
 
 def _base(array):
-    while array.base is not None:
-        array = array.base
+    owner = array.base
+    while owner is not None:
+        array, owner = owner, getattr(owner, "base", None)  # (an owner may be no array: bytes, a memoryview)
     return array
 
 

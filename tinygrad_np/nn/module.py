@@ -591,6 +591,7 @@ class Module:
         for target, value in updates:
             if target.data.flags.writeable:
                 target.data[...] = value  # in place, like PyTorch's copy_: anything holding the array sees it
+                autograd.mark_modified(target.data, "load_state_dict")
             else:
                 target.data = np.array(value, dtype=target.dtype)
         return IncompatibleKeys(missing, unexpected)
