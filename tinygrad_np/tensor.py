@@ -1250,23 +1250,23 @@ class Tensor:
         """Fill with samples of N(mean, std²), in place."""
         from .creation import rng_of
 
-        self._in_place("normal_")[...] = rng_of(generator).normal(mean, std, self.shape)
-        return self
+        values = rng_of(generator).normal(mean, std, self.shape)
+        return self._in_place("normal_", _assign(..., values))
 
     def uniform_(self, from_: float = 0.0, to: float = 1.0, *, generator=None):
         """Fill with samples of the uniform distribution on [from_, to), in place."""
         from .creation import rng_of
 
-        self._in_place("uniform_")[...] = rng_of(generator).uniform(from_, to, self.shape)
-        return self
+        values = rng_of(generator).uniform(from_, to, self.shape)
+        return self._in_place("uniform_", _assign(..., values))
 
     def bernoulli_(self, p=0.5, *, generator=None):
         """Fill with 1 with probability ``p`` (a number or a tensor of probabilities), else 0, in place."""
         from .creation import bernoulli
 
         probabilities = p if isinstance(p, Tensor) else Tensor._wrap(np.full(self.shape, p, np.float64), None)
-        self._in_place("bernoulli_")[...] = bernoulli(probabilities.expand(self.shape), generator=generator).data
-        return self
+        values = bernoulli(probabilities.expand(self.shape), generator=generator).data
+        return self._in_place("bernoulli_", _assign(..., values))
 
 
 # what max(dim) / min(dim) return, as torch.return_types.max: unpack it, or use .values / .indices
