@@ -31,6 +31,7 @@ import weakref
 
 import numpy as np
 
+from .. import _memory
 from ..errors import ArgumentError
 
 __all__ = ["Function", "Node", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "grad", "backward",
@@ -472,6 +473,8 @@ class _Freeing:
         self.marker = None if retain_graph else _FreedBy()
         if len(_shapes) > 4096:  # (a pass is a good moment to trim the table of shapes, see record)
             _shapes.clear()
+        if _memory.applied is None:  # the first pass: keep freed memory for the next step (see _memory.py)
+            _memory.keep_freed_memory()
 
     def __enter__(self):
         return self
