@@ -11,6 +11,7 @@ from ..tensor import Tensor
 from .graph import (
     TENSOR_KINDS,
     build,
+    collapse_calls,
     depth_of,
     fold_modules,
     known_grads,
@@ -27,14 +28,17 @@ _STYLE = {
     "intermediate": {"shape": "box", "style": "rounded", "color": "#6c757d"},
     "output": {"shape": "box", "style": "filled,bold", "fillcolor": "#d1e7dd", "peripheries": "2"},
     "op": {"shape": "ellipse", "style": "filled", "fillcolor": "#fff3cd"},
+    "call": {"shape": "ellipse", "style": "filled,bold", "fillcolor": "#ffe69c", "color": "#997404"},
     "const": {"shape": "plaintext", "fontcolor": "#495057"},
     "module": {"shape": "box3d", "style": "filled", "fillcolor": "#e2d9f3"},
     "more": {"shape": "note", "style": "filled", "fillcolor": "#f8f9fa"},
 }
-_LEGEND = {"param": "parameter", "input": "input", "op": "op", "intermediate": "intermediate",
-           "output": "output", "module": "folded module"}  # fmt: skip
+_LEGEND = {"param": "parameter", "input": "input", "op": "op", "call": "call of several ops",
+           "intermediate": "intermediate", "output": "output", "module": "folded module"}  # fmt: skip
 _BAD = {"color": "red", "fontcolor": "red", "penwidth": "2.5", "fillcolor": "#f8d7da", "style": "filled,bold"}
 _GRAD_EDGE = {"dir": "back", "color": "#c0392b", "fontcolor": "#c0392b"}
+_HIGHLIGHT = {"color": "#fd7e14", "penwidth": "4"}
+_CALLS = ("node", "box", "ops")
 _JUPYTER_NAME = re.compile(r"_+\d*")  # Jupyter's output history (_, __, _12) in locals()
 
 
@@ -108,7 +112,23 @@ def _emit(nodes, edges, modules, notes, rankdir, backward, legend, title):
         if node["bad"]:
             lines.append(node["bad"] + "!")
             attrs.update(_BAD)
+        if node.get("highlight"):
+            attrs.update(_HIGHLIGHT)
         graph.node(k, label=graphviz.nohtml("\\n".join(lines)), **attrs)
+
+    def add_nodes(graph, keys):
+        """Nodes of one group; those of a named call drawn as a box (calls="box") go in its own box."""
+        boxes = defaultdict(list)
+        for k in keys:
+            if nodes[k].get("box") is None:
+                add_node(graph, k, nodes[k])
+            else:
+                boxes[nodes[k]["box"]].append(k)
+        for (name, number), members in boxes.items():
+            with graph.subgraph(name=f"cluster_call_{number}") as c:
+                c.attr(label=name, style="dashed,rounded", color="#997404", fontcolor="#997404")
+                for k in members:
+                    add_node(c, k, nodes[k])
 
     by_group, groups = defaultdict(list), set()
     for k, node in nodes.items():
@@ -126,13 +146,11 @@ def _emit(nodes, edges, modules, notes, rankdir, backward, legend, title):
         with graph.subgraph(name=f"cluster_{g or '(model)'}") as c:
             shade = ["#f8f9fa", "#eef4fb", "#fdf6ec"][depth_of(g) % 3]
             c.attr(label=module_label(g, modules.get(g)), style="rounded,filled", fillcolor=shade, color="#adb5bd")
-            for k in by_group[g]:
-                add_node(c, k, nodes[k])
+            add_nodes(c, by_group[g])
             for child in children[g]:
                 add_cluster(c, child)
 
-    for k in by_group[None]:
-        add_node(dot, k, nodes[k])
+    add_nodes(dot, by_group[None])
     for g in children[None]:
         add_cluster(dot, g)
     for a, b, label in edges:
@@ -142,23 +160,29 @@ def _emit(nodes, edges, modules, notes, rankdir, backward, legend, title):
         kinds = [k for k in _LEGEND if any(node["kind"] == k for node in nodes.values())]
         with dot.subgraph(name="cluster_legend") as c:
             c.attr(label="legend", style="dashed", color="#adb5bd", fillcolor="white")
+            if any(node["bad"] for node in nodes.values()):
+                kinds.append("bad")
             for i, k in enumerate(kinds):
-                c.node(f"legend_{k}", label=_LEGEND[k], **_STYLE[k])
+                if k == "bad":
+                    c.node("legend_bad", label="NaN/Inf!", **{**_STYLE["intermediate"], **_BAD})
+                else:
+                    c.node(f"legend_{k}", label=_LEGEND[k], **_STYLE[k])
                 if i:
                     c.edge(f"legend_{kinds[i - 1]}", f"legend_{k}", style="invis")
-            if any(node["bad"] for node in nodes.values()):
-                c.node("legend_bad", label="NaN/Inf!", **{**_STYLE["intermediate"], **_BAD})
     return dot
 
 
 def draw_graph(*roots, names=None, show_data=False, show_grad=True, model=None, depth=None, rankdir="LR",
-               max_nodes=150, backward=False, legend=True, title=None):
+               max_nodes=150, backward=False, legend=True, title=None, calls="node", highlight=None):
     """Draw the graph that produced ``roots`` (one Tensor or several) and return a ``graphviz.Digraph``.
 
     * ``names``: a dict like ``locals()`` mapping name -> Tensor (other values are ignored) to label tensors;
       with ``model=`` parameters are named ``fc1.weight`` etc. as in ``model.named_parameters()``.
     * ``show_data``: show values of small tensors, mean/std/min/max of larger ones. ``show_grad``: show
       ``.grad`` (values, or the norm) once backward has run. NaN/Inf in either is drawn in red.
+    * ``calls``: how a call that ran several ops (``mean``, ``softmax``, ``F.cross_entropy``, ...) is drawn:
+      ``"node"`` (one step with the call's name and the ops it ran), ``"box"`` (its ops, in a box with its
+      name) or ``"ops"`` (its ops, as the engine recorded them).
     * ``model``: group ops into a cluster per module that ran them. ``depth``: modules ``depth`` levels
       below the model, and leaf modules above that, are drawn as one box each (``depth=0``: the whole
       model is one box).
@@ -166,7 +190,10 @@ def draw_graph(*roots, names=None, show_data=False, show_grad=True, model=None, 
       ops, else truncated) and a note on the picture says so.
     * ``backward``: label each tensor -> op edge with the gradient flowing back along it (shape, norm),
       from ``.grad`` (leaves, ``retain_grad()``) or recomputed while the graph is not yet freed.
-    * ``rankdir``: "LR" (left to right) or "TB" (top to bottom). ``legend``: add a legend. ``title``: a title.
+    * ``highlight``: a Tensor or an op's node (``t.grad_fn``), or several, drawn with a thick orange
+      outline (an op inside a call drawn as one step highlights that step).
+    * ``rankdir``: "LR" (left to right) or "TB" (top to bottom: better for deep graphs on a narrow page).
+      ``legend``: add a legend. ``title``: a title.
 
     Jupyter displays the returned graph inline; ``render(graph, "graph.svg")`` writes a file.
     """
@@ -177,15 +204,19 @@ def draw_graph(*roots, names=None, show_data=False, show_grad=True, model=None, 
         raise ValueError(f"depth must be a non-negative int, got {depth!r}")
     if max_nodes < 2:
         raise ValueError(f"max_nodes must be at least 2, got {max_nodes}")
+    if calls not in _CALLS:
+        raise ValueError(f"calls must be one of {_CALLS}, got {calls!r}")
     modules, params = {}, {}
     if model is not None:
         for name, m in model.named_modules():
             modules.setdefault(name, m)
         params = {id(p): name.rpartition(".")[0] for name, p in model.named_parameters()}
-    values = reachable(roots, _named_tensors(names))
+    values = reachable(roots, _named_tensors(names), call_arguments=calls == "node")
     grads = known_grads(roots, values, recompute=backward) if show_grad or backward else {}
     nodes, edges = build(roots, values, _tensor_names(names, model), params, modules, show_data, show_grad,
-                          grads, backward)  # fmt: skip
+                          grads, backward, _highlighted(highlight))  # fmt: skip
+    if calls != "ops":
+        nodes, edges = collapse_calls(nodes, edges, box=calls == "box")
     total, notes = len(nodes), []
     if depth is not None:
         nodes, edges = fold_modules(nodes, edges, modules, depth)
@@ -206,6 +237,22 @@ def draw_graph(*roots, names=None, show_data=False, show_grad=True, model=None, 
         nodes, edges = truncate(nodes, edges, max_nodes)
         notes.append(f"over max_nodes={max_nodes}: only the {max_nodes - 1} nodes nearest the outputs are drawn")
     return _emit(nodes, edges, modules, notes, rankdir, backward, legend, title)
+
+
+def _highlighted(highlight) -> tuple[set, set]:
+    """(ids of op nodes, keys of values) for ``highlight=``: Tensors and nodes, one or several."""
+    if highlight is None:
+        return set(), set()
+    items = [highlight] if isinstance(highlight, Tensor) or hasattr(highlight, "seq") else list(highlight)
+    ops, values = set(), set()
+    for item in items:
+        if isinstance(item, Tensor):
+            values.add(id(item.grad_fn if item.grad_fn is not None else item))
+        elif hasattr(item, "seq") and hasattr(item, "next"):
+            ops.add(id(item))
+        else:
+            raise TypeError(f"highlight= takes Tensors and ops' nodes (t.grad_fn), got {type(item).__name__}")
+    return ops, values
 
 
 def _missing_dot(graph, path: Path):
