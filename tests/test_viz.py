@@ -509,6 +509,19 @@ def test_a_calls_data_input_is_drawn_instead_of_what_the_call_made_from_it():
     del images
     assert find(draw_graph(loss, legend=False), "unfold_and_mix")  # a dead input is simply left out
 
+    model, images = Stub(), tg.ones(2, 1, 4, 4)  # in a module: the step stays in the module's cluster
+    outer = autograd.enter_module(model)
+    entry = autograd.enter_module(("unfold_and_mix", 10**9 + 1, (weakref.ref(images),)))
+    try:
+        out = w @ images.reshape(2, 4, 4)
+    finally:
+        autograd.exit_module(entry)
+        autograd.exit_module(outer)
+    g = draw_graph(out.sum(), names={"images": images}, model=model, legend=False)
+    ((kcall, *_),) = find(g, "unfold_and_mix")
+    assert f"\t\t{kcall} [" in g.source[g.source.index("cluster_(model)"):]
+    assert "\t\t" + find(g, "images")[0][0] + " [" not in g.source  # the data stays outside the model
+
 
 def test_highlight_a_step_or_a_tensor():
     x = tg.tensor([1.0, 2.0], requires_grad=True)

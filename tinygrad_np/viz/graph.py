@@ -318,8 +318,8 @@ def collapse_calls(nodes, edges, box: bool = False):
     ops stay and are drawn in a box labelled with the name instead."""
     calls = _calls(nodes, edges)  # numbered in the order drawn (the engine's numbers differ from run to run)
     if box:
-        for i, ((name, _), keys) in enumerate(calls.items()):
-            group = _common_group(nodes[k]["group"] for k in keys)
+        for i, ((name, _), keys) in enumerate(calls.items()):  # a call sits in the module that ran its ops
+            group = _common_group(nodes[k]["group"] for k in keys if nodes[k]["kind"] == "op")
             for k in keys:
                 nodes[k].update(group=group, box=(name, i))
         return nodes, edges
@@ -336,7 +336,7 @@ def collapse_calls(nodes, edges, box: bool = False):
         bad = next((nodes[k]["bad"] for k in ops if nodes[k]["bad"]), None)
         key = f"call{i}"
         extra[key] = dict(kind="call" if len(ops) > 1 else "op", lines=lines, op=call[0], bad=bad, n_ops=len(ops),
-                          group=_common_group(nodes[k]["group"] for k in keys))  # fmt: skip
+                          group=_common_group(nodes[k]["group"] for k in ops))  # fmt: skip
         rep.update(dict.fromkeys(keys, key))
         given = {t for k in ops for t in nodes[k].get("call_inputs", ()) if t in nodes}
         inputs += [(t, key, None) for t in sorted(given)]
