@@ -527,8 +527,12 @@ def test_highlight_a_step_or_a_tensor():
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     h = x.exp()
     loss = h.mean()
-    g = draw_graph(loss, names=locals(), highlight=h.grad_fn, legend=False)
-    assert "penwidth=4" in find(g, "Exp")[0][2] and "penwidth=4" not in find(g, "mean")[0][2]
+    g = draw_graph(loss, names=locals(), highlight=h.grad_fn, legend=False, backward=True)
+    ((kexp, _, rest),), ((kx, *_),) = find(g, "Exp"), find(g, "x")
+    assert "penwidth=4" in rest and "penwidth=4" not in find(g, "mean")[0][2]
+    (into_exp,) = [attrs for a, b, attrs in edges(g) if b == kexp]  # the gradient the step sends to x
+    assert 'label="grad (2,) |g|=3.937"' in into_exp and 'color="#fd7e14"' in into_exp and "penwidth=2" in into_exp
+    assert all("#fd7e14" not in attrs for a, b, attrs in edges(g) if b != kexp)
     sum_node = loss.grad_fn.next[0]  # Sum, inside mean: the step that holds it lights up
     assert "penwidth=4" in find(draw_graph(loss, highlight=[sum_node]), "mean")[0][2]
     g = draw_graph(loss, names=locals(), highlight=[h, x])

@@ -154,8 +154,12 @@ def _emit(nodes, edges, modules, notes, rankdir, backward, legend, title):
     for g in children[None]:
         add_cluster(dot, g)
     for a, b, label in edges:
-        grad_edge = backward and label and nodes[a]["kind"] in TENSOR_KINDS
-        dot.edge(a, b, **({"label": label} if label else {}), **(_GRAD_EDGE if grad_edge else {}))
+        attrs = {"label": label} if label else {}
+        if backward and label and nodes[a]["kind"] in TENSOR_KINDS:
+            attrs.update(_GRAD_EDGE)
+        if nodes[b].get("highlight") and nodes[b]["kind"] not in TENSOR_KINDS:  # what a highlighted step reads
+            attrs.update(color=_HIGHLIGHT["color"], penwidth="2")
+        dot.edge(a, b, **attrs)
     if legend:
         kinds = [k for k in _LEGEND if any(node["kind"] == k for node in nodes.values())]
         with dot.subgraph(name="cluster_legend") as c:
@@ -191,7 +195,8 @@ def draw_graph(*roots, names=None, show_data=False, show_grad=True, model=None, 
     * ``backward``: label each tensor -> op edge with the gradient flowing back along it (shape, norm),
       from ``.grad`` (leaves, ``retain_grad()``) or recomputed while the graph is not yet freed.
     * ``highlight``: a Tensor or an op's node (``t.grad_fn``), or several, drawn with a thick orange
-      outline (an op inside a call drawn as one step highlights that step).
+      outline, and so are the edges into a highlighted op (with ``backward=True``: the gradients it sends);
+      an op inside a call drawn as one step highlights that step.
     * ``rankdir``: "LR" (left to right) or "TB" (top to bottom: better for deep graphs on a narrow page).
       ``legend``: add a legend. ``title``: a title.
 
