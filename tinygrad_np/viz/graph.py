@@ -1,14 +1,14 @@
 """The recorded graph as plain data, and the ways to make a big one smaller.
 
 ``build`` turns the tensors reachable from the outputs into nodes (a dict: key -> kind,
-label lines, module group, NaN/Inf mark, ...) and edges (src, dst, label). Folding a module
-into a box, merging a chain of elementwise ops and truncating all work the same way: map
-some nodes onto a new one and ``contract`` the edges.
+label lines, module group, named call, NaN/Inf mark, ...) and edges (src, dst, label). Drawing
+a named call as one step, folding a module into a box, merging a chain of elementwise ops and
+truncating all work the same way: map some nodes onto a new one and ``contract`` the edges.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 
 import numpy as np
 
@@ -283,9 +283,9 @@ def _calls(nodes, edges) -> dict:
     members = defaultdict(list)
     for k, call in call_of_op.items():
         members[call].append(k)
-    for call, ops in members.items():
-        given = {t for k in ops for t in nodes[k].get("call_inputs", ())}
-        knows_inputs = any("call_inputs" in nodes[k] for k in ops)
+    for call, keys in members.items():
+        given = {t for k in keys for t in nodes[k].get("call_inputs", ())}
+        knows_inputs = any("call_inputs" in nodes[k] for k in keys)
         for t in sorted(near[call]):
             n = nodes[t]
             if not readers[t] or n.get("name") or any(call_of_op.get(r) != call for r in readers[t]):
@@ -294,7 +294,7 @@ def _calls(nodes, edges) -> dict:
             made_here = call_of_op.get(maker.get(t)) == call
             if n["kind"] == "const" or (n["kind"] == "intermediate" and made_here) or (
                     knows_inputs and n.get("constant") and t not in given):
-                ops.append(t)
+                keys.append(t)
     return members
 
 
@@ -326,9 +326,7 @@ def collapse_calls(nodes, edges, box: bool = False):
     rep, extra, inputs = {}, {}, []
     for i, (call, keys) in enumerate(calls.items()):
         ops = sorted((k for k in keys if nodes[k]["kind"] == "op"), key=lambda k: nodes[k]["seq"])
-        counts = {}
-        for k in ops:
-            counts[nodes[k]["op"]] = counts.get(nodes[k]["op"], 0) + 1
+        counts = Counter(nodes[k]["op"] for k in ops)  # in the order they ran
         names = [f"{op} ×{n}" if n > 1 else op for op, n in counts.items()]
         if len(names) > 4:
             names = names[:3] + [f"+{len(names) - 3} more"]
