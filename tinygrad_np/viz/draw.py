@@ -37,7 +37,7 @@ _LEGEND = {"param": "parameter", "input": "input", "op": "op", "call": "call of 
            "intermediate": "intermediate", "output": "output", "module": "folded module"}  # fmt: skip
 _BAD = {"color": "red", "fontcolor": "red", "penwidth": "2.5", "fillcolor": "#f8d7da", "style": "filled,bold"}
 _GRAD_EDGE = {"dir": "back", "color": "#c0392b", "fontcolor": "#c0392b"}
-_HIGHLIGHT = {"color": "#fd7e14", "penwidth": "4"}
+_HIGHLIGHT = {"color": "#d63384", "penwidth": "3"}  # draw_graph(highlight=...): an op, its output, its edges
 _CALLS = ("node", "box", "ops")
 _JUPYTER_NAME = re.compile(r"_+\d*")  # Jupyter's output history (_, __, _12) in locals()
 
@@ -154,12 +154,10 @@ def _emit(nodes, edges, modules, notes, rankdir, backward, legend, title):
     for g in children[None]:
         add_cluster(dot, g)
     for a, b, label in edges:
-        attrs = {"label": label} if label else {}
-        if backward and label and nodes[a]["kind"] in TENSOR_KINDS:
-            attrs.update(_GRAD_EDGE)
-        if nodes[b].get("highlight") and nodes[b]["kind"] not in TENSOR_KINDS:  # what a highlighted step reads
-            attrs.update(color=_HIGHLIGHT["color"], penwidth="2")
-        dot.edge(a, b, **attrs)
+        marked = any(nodes[k].get("highlight") and nodes[k]["kind"] in ("op", "call") for k in (a, b))
+        grad_edge = label and (marked or backward and nodes[a]["kind"] in TENSOR_KINDS)  # a gradient flows back
+        style = {**(_GRAD_EDGE if grad_edge else {}), **(_HIGHLIGHT if marked else {})}
+        dot.edge(a, b, **({"label": label} if label else {}), **style)
     if legend:
         kinds = [k for k in _LEGEND if any(node["kind"] == k for node in nodes.values())]
         with dot.subgraph(name="cluster_legend") as c:
@@ -194,9 +192,11 @@ def draw_graph(*roots, names=None, show_data=False, show_grad=True, model=None, 
       ops, else truncated) and a note on the picture says so.
     * ``backward``: label each tensor -> op edge with the gradient flowing back along it (shape, norm),
       from ``.grad`` (leaves, ``retain_grad()``) or recomputed while the graph is not yet freed.
-    * ``highlight``: a Tensor or an op's node (``t.grad_fn``), or several, drawn with a thick orange
-      outline, and so are the edges into a highlighted op (with ``backward=True``: the gradients it sends);
-      an op inside a call drawn as one step highlights that step.
+    * ``highlight``: an op's node (a tensor's ``grad_fn``) or a Tensor, or several, drawn highlighted; an
+      op with its output box and its edges. Or ``{op: {"grad_out": text, "grad_inputs": [text or None per
+      input]}}``: the texts label the edge to the op's output (the gradient it receives) and the edges from
+      its inputs (the gradients it sends back); ``tinygrad_np.explain`` shows one step of the backward pass
+      this way. An op inside a call drawn as one step highlights that step.
     * ``rankdir``: "LR" (left to right) or "TB" (top to bottom: better for deep graphs on a narrow page).
       ``legend``: add a legend. ``title``: a title.
 
@@ -244,19 +244,23 @@ def draw_graph(*roots, names=None, show_data=False, show_grad=True, model=None, 
     return _emit(nodes, edges, modules, notes, rankdir, backward, legend, title)
 
 
-def _highlighted(highlight) -> tuple[set, set]:
-    """(ids of op nodes, keys of values) for ``highlight=``: Tensors and nodes, one or several."""
+def _highlighted(highlight) -> tuple[dict, set]:
+    """``highlight=`` as (op node id -> edge texts, keys of the values to highlight)."""
     if highlight is None:
-        return set(), set()
-    items = [highlight] if isinstance(highlight, Tensor) or hasattr(highlight, "seq") else list(highlight)
-    ops, values = set(), set()
-    for item in items:
+        return {}, set()
+    if isinstance(highlight, dict):
+        items = highlight.items()
+    else:
+        items = [(h, {}) for h in ([highlight] if isinstance(highlight, Tensor) or hasattr(highlight, "seq")
+                                  else highlight)]  # fmt: skip
+    ops, values = {}, set()
+    for item, texts in items:
         if isinstance(item, Tensor):
             values.add(id(item.grad_fn if item.grad_fn is not None else item))
         elif hasattr(item, "seq") and hasattr(item, "next"):
-            ops.add(id(item))
+            ops[id(item)] = texts or {}
         else:
-            raise TypeError(f"highlight= takes Tensors and ops' nodes (t.grad_fn), got {type(item).__name__}")
+            raise TypeError(f"highlight= takes ops' nodes (t.grad_fn) and Tensors, got {type(item).__name__}")
     return ops, values
 
 

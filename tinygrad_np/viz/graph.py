@@ -184,9 +184,10 @@ def known_grads(roots, values, recompute: bool) -> dict[int, np.ndarray]:
 
 
 # ----------------------------------------------------------------------------- building the picture
-def build(roots, values, names, params, modules, show_data, show_grad, grads, backward, highlight=((), ())):
+def build(roots, values, names, params, modules, show_data, show_grad, grads, backward, highlight=({}, ())):
     """Nodes (key -> dict of kind, lines, group, bad, ...) and edges (src, dst, label) of the full graph.
-    ``highlight``: (ids of the ops' nodes, keys of the values) to draw highlighted."""
+    ``highlight``: (op node id -> {"grad_out": text, "grad_inputs": [text, ...]}, keys of values): those ops,
+    their output boxes and those values get ``highlight=True``, and the texts label the op's edges."""
     highlight_ops, highlight_values = highlight
     nodes, edges, keys = {}, [], {}
     root_ids = {id(r.grad_fn if r.grad_fn is not None else r) for r in roots}
@@ -226,6 +227,9 @@ def build(roots, values, names, params, modules, show_data, show_grad, grads, ba
         if ctx is None:
             continue
         op = key(id(ctx), "op")
+        marked = highlight_ops.get(id(ctx))
+        if marked is not None:
+            nodes[key(v.key, "t")]["highlight"] = True
         attrs = [f"{k}={_short(a, max(12, 29 - len(k)))}" for k, a in ctx.attrs.items()
                  if a is not None and a is not False]
         inputs = [data_of.get(id(e)) for e in _inputs(ctx)]
@@ -234,13 +238,15 @@ def build(roots, values, names, params, modules, show_data, show_grad, grads, ba
         call = call_of(ctx)
         nodes[op] = dict(kind="op", lines=[ctx.name] + attrs[:3], group=group, op=ctx.name, seq=ctx.seq,
                          call=call and call[:2], bad=origin and f"{origin} starts here",
-                         highlight=id(ctx) in highlight_ops)  # fmt: skip
+                         highlight=marked is not None)  # fmt: skip
         if call is not None and len(call) > 2:
             nodes[op]["call_inputs"] = [key(id(t), "t") for t in call_inputs(ctx)]
-        edges.append((op, key(v.key, "t"), None))
+        sent = list((marked or {}).get("grad_inputs") or ())
+        edges.append((op, key(v.key, "t"), (marked or {}).get("grad_out")))
         for i, e in enumerate(ctx.next):
             if hasattr(e, "grad_fn") or hasattr(e, "seq"):  # a Tensor or a node: a box
-                edges.append((key(id(e), "t"), op, grad_label(id(e)) if backward and e is not None else None))
+                label = sent[i] if i < len(sent) else grad_label(id(e)) if backward and e is not None else None
+                edges.append((key(id(e), "t"), op, label))
             elif isinstance(e, (int, float, np.ndarray)) and np.ndim(e) == 0:  # a scalar constant
                 nodes[f"{op}_c{i}"] = dict(kind="const", lines=[_num(e)], group=group, bad=None)
                 edges.append((f"{op}_c{i}", op, None))
