@@ -4,6 +4,8 @@ The Korean edition (docs/PAGE.ko.md beside docs/PAGE.md, README.ko.md beside REA
 pages' code, outputs and commands, unchanged; its prose is written in Korean.
 """
 
+import contextlib
+import io
 import os
 import re
 import shutil
@@ -22,13 +24,25 @@ def python_blocks(page: str) -> list[str]:
 
 
 @pytest.mark.parametrize("page", ["docs/engine.md", "docs/index.md", "docs/saving.md", "docs/debugging.md",
-                                  "docs/api.md", "README.md", "docs/index.ko.md", "README.ko.md", "docs/explain.md"])
+                                  "docs/api.md", "README.md", "docs/engine.ko.md", "docs/index.ko.md", "README.ko.md",
+                                  "docs/explain.md"])
 def test_code_blocks_run(page):
+    """The page's python blocks run in order in one namespace. On the engine guides, a ```text block right after
+    one (nothing but a blank line between them) is exactly what it prints."""
     namespace: dict = {}
-    for block in python_blocks(page):
-        if "\n    ...\n" in block:  # an excerpt of a class, not a runnable program
+    text, printed, end = (ROOT / page).read_text(), None, 0
+    check_outputs = page in ("docs/engine.md", "docs/engine.ko.md")
+    for found in re.finditer(r"^```(python|text)\n(.*?)^```$", text, flags=re.S | re.M):
+        kind, block = found.groups()
+        if check_outputs and kind == "text" and printed is not None and not text[end:found.start()].strip():
+            assert printed.rstrip("\n") == block.rstrip("\n"), f"{page}: a printed output is stale"
+        printed, end = None, found.end()
+        if kind != "python" or "\n    ...\n" in block:  # an excerpt of a class, not a runnable program
             continue
-        exec(compile(block, page, "exec"), namespace)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(compile(block, page, "exec"), namespace)
+        printed = out.getvalue()
     if page.startswith("README"):  # the README's property test is a real test: run it
         namespace["test_softplus"]()
 
@@ -57,8 +71,8 @@ def prose(page: str) -> str:
 
 
 def test_the_korean_edition_has_the_expected_pages():
-    assert {"docs/index.ko.md", "docs/tutorial.ko.md", "docs/testing.ko.md", "docs/visualization.ko.md",
-            "docs/explain.ko.md", "README.ko.md"} <= set(KOREAN_PAGES)
+    assert {"docs/index.ko.md", "docs/tutorial.ko.md", "docs/engine.ko.md", "docs/testing.ko.md",
+            "docs/visualization.ko.md", "docs/explain.ko.md", "README.ko.md"} <= set(KOREAN_PAGES)
     assert "[한국어](README.ko.md)" in (ROOT / "README.md").read_text()
     for page in KOREAN_PAGES:
         assert (ROOT / english_page(page)).is_file(), f"{page} has no English page beside it"
@@ -106,4 +120,6 @@ def test_docs_build_strict(tmp_path):
     assert 'hreflang="ko"' in english and 'hreflang="en"' in korean  # the language switcher, both ways
     assert "순전파" in korean and "순전파" not in english
     assert "Backward pass를 한 단계씩 지켜보기" in korean
-    assert (site / "ko" / "engine" / "index.html").is_file()  # pages without a Korean version fall back to English
+    assert "연쇄 법칙" in (site / "ko" / "engine" / "index.html").read_text()  # the Korean engine guide
+    assert 'id="conventions"' in (site / "ko" / "engine" / "index.html").read_text()  # linked from the home page
+    assert (site / "ko" / "nn" / "index.html").is_file()  # pages without a Korean version fall back to English

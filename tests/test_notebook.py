@@ -63,6 +63,13 @@ def test_regenerating_the_tutorial_gives_the_committed_text(lang, tmp_path):
     assert not stale, "\n\n".join(stale)
     assert new_text == text
     assert sorted(Path(p).name for p in written) == sorted(set(re.findall(r"\]\(images/([^)]+)\)", text)))
+    # the graphs are what the code draws today: their DOT source equals the committed one
+    graphs = sorted(p.name for p in tmp_path.glob("*.dot"))
+    assert len(graphs) >= 3
+    committed = ROOT / "docs" / "images"
+    stale = [name for name in graphs if (tmp_path / name).read_text(encoding="utf-8") !=
+             (committed / name).read_text(encoding="utf-8")]  # fmt: skip
+    assert not stale, f"stale pictures {stale}: run python docs/scripts/make_tutorial.py"
 
 
 def test_the_tutorials_have_the_same_code_and_outputs():

@@ -1,10 +1,12 @@
 """Graph drawing: the DOT source's structure (no `dot` needed), then real rendering with `dot`."""
 
+import importlib.util
 import os
 import re
 import shutil
 import subprocess
 import sys
+import weakref
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -375,6 +377,187 @@ def test_backward_view_labels_gradients_on_edges():
                                                               'dir=back fontcolor="#c0392b"']  # fmt: skip
 
 
+# ----------------------------------------------------------------------------- named calls: one step per call
+def _nodes_of(y) -> list:
+    """Every op node recorded on the way to ``y``."""
+    seen, stack = {}, [y.grad_fn]
+    while stack:
+        n = stack.pop()
+        if n is not None and id(n) not in seen and hasattr(n, "seq"):
+            seen[id(n)] = n
+            stack += [e for e in n.next if hasattr(e, "seq")]
+    return list(seen.values())
+
+
+def _composite_calls():
+    F = pytest.importorskip("tinygrad_np.nn.functional")
+    rng = np.random.default_rng(0)
+    x = tg.tensor(rng.normal(size=(4, 6)) + 3.0, requires_grad=True)  # positive: rsqrt and norms are smooth
+    x2 = tg.tensor(rng.normal(size=(4, 6)), requires_grad=True)  # every input is a leaf: all ops are the call's
+    img = tg.tensor(rng.normal(size=(2, 3, 6, 6)), requires_grad=True)
+    w = tg.tensor(rng.normal(size=(4, 3, 3, 3)), requires_grad=True)
+    labels = np.array([0, 2, 1, 5])
+    seq = tg.tensor(rng.normal(size=(2, 5, 4)), requires_grad=True)
+    return {
+        "mean": x.mean(), "var": x.var(0), "std": x.std(), "softmax": x.softmax(), "log_softmax": x.log_softmax(1),
+        "logsumexp": x.logsumexp(1), "norm": x.norm(), "leaky_relu": x.leaky_relu(), "square": x.square(),
+        "reciprocal": x.reciprocal(), "rsqrt": x.rsqrt(), "minimum": tg.minimum(x, x2), "amin": x.amin(1),
+        "max": x.max(1).values, "min": x.min(), "masked_fill": x.masked_fill(x.data > 3, 0.0),
+        "repeat": x.repeat(2, 1), "split": x.split(2)[1], "chunk": x.chunk(3, 1)[0], "unbind": x.unbind(1)[2],
+        "gather": x.gather(1, np.zeros((4, 1), np.int64)), "flip": x.flip(0), "sort": x.sort().values,
+        "topk": x.topk(2).values, "stack": tg.stack([x, x]),
+        "cross_entropy": F.cross_entropy(x, labels), "nll_loss": F.nll_loss(x2, labels),
+        "mse_loss": F.mse_loss(x, x.detach() * 0.5), "l1_loss": F.l1_loss(x, x.detach() * 0.5),
+        "binary_cross_entropy": F.binary_cross_entropy(x.sigmoid().detach().requires_grad_(), x.data * 0 + 0.5),
+        "binary_cross_entropy_with_logits": F.binary_cross_entropy_with_logits(x, x.data * 0 + 0.5),
+        "dropout": F.dropout(x, 0.5), "layer_norm": F.layer_norm(x, (6,)), "gelu": F.gelu(x),
+        "batch_norm": F.batch_norm(img, None, None, training=True), "normalize": F.normalize(x),
+        "embedding": F.embedding(np.array([1, 0]), x), "conv2d": F.conv2d(img, w), "max_pool2d": F.max_pool2d(img, 2),
+        "avg_pool2d": F.avg_pool2d(img, 2), "silu": F.silu(x), "elu": F.elu(x), "softmin": F.softmin(x, 1),
+        "scaled_dot_product_attention": F.scaled_dot_product_attention(seq, seq, seq),
+        "interpolate": F.interpolate(img, scale_factor=2), "softplus": F.softplus(x, beta=2.0),
+    }
+
+
+def test_composite_ops_are_labelled_by_the_call_the_user_wrote():
+    """Every op a composite call records carries the call's name (the outermost one: std's mean is std's)."""
+    for name, y in _composite_calls().items():
+        recorded = _nodes_of(y)
+        assert recorded and {n.call for n in recorded} == {name}, (name, {n.name: n.call for n in recorded})
+        assert len({n.where[1] for n in recorded}) == 1, name  # one call, not several of the same name
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    assert (x * 2).grad_fn.call is None and x.exp().grad_fn.call is None  # single ops carry no call
+    a, b = x.mean(), x.mean()
+    assert a.grad_fn.where[1] != b.grad_fn.where[1]  # two calls of one function are two steps
+
+
+def test_a_call_is_drawn_as_one_step_with_the_ops_it_ran():
+    x = tg.tensor(np.ones((2, 3)))
+    w = tg.tensor(np.full((3, 1), 0.5), requires_grad=True)
+    loss = (x @ w).mean()
+    g = draw_graph(loss, names={"loss": loss, "x": x, "w": w}, legend=False)
+    ((kmean, lines, rest),) = find(g, "mean")
+    assert lines == ["mean", "Sum, Mul"] and "call" not in rest  # a node, styled as a call of several ops
+    assert "filled,bold" in rest
+    assert not find(g, "Sum") and not find(g, "Mul") and not find(g, "0.1667")  # no ops or 1/n inside it
+    ((kloss, *_),), ((kop, *_),) = find(g, "loss"), find(g, "Matmul")
+    (kh,) = [k for k, (lines, _) in nodes(g).items() if lines == ["(2, 1) float64"]]  # made outside the call
+    assert {(a, b) for a, b, _ in edges(g)} >= {(kop, kh), (kh, kmean), (kmean, kloss)}
+    assert len(nodes(g)) == 6  # x, w, Matmul, its output, mean, loss
+
+    boxed = draw_graph(loss, names={"loss": loss}, calls="box", legend=False)
+    assert clusters(boxed) == {"call_0": "mean"}
+    box = boxed.source[boxed.source.index("subgraph"):]
+    assert "label=Sum" in box and "label=Mul" in box and "Matmul" not in box
+    raw = draw_graph(loss, names={"loss": loss}, calls="ops", legend=False)
+    assert find(raw, "Sum") and find(raw, "Mul") and not find(raw, "mean") and "subgraph" not in raw.source
+    with pytest.raises(ValueError, match="calls must be one of"):
+        draw_graph(loss, calls="boxes")
+
+
+def test_a_calls_named_output_and_its_several_outputs_stay():
+    x = tg.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    probs = x.softmax()
+    top, bottom = (probs * 2).split(1)
+    out = top.sum() + bottom.sum()
+    g = draw_graph(out, names={"x": x, "probs": probs}, legend=False)
+    ((ksoft, lines, _),), ((kprobs, *_),) = find(g, "softmax"), find(g, "probs")
+    assert lines == ["softmax", "Sub, Exp, Sum, Div"]
+    assert (ksoft, kprobs) in {(a, b) for a, b, _ in edges(g)}
+    ((ksplit, lines, rest),) = find(g, "split")
+    assert lines == ["split", "Getitem ×2"]
+    assert len([b for a, b, _ in edges(g) if a == ksplit]) == 2  # one edge to each piece
+
+
+def test_a_call_drawn_as_one_step_inside_its_module():
+    nn = pytest.importorskip("tinygrad_np.nn")
+    F = pytest.importorskip("tinygrad_np.nn.functional")
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.GELU() if hasattr(nn, "GELU") else nn.ReLU())
+    images = tg.randn(2, 1, 5, 5)
+    loss = F.mse_loss(model(images), tg.zeros(2, 2, 3, 3))
+    g = draw_graph(loss, model=model, names={"images": images})
+    src = g.source
+    conv = src[src.index("cluster_0 {"):src.index("cluster_1 {")]
+    ((kconv, lines, rest),) = find(g, "conv2d")
+    assert f"\t\t{kconv} [" in conv and "Matmul" in lines[1]  # conv2d is one step in Conv2d's cluster
+    assert find(g, "mse_loss") and "call of several ops" in src  # and the legend says what that style is
+    folded = draw_graph(loss, model=model, depth=1)
+    ops_in_conv = len([n for n in _nodes_of(loss) if n.module is model[0]])
+    assert find(folded, f"{ops_in_conv} ops, 20 params")  # a folded module still counts every op
+
+
+def test_a_calls_data_input_is_drawn_instead_of_what_the_call_made_from_it():
+    """When the engine notes a call's data inputs (weakly, as the call's third item), the drawing shows the
+    input the user passed (``images``) instead of the constant the call made from it (the im2col matrix)."""
+    images = tg.ones(2, 1, 4, 4)
+    w = tg.ones(3, 4, requires_grad=True)
+    entry = autograd.enter_module(("unfold_and_mix", 10**9, (weakref.ref(images),)))
+    try:
+        cols = images.reshape(2, 4, 4)  # no gradient needed: not recorded, a new constant tensor
+        out = w @ cols
+    finally:
+        autograd.exit_module(entry)
+    loss = out.sum()
+    g = draw_graph(loss, names={"images": images}, legend=False)
+    ((kcall, *_),), ((kimg, lines, _),) = find(g, "unfold_and_mix"), find(g, "images")
+    assert lines == ["images", "(2, 1, 4, 4) float32"]
+    assert (kimg, kcall) in {(a, b) for a, b, _ in edges(g)}
+    assert not find(g, "(2, 4, 4) float32")  # the constant made inside the call is not drawn
+    raw = draw_graph(loss, calls="ops")  # op by op, the constant the op was given is drawn
+    assert find(raw, "(2, 4, 4) float32") and not find(raw, "(2, 1, 4, 4) float32")
+    del images
+    assert find(draw_graph(loss, legend=False), "unfold_and_mix")  # a dead input is simply left out
+
+    model, images = Stub(), tg.ones(2, 1, 4, 4)  # in a module: the step stays in the module's cluster
+    outer = autograd.enter_module(model)
+    entry = autograd.enter_module(("unfold_and_mix", 10**9 + 1, (weakref.ref(images),)))
+    try:
+        out = w @ images.reshape(2, 4, 4)
+    finally:
+        autograd.exit_module(entry)
+        autograd.exit_module(outer)
+    g = draw_graph(out.sum(), names={"images": images}, model=model, legend=False)
+    ((kcall, *_),) = find(g, "unfold_and_mix")
+    assert f"\t\t{kcall} [" in g.source[g.source.index("cluster_(model)"):]
+    assert "\t\t" + find(g, "images")[0][0] + " [" not in g.source  # the data stays outside the model
+
+
+def test_highlight_a_step_or_a_tensor():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    h = x.exp()
+    loss = h.mean()
+    g = draw_graph(loss, names=locals(), highlight=h.grad_fn, legend=False, backward=True)
+    ((kexp, _, rest),), ((kh, _, hrest),) = find(g, "Exp"), find(g, "h")
+    assert "penwidth=3" in rest and "penwidth=3" in hrest and "penwidth=3" not in find(g, "mean")[0][2]
+    marked = {(a, b) for a, b, attrs in edges(g) if "#d63384" in attrs}
+    assert marked == {(find(g, "x")[0][0], kexp), (kexp, kh)}  # the op's edges, in and out
+    (into_exp,) = [attrs for a, b, attrs in edges(g) if b == kexp]  # the gradient the step sends to x
+    assert 'label="grad (2,) |g|=3.937"' in into_exp
+    sum_node = loss.grad_fn.next[0]  # Sum, inside mean: the step that holds it lights up
+    assert "penwidth=3" in find(draw_graph(loss, highlight=[sum_node]), "mean")[0][2]
+    g = draw_graph(loss, names=locals(), highlight=[h, x])
+    assert "penwidth=3" in find(g, "h")[0][2] and "penwidth=3" in find(g, "x")[0][2]
+    assert "penwidth=3" not in find(g, "loss")[0][2] and "penwidth=3" not in find(g, "Exp")[0][2]
+    boxed = draw_graph(loss, calls="box", highlight={sum_node: {"grad_out": "g = 0.5", "grad_inputs": ["sent"]}})
+    assert "penwidth=3" in find(boxed, "Sum")[0][2] and "penwidth=3" not in find(boxed, "Mul")[0][2]
+    assert {attrs.split(" ")[0] for a, b, attrs in edges(boxed) if "#d63384" in attrs} == {'label="g', 'label=sent'}
+    with pytest.raises(TypeError, match="highlight="):
+        draw_graph(loss, highlight="Exp")
+
+
+def test_labels_are_never_cut_inside_a_word_or_number():
+    x = tg.tensor(np.ones((1,) * 12), requires_grad=True)
+    y = x.reshape((1,) * 11 + (1,)).permute(*reversed(range(12))).sum()
+    lines = [line for ls, _ in nodes(draw_graph(y)).values() for line in ls]
+    shortened = [line for line in lines if "…" in line]
+    assert shortened and all(re.search(r"\(\d+(, \d+)*, …\)$", line) for line in shortened), shortened
+    assert all(len(line) <= 30 for line in lines if "=" in line)  # attributes are short; shapes stay whole
+    from tinygrad_np.viz.graph import wrap
+
+    assert wrap("BinaryCrossEntropyFn, Sum, Mul ×2, Where", 20) == ["BinaryCrossEntropyFn,", "Sum, Mul ×2, Where"]
+
+
 # ----------------------------------------------------------------------------- rendering with the real `dot`
 def svg_texts(path) -> list:
     root = ET.parse(path).getroot()  # valid XML or this raises
@@ -492,13 +675,48 @@ def test_example_visualize_fast(tmp_path):
     assert any(t.startswith("grad") for t in svg_texts(tmp_path / "xor_mlp.svg"))
 
 
+def dot_pictures():
+    spec = importlib.util.spec_from_file_location("dot_pictures", ROOT / "docs" / "scripts" / "dot_pictures.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @needs_dot
-def test_docs_pictures_script(tmp_path):
+def test_docs_pictures_are_what_the_code_draws_today(tmp_path):
+    """The script regenerates every picture of the drawing guide: its DOT source must equal the committed one
+    (regenerate with `python docs/scripts/make_viz_pictures.py` after changing the drawing, and commit both)."""
     script = ROOT / "docs" / "scripts" / "make_viz_pictures.py"
     run = subprocess.run([sys.executable, str(script), "--out", str(tmp_path)], capture_output=True, text=True, env=ENV)
     assert run.returncode == 0, run.stderr
     written = sorted(p.name for p in tmp_path.glob("*.svg"))
     assert written == sorted(p.name for p in (ROOT / "docs" / "images").glob("viz_*.svg"))  # docs use them all
+    assert written == sorted(p.with_suffix(".svg").name for p in (ROOT / "docs" / "images").glob("viz_*.dot"))
+    stale = [name for name in written if (tmp_path / name).with_suffix(".dot").read_text() !=
+             (ROOT / "docs" / "images" / name).with_suffix(".dot").read_text()]  # fmt: skip
+    assert not stale, f"stale pictures {stale}: run python docs/scripts/make_viz_pictures.py"
     assert "nan starts here!" in svg_texts(tmp_path / "viz_nan.svg")
-    for name in written:
-        assert f"images/{name}" in (ROOT / "docs" / "visualization.md").read_text()
+    for lang in ("md", "ko.md"):
+        page = (ROOT / "docs" / f"visualization.{lang}").read_text()
+        for name in written:
+            assert f"images/{name}" in page
+
+
+def test_committed_graph_pictures_are_drawn_from_their_committed_dot_source():
+    """Each graph picture in docs/images is the SVG of the .dot beside it: the same text in the same amounts
+    (coordinates depend on the machine's Graphviz, so only the DOT source is compared exactly)."""
+    dots = sorted((ROOT / "docs" / "images").glob("*.dot"))
+    assert len(dots) >= 9
+    labels = dot_pictures().labels
+    for dot in dots:
+        svg = dot.with_suffix(".svg")
+        assert svg.is_file(), f"{dot.name} has no picture: run python docs/scripts/dot_pictures.py"
+        assert sorted(t for t in svg_texts(svg) if t.strip()) == labels(dot.read_text()), (
+            f"{svg.name} is not drawn from {dot.name}: run python docs/scripts/dot_pictures.py")
+
+
+def test_the_picture_check_can_fail(tmp_path):
+    labels = dot_pictures().labels
+    source = 'digraph { a [label="mean\\nSum, Mul"] b [label=x] a -> b [label="grad 2"] }'
+    assert labels(source) == ["Sum, Mul", "grad 2", "mean", "x"]
+    assert labels(source.replace("Mul", "Div")) != labels(source)

@@ -218,7 +218,8 @@ class Explanation:
         s = self.step(k)
         highlight = {s.node: {"grad_out": f"g = {_short(s.grad_output)}",
                               "grad_inputs": [_short(x.grad) for x in s.sent]}}
-        options = {"names": self.names, "model": self.model, "show_grad": False, "legend": False,
+        # each step is one op: a call's ops stay visible, boxed and labelled by the call (mean, cross_entropy)
+        options = {"names": self.names, "model": self.model, "show_grad": False, "legend": False, "calls": "box",
                    "title": f"step {k} of {len(self.steps)}: {s.op}" + (f" ({s.source})" if s.source else "")}
         options.update(draw_kwargs)
         return draw_graph(self.output, highlight=highlight, **options)

@@ -550,6 +550,7 @@ class Tensor:
     sin, cos, tanh = ops.Sin.apply, ops.Cos.apply, ops.Tanh.apply
     sigmoid, relu = ops.Sigmoid.apply, ops.Relu.apply
 
+    @engine.named_call("leaky_relu")
     def leaky_relu(self, negative_slope: float = 0.01):
         return where(self > 0, self, self * negative_slope)
 
@@ -569,9 +570,11 @@ class Tensor:
 
     expm1, log1p, erf = ops.Expm1.apply, ops.Log1p.apply, ops.Erf.apply
 
+    @engine.named_call("reciprocal")
     def reciprocal(self):
         return 1 / self
 
+    @engine.named_call("rsqrt")
     def rsqrt(self):
         return 1 / self.sqrt()
 
@@ -593,6 +596,7 @@ class Tensor:
         axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
         return Tensor._wrap(np.asarray(self.data.any(axis=axes, keepdims=keep)), None)
 
+    @engine.named_call("square")
     def square(self):
         return self * self
 
@@ -620,6 +624,7 @@ class Tensor:
         axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
         return ops.Prod.apply(self, axis=axes, keepdims=keep)
 
+    @engine.named_call("mean")
     def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
         count = self.data.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
@@ -627,6 +632,7 @@ class Tensor:
             raise ValueError(f"mean() of an empty selection (shape {self.shape}, axis {axes})")
         return ops.Sum.apply(self, axis=axes, keepdims=keep) * (1.0 / count)
 
+    @engine.named_call("max")
     def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """Largest values, in PyTorch's three forms and NumPy's:
 
@@ -637,6 +643,7 @@ class Tensor:
         """
         return self._extreme("max", dim, keepdim, axis, keepdims)
 
+    @engine.named_call("min")
     def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """Smallest values; the same forms as :meth:`max`."""
         return self._extreme("min", dim, keepdim, axis, keepdims)
@@ -663,10 +670,12 @@ class Tensor:
                              f"check where it became empty, or reduce over a dim of nonzero size")
         return ops.Max.apply(self, axis=axes, keepdims=keep)
 
+    @engine.named_call("amin")
     def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """Smallest values over ``dim``/``axis``; ties share the gradient."""
         return -((-self).amax(dim, keepdim, axis=axis, keepdims=keepdims))
 
+    @engine.named_call("var")
     def var(self, axis=None, keepdims=False, *, dim=None, keepdim=None, correction=None, unbiased=None, ddof=None):
         """Variance. Like PyTorch the default is the unbiased estimate (``correction=1``);
         pass ``ddof=0`` (NumPy's name) or ``correction=0`` for the population variance."""
@@ -681,11 +690,13 @@ class Tensor:
         centred = self - self.mean(axes, keepdims=True)
         return (centred * centred).sum(axes, keepdims=keep) * (1.0 / (count - corr))
 
+    @engine.named_call("std")
     def std(self, axis=None, keepdims=False, *, dim=None, keepdim=None, correction=None, unbiased=None, ddof=None):
         """Standard deviation (same defaults as :meth:`var`)."""
         spread = self.var(axis, keepdims, dim=dim, keepdim=keepdim, correction=correction, unbiased=unbiased, ddof=ddof)
         return spread.sqrt()
 
+    @engine.named_call("logsumexp")
     def logsumexp(self, axis=_LAST_AXIS, keepdims=False, *, dim=None, keepdim=None):
         """log(sum(exp(x))) over ``axis`` (default: the last one; None: all), computed stably by
         shifting by the (constant) maximum."""
@@ -697,17 +708,20 @@ class Tensor:
         out = (self - shift).exp().sum(axes, keepdims=True).log() + shift
         return out if keep else out.reshape(_reduced_shape(self.shape, axes))
 
+    @engine.named_call("softmax")
     def softmax(self, axis=None, *, dim=None):
         """exp(x) / sum(exp(x)) along ``axis`` (default: the last one), shifted by the maximum for stability."""
         ax = _one_axis(axis, dim, self.ndim)
         e = (self - self.data.max(axis=ax, keepdims=True)).exp()
         return e / e.sum(ax, keepdims=True)
 
+    @engine.named_call("log_softmax")
     def log_softmax(self, axis=None, *, dim=None):
         """x - logsumexp(x) along ``axis`` (default: the last one)."""
         ax = _one_axis(axis, dim, self.ndim)
         return self - self.logsumexp(ax, keepdims=True)
 
+    @engine.named_call("norm")
     def norm(self, p=2, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """The p-norm over ``dim`` (all elements by default): ``p`` = 2 (or ``"fro"``), 1, any
         other p > 0, ``inf`` or ``-inf``. At an all-zero input the gradient is 0, as in PyTorch."""
@@ -749,12 +763,14 @@ class Tensor:
             data = -(data.astype(np.int64) if data.dtype.kind in "bu" else data)
         return Tensor._wrap(np.argsort(data, axis=ax, kind="stable"), None)
 
+    @engine.named_call("sort")
     def sort(self, dim: int = -1, descending: bool = False, *, axis=None):
         """``(values, indices)`` sorted along ``dim``; each value's gradient goes back to where it came from."""
         ax = _one_axis(axis, dim, self.ndim)
         indices = self.argsort(dim, descending, axis=axis)
         return ValuesIndices(self.clone() if ax is None else self.gather(ax, indices), indices)
 
+    @engine.named_call("topk")
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
         """The ``k`` largest (``largest=False``: smallest) ``(values, indices)`` along ``dim``, in order."""
         ax = _one_axis(None, dim, self.ndim)
@@ -858,11 +874,13 @@ class Tensor:
     def __setitem__(self, index, value):
         self._in_place("item assignment", _assign(_index_arrays(index), value))
 
+    @engine.named_call("flip")
     def flip(self, *dims):
         """Reverse the order along ``dims`` (PyTorch; NumPy's ``np.flip(t, axis)`` works too)."""
         axes, _ = _normalize_axis(_shape_args(dims), False, None, None, self.ndim)
         return self[tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(self.ndim))]
 
+    @engine.named_call("split")
     def split(self, split_size_or_sections, dim: int = 0):
         """Pieces along ``dim``: of ``split_size`` each (the last one smaller), or of the given sizes."""
         n = self.shape[dim]
@@ -878,15 +896,18 @@ class Tensor:
         ends = np.cumsum([0] + sizes)
         return tuple(self[lead + (slice(int(a), int(b)),)] for a, b in zip(ends[:-1], ends[1:]))
 
+    @engine.named_call("chunk")
     def chunk(self, chunks: int, dim: int = 0):
         """At most ``chunks`` pieces of equal size along ``dim`` (the last one smaller), as PyTorch."""
         return self.split(max(1, -(-self.shape[dim] // chunks)), dim)
 
+    @engine.named_call("unbind")
     def unbind(self, dim: int = 0):
         """The slices along ``dim``, with that dimension removed."""
         lead = (slice(None),) * (dim % self.ndim)
         return tuple(self[lead + (i,)] for i in range(self.shape[dim]))
 
+    @engine.named_call("repeat")
     def repeat(self, *sizes):
         """Tile the tensor ``sizes[i]`` times along dimension i (PyTorch's ``repeat``, NumPy's ``tile``)."""
         sizes = _shape_args(sizes)
@@ -898,10 +919,12 @@ class Tensor:
         spread = spread.expand(tuple(d for r, n in zip(sizes, shape) for d in (r, n)))
         return spread.reshape(tuple(r * n for r, n in zip(sizes, shape)))
 
+    @engine.named_call("masked_fill")
     def masked_fill(self, mask, value):
         """``value`` where ``mask`` is true, the tensor elsewhere (no gradient where filled)."""
         return where(mask, value, self)
 
+    @engine.named_call("gather")
     def gather(self, dim: int, index):
         """``out[i][j] = t[i][index[i][j]]`` for ``dim=1`` (and so on): PyTorch's ``gather``."""
         index = np.asarray(index.data if isinstance(index, Tensor) else index)
@@ -1318,6 +1341,7 @@ def maximum(a, b) -> Tensor:
     return _maximum(a, b)
 
 
+@engine.named_call("minimum")
 def minimum(a, b) -> Tensor:
     """Elementwise minimum; where a == b each side gets half the gradient."""
     return -maximum(-_tensor(a), -_tensor(b))
@@ -1433,6 +1457,7 @@ def cat(tensors, dim: int = 0, *, axis=None) -> Tensor:
 concatenate = cat
 
 
+@engine.named_call("stack")
 def stack(tensors, dim: int = 0, *, axis=None) -> Tensor:
     """Join tensors of one shape along a new dimension."""
     tensors = [_tensor(t) for t in tensors]

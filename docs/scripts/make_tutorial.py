@@ -139,8 +139,10 @@ def run(text: str, images: Path = IMAGES) -> tuple[list[str], list[str]]:
 
 
 def run_parts(parts, namespace: dict, figures: list, images: Path) -> tuple[list[str], list[str]]:
-    """Run the python parts in ``namespace``; ``figures`` collects what each one shows."""
-    from tinygrad_np.viz import render
+    """Run the python parts in ``namespace``; ``figures`` collects what each one shows. A graph is
+    written as its DOT source and the SVG drawn from it (see dot_pictures.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import dot_pictures
 
     printed, written = [], []
     for i, (kind, source) in enumerate(parts):
@@ -162,7 +164,7 @@ def run_parts(parts, namespace: dict, figures: list, images: Path) -> tuple[list
         for name, item in zip(names, produced):
             path = images / name
             if hasattr(item, "pipe"):
-                render(item, path)
+                dot_pictures.write(item, path)
             else:
                 item.savefig(path, format=path.suffix.lstrip("."), bbox_inches="tight", metadata={"Date": None})
             written.append(str(path))

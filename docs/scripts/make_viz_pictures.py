@@ -1,10 +1,11 @@
 """Regenerate the pictures of docs/visualization.md (needs Graphviz's `dot`).
 
-    python docs/scripts/make_viz_pictures.py            # writes docs/images/viz_*.svg
+    python docs/scripts/make_viz_pictures.py            # writes docs/images/viz_*.dot and the .svg drawn from each
     python docs/scripts/make_viz_pictures.py --out DIR
 """
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +14,12 @@ import tinygrad_np as tg
 import tinygrad_np.nn as nn
 import tinygrad_np.nn.functional as F
 import tinygrad_np.optim as optim
-from tinygrad_np.viz import draw_graph, render
+from tinygrad_np.viz import draw_graph
 
-IMAGES = Path(__file__).resolve().parents[1] / "images"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import dot_pictures  # noqa: E402
+
+IMAGES = dot_pictures.IMAGES
 
 
 def expression():
@@ -30,6 +34,16 @@ def expression():
     backward_view = draw_graph(L, names=locals(), backward=True, title="the gradient along each edge")
     L.backward()
     return {"expression": draw_graph(L, names=locals(), show_data=True), "expression_backward": backward_view}
+
+
+def calls():
+    """Calls that run several ops (softmax, mean): one step each, or their ops in a box."""
+    logits = tg.tensor([[2.0, -1.0, 0.5], [0.1, 0.2, 3.0]], requires_grad=True)
+    target = tg.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    probs = logits.softmax(dim=1)
+    loss = -(probs.log() * target).sum(1).mean()
+    return {"calls": draw_graph(loss, names=locals(), rankdir="TB"),
+            "calls_box": draw_graph(loss, names=locals(), calls="box", rankdir="TB")}
 
 
 def xor_mlp():
@@ -47,7 +61,7 @@ def xor_mlp():
         if step == 0:
             opt.step()
     names = {"x": x, "y": y, "pred": pred, "loss": loss}
-    return {"xor_mlp": draw_graph(loss, names=names, model=model, show_data=True)}
+    return {"xor_mlp": draw_graph(loss, names=names, model=model, show_data=True, rankdir="TB")}
 
 
 class Net(nn.Module):
@@ -67,14 +81,13 @@ def cnn():
     tg.manual_seed(0)
     model = Net()
     images = tg.tensor(np.random.default_rng(0).random((8, 1, 8, 8)), dtype="float32")
-    labels = tg.tensor(np.arange(8))
     logits = model(images)
-    loss = F.cross_entropy(logits, labels)
+    loss = F.cross_entropy(logits, tg.tensor(np.arange(8)))
     loss.backward()
     names = {"images": images, "logits": logits, "loss": loss}
     return {
         "cnn": draw_graph(loss, names=names, model=model, rankdir="TB"),
-        "cnn_depth1": draw_graph(loss, names=names, model=model, depth=1),
+        "cnn_depth1": draw_graph(loss, names=names, model=model, depth=1, rankdir="TB"),
     }
 
 
@@ -89,12 +102,12 @@ def nan_hunt():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=IMAGES, help="folder for the SVGs (default docs/images)")
+    parser.add_argument("--out", type=Path, default=IMAGES, help="folder for the pictures (default docs/images)")
     args = parser.parse_args(argv)
     written = []
-    for make in (expression, xor_mlp, cnn, nan_hunt):
+    for make in (expression, calls, xor_mlp, cnn, nan_hunt):
         for name, graph in make().items():
-            written.append(render(graph, args.out / f"viz_{name}.svg"))
+            written += dot_pictures.write(graph, args.out / f"viz_{name}.svg")
     print("\n".join(written))
     return written
 

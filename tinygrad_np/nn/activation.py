@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd import named_call
 from ..tensor import Tensor, where
 from . import functional as F
 from .module import Module
@@ -27,6 +28,7 @@ SELU_SCALE = 1.0507009873554804934193349852946
 
 
 # ============================================================================ functions
+@named_call("silu")
 def silu(input, inplace: bool = False) -> Tensor:
     """``x * sigmoid(x)`` (also called swish)."""
     x = F._float_tensor(input, "silu")
@@ -43,11 +45,13 @@ def _negative_exp_branch(x: Tensor, alpha: float, inner_scale: float = 1.0) -> T
     return where(x.data > 0, x, negative.expm1() * alpha)
 
 
+@named_call("elu")
 def elu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` for x > 0, ``alpha * (exp(x) - 1)`` otherwise."""
     return _negative_exp_branch(F._float_tensor(input, "elu"), alpha)
 
 
+@named_call("celu")
 def celu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``; ``alpha`` must not be 0."""
     x = F._float_tensor(input, "celu")
@@ -56,17 +60,20 @@ def celu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return _negative_exp_branch(x, alpha, 1.0 / alpha)
 
 
+@named_call("selu")
 def selu(input, inplace: bool = False) -> Tensor:
     """``scale * elu(x, alpha)`` with the self-normalising constants alpha ~ 1.6733, scale ~ 1.0507."""
     return elu(F._float_tensor(input, "selu"), SELU_ALPHA) * SELU_SCALE
 
 
+@named_call("mish")
 def mish(input, inplace: bool = False) -> Tensor:
     """``x * tanh(softplus(x))``, with the overflow-free softplus."""
     x = F._float_tensor(input, "mish")
     return x * Softplus.apply(x).tanh()
 
 
+@named_call("hardtanh")
 def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` clipped to [min_val, max_val]. As in PyTorch the gradient passes only strictly inside
     (0 at the bounds themselves, unlike ``clamp``); integer tensors stay integer."""
@@ -78,29 +85,34 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
     return where(inside, x, Tensor._wrap(clipped, None))
 
 
+@named_call("relu6")
 def relu6(input, inplace: bool = False) -> Tensor:
     """``min(max(0, x), 6)``: ``hardtanh(x, 0, 6)``, with its gradient (0 at 0 and at 6)."""
     return hardtanh(input, 0.0, 6.0)
 
 
+@named_call("hardsigmoid")
 def hardsigmoid(input, inplace: bool = False) -> Tensor:
     """``relu6(x + 3) / 6``: 0 up to -3, 1 from 3, linear (slope 1/6) strictly between."""
     x = F._float_tensor(input, "hardsigmoid")
     return hardtanh(x + 3.0, 0.0, 6.0) * (1.0 / 6.0)
 
 
+@named_call("hardswish")
 def hardswish(input, inplace: bool = False) -> Tensor:
     """``x * relu6(x + 3) / 6``; gradient 0 up to -3, 1 from 3, (2x + 3) / 6 strictly between."""
     x = F._float_tensor(input, "hardswish")
     return x * hardsigmoid(x)
 
 
+@named_call("logsigmoid")
 def logsigmoid(input) -> Tensor:
     """``log(sigmoid(x)) = -softplus(-x)``, finite for every finite x."""
     x = F._float_tensor(input, "logsigmoid")
     return -Softplus.apply(-x)
 
 
+@named_call("softsign")
 def softsign(input) -> Tensor:
     """``x / (1 + |x|)``."""
     x = F._tensor(input)
@@ -109,6 +121,7 @@ def softsign(input) -> Tensor:
     return x / (x.abs() + 1.0)
 
 
+@named_call("softmin")
 def softmin(input, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """``softmax(-x)`` along ``dim`` (default: the last axis, like this library's ``softmax``);
     with ``dtype`` the input is cast to it first."""
@@ -119,6 +132,7 @@ def softmin(input, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> 
     return (-x).softmax(-1 if dim is None else dim)
 
 
+@named_call("glu")
 def glu(input, dim: int = -1) -> Tensor:
     """Gated linear unit: split ``input`` in halves ``a, b`` along ``dim``; ``a * sigmoid(b)``."""
     x = F._float_tensor(input, "glu")

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from ..autograd import named_call
 from ..tensor import DEFAULT_FLOAT, Tensor, cat, pad_, where
 from . import functional as F
 from . import init
@@ -40,6 +41,7 @@ def _as_bias(mask, dtype, name: str, masked_when: bool) -> Tensor:
     return m.astype(dtype)
 
 
+@named_call("scaled_dot_product_attention")
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: float = 0.0, is_causal: bool = False,
                                  scale=None, enable_gqa: bool = False) -> Tensor:
     """``softmax(query @ key^T * scale + bias) @ value`` for query (..., L, E), key (..., S, E) and

@@ -13,6 +13,7 @@ import numbers
 import numpy as np
 
 from .. import creation
+from ..autograd import named_call
 from ..autograd.engine import mark_modified
 from ..tensor import Tensor, _pad_widths, _result_dtype, _to_array, pad_, where
 from .primitives import (
@@ -126,6 +127,7 @@ def tanh(input) -> Tensor:
     return _tensor(input).tanh()
 
 
+@named_call("gelu")
 def gelu(input, approximate: str = "none") -> Tensor:
     """``x * Phi(x)`` with Phi the standard normal CDF (exact, through erf), or its tanh
     approximation with ``approximate="tanh"``; PyTorch's two forms."""
@@ -137,6 +139,7 @@ def gelu(input, approximate: str = "none") -> Tensor:
     return 0.5 * x * (1 + (x * (1 / math.sqrt(2))).erf())
 
 
+@named_call("softplus")
 def softplus(input, beta: float = 1.0) -> Tensor:
     """``log(1 + exp(beta * x)) / beta``, computed without overflow."""
     x = _float_tensor(input, "softplus")
@@ -155,6 +158,7 @@ def log_softmax(input, dim: int = -1, *, axis=None) -> Tensor:
     return _float_tensor(input, "log_softmax").log_softmax(dim if axis is None else axis)
 
 
+@named_call("dropout")
 def dropout(input, p: float = 0.5, training: bool = True) -> Tensor:
     """Inverted dropout: zero each element with probability ``p`` and scale the rest by 1/(1-p).
 
@@ -176,6 +180,7 @@ def dropout(input, p: float = 0.5, training: bool = True) -> Tensor:
 _PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}  # PyTorch's name: NumPy's
 
 
+@named_call("pad")
 def pad(input, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
     """Pad with ``value`` (``mode="constant"``) or by mirroring (``"reflect"``, edge not repeated),
     repeating the edge (``"replicate"``) or wrapping around (``"circular"``), as PyTorch does.
@@ -197,6 +202,7 @@ def pad(input, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
     return x
 
 
+@named_call("normalize")
 def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """``input / max(norm(input, p, dim), eps)``: unit p-norm along ``dim`` (zero rows stay zero)."""
     x = _float_tensor(input, "normalize")
@@ -258,6 +264,7 @@ def _conv_pads(padding, kernel, stride, dilation, fn: str = "conv2d") -> tuple:
     raise ValueError(f"{fn}(): padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
 
 
+@named_call("conv2d")
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
     """2-D convolution (cross-correlation, as in PyTorch) of (N, C, H, W) input with (O, C/groups, kh, kw) weight.
 
@@ -268,6 +275,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
     return _conv(input, weight, bias, stride, padding, dilation, groups, "conv2d")
 
 
+@named_call("conv1d")
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
     """1-D convolution (cross-correlation) of (N, C, L) (or unbatched (C, L)) input with
     (O, C/groups, k) weight: ``conv2d`` of a height-1 image. ``padding`` is an int, a 1-tuple,
@@ -323,6 +331,7 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, fn, d=2):
     return out
 
 
+@named_call("conv_transpose2d")
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups: int = 1,
                      dilation=1) -> Tensor:
     """Transposed 2-D convolution of (N, C_in, H, W) input with (C_in, C_out/groups, kh, kw) weight,
@@ -393,6 +402,7 @@ def _ceil_extra(n: int, kernel: int, stride: int, dilation: int, pad: int) -> in
     return max(0, (out - 1) * stride + span - (n + 2 * pad))
 
 
+@named_call("max_pool2d")
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False):
     """Maximum over each window of (N, C, H, W) input; ``stride`` defaults to ``kernel_size``.
@@ -439,6 +449,7 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
     return (out, indices) if return_indices else out
 
 
+@named_call("avg_pool2d")
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False, count_include_pad: bool = True,
                divisor_override=None) -> Tensor:
     """Mean over each window of (N, C, H, W) input; padded zeros count unless ``count_include_pad=False``.
@@ -475,6 +486,7 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
 
 
 # ============================================================================ normalisation
+@named_call("batch_norm")
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Normalise each channel (axis 1) of (N, C, ...) input, as ``torch.nn.functional.batch_norm``.
@@ -527,6 +539,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return out
 
 
+@named_call("layer_norm")
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
     """Normalise over the trailing ``normalized_shape`` axes (biased variance), then scale and shift."""
     x = _float_tensor(input, "layer_norm")
@@ -550,6 +563,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     return out
 
 
+@named_call("embedding")
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float = 2.0) -> Tensor:
     """Rows of ``weight`` (num_embeddings, dim) picked by the integer ``input``; output shape input.shape + (dim,).
 
@@ -589,6 +603,7 @@ def _check_same_shape(fn: str, input: Tensor, target: Tensor) -> None:
                          f"shape (they are not broadcast); {fix}")
 
 
+@named_call("mse_loss")
 def mse_loss(input, target, reduction: str = "mean") -> Tensor:
     """Mean (or sum, or elementwise) squared error. Shapes must match."""
     _check_reduction(reduction, "mse_loss")
@@ -599,6 +614,7 @@ def mse_loss(input, target, reduction: str = "mean") -> Tensor:
     return _reduce(d * d, reduction, "mse_loss")
 
 
+@named_call("l1_loss")
 def l1_loss(input, target, reduction: str = "mean") -> Tensor:
     """Mean (or sum, or elementwise) absolute error. Shapes must match."""
     _check_reduction(reduction, "l1_loss")
@@ -648,6 +664,7 @@ def _class_last(x: Tensor) -> Tensor:
     return x.reshape(-1, x.shape[-1])
 
 
+@named_call("cross_entropy")
 def cross_entropy(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
     """Cross-entropy between logits ``input`` (N, C) or (N, C, d1, ...) (or (C,)) and ``target``.
@@ -714,6 +731,7 @@ def _cross_entropy_probs(x: Tensor, target, w, reduction: str, label_smoothing: 
     return _reduce(losses, reduction, "cross_entropy")
 
 
+@named_call("nll_loss")
 def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities ``input`` (N, C) or (N, C, d1, ...) at integer ``target``.
 
@@ -746,6 +764,7 @@ def _check_probability_inputs(fn: str, x: Tensor, t: Tensor) -> None:
                          f"binary_cross_entropy_with_logits)")
 
 
+@named_call("binary_cross_entropy")
 def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") -> Tensor:
     """-(t log x + (1-t) log(1-x)) for probabilities ``input``; each log is clamped at -100, as in PyTorch."""
     _check_reduction(reduction, "binary_cross_entropy")
@@ -759,6 +778,7 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") ->
     return _reduce(loss, reduction, "binary_cross_entropy")
 
 
+@named_call("binary_cross_entropy_with_logits")
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str = "mean",
                                      pos_weight=None) -> Tensor:
     """Sigmoid + binary cross-entropy in one stable expression:
@@ -789,6 +809,7 @@ def _legacy_reduction(size_average, reduce, reduction: str) -> str:
     return "sum" if size_average is False else "mean"
 
 
+@named_call("cosine_similarity")
 def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """``sum(x1 * x2) / (max(||x1||, eps) * max(||x2||, eps))`` along ``dim``, after broadcasting
     ``x1`` and ``x2`` together (each is divided by its clamped norm first, as PyTorch does)."""
@@ -805,6 +826,7 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:
     return (unit(a) * unit(b)).sum(dim)
 
 
+@named_call("kl_div")
 def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False) -> Tensor:
     """Pointwise KL divergence of log-probabilities ``input`` from ``target``:
     ``target * (log(target) - input)`` (0 where target is 0), or with ``log_target=True``
@@ -841,6 +863,7 @@ def _huber_parts(fn: str, input, target, width: float):
     return d.abs(), np.abs(d.data) < width, near * near * 0.5
 
 
+@named_call("smooth_l1_loss")
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
                    beta: float = 1.0) -> Tensor:
     """``0.5 * d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 * beta`` (d = input - target);
@@ -855,6 +878,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
     return _reduce(where(inside, half_square * (1.0 / beta), absolute - 0.5 * beta), reduction, "smooth_l1_loss")
 
 
+@named_call("huber_loss")
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None) -> Tensor:
     """``0.5 * d^2`` where ``|d| < delta``, else ``delta * (|d| - 0.5 * delta)``: ``delta`` times
     ``smooth_l1_loss`` with ``beta=delta``. ``weight`` (broadcast) multiplies each element's loss.

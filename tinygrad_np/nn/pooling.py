@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd import named_call
 from ..tensor import Tensor, where
 from . import functional as F
 from .layers import _MaxPoolNd
@@ -17,6 +18,7 @@ __all__ = [
 ]
 
 
+@named_call("max_pool1d")
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False):
     """Maximum over each window of (N, C, L) (or (C, L)) input; as ``max_pool2d`` otherwise
@@ -24,6 +26,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return F._max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool1d", d=1)
 
 
+@named_call("avg_pool1d")
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True) -> Tensor:
     """Mean over each window of (N, C, L) (or (C, L)) input; as ``avg_pool2d`` otherwise."""
@@ -74,6 +77,7 @@ def _max_unpool(input, indices, kernel_size, stride, padding, output_size, fn: s
     return where(hit, picked, 0.0).reshape(lead + size)
 
 
+@named_call("max_unpool2d")
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
     """The partial inverse of ``max_pool2d``: each value of (N, C, H, W) ``input`` goes to the
     position ``indices`` names in its (H_out, W_out) plane, zeros elsewhere. Output size
@@ -81,6 +85,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, "max_unpool2d", 2)
 
 
+@named_call("max_unpool1d")
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
     """``max_unpool2d`` for (N, C, L) input and the indices of ``max_pool1d``."""
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, "max_unpool1d", 1)

@@ -12,6 +12,7 @@ import numbers
 
 import numpy as np
 
+from ..autograd import named_call
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module
@@ -71,6 +72,7 @@ def _take(x: Tensor, axis: int, index: np.ndarray) -> Tensor:
     return x[(slice(None),) * axis + (index,)]
 
 
+@named_call("interpolate")
 def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
                 recompute_scale_factor=None, antialias: bool = False) -> Tensor:
     """Resize (N, C, *spatial) input to ``size``, or by ``scale_factor`` (output size
@@ -165,6 +167,7 @@ def _factor(value, fn: str, name: str) -> int:
     return int(value)
 
 
+@named_call("pixel_shuffle")
 def pixel_shuffle(input, upscale_factor: int) -> Tensor:
     """(*, C * r^2, H, W) -> (*, C, H * r, W * r): each group of r^2 channels becomes an r x r
     block of pixels (sub-pixel convolution's upsampling)."""
@@ -181,6 +184,7 @@ def pixel_shuffle(input, upscale_factor: int) -> Tensor:
     return blocks.reshape(*lead, c // (r * r), h * r, w * r)
 
 
+@named_call("pixel_unshuffle")
 def pixel_unshuffle(input, downscale_factor: int) -> Tensor:
     """(*, C, H * r, W * r) -> (*, C * r^2, H, W): the inverse of ``pixel_shuffle``."""
     x = F._tensor(input)
@@ -229,6 +233,7 @@ def _window_args(fn: str, kernel_size, dilation, padding, stride) -> tuple:
     return kernel, dilation, padding, stride
 
 
+@named_call("unfold")
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """Every sliding window of (N, C, H, W) (or (C, H, W)) input as a column: (N, C * kh * kw, L),
     L the number of windows; each column lists its window channel by channel, row by row (im2col)."""
@@ -242,6 +247,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     return cols.squeeze(0) if unbatched else cols
 
 
+@named_call("fold")
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """The transpose of ``unfold``: columns (N, C * kh * kw, L) (or (C * kh * kw, L)) summed back
     into an (N, C, *output_size) image, overlapping windows adding up (col2im)."""

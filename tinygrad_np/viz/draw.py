@@ -11,6 +11,7 @@ from ..tensor import Tensor
 from .graph import (
     TENSOR_KINDS,
     build,
+    collapse_calls,
     depth_of,
     fold_modules,
     known_grads,
@@ -27,15 +28,17 @@ _STYLE = {
     "intermediate": {"shape": "box", "style": "rounded", "color": "#6c757d"},
     "output": {"shape": "box", "style": "filled,bold", "fillcolor": "#d1e7dd", "peripheries": "2"},
     "op": {"shape": "ellipse", "style": "filled", "fillcolor": "#fff3cd"},
+    "call": {"shape": "ellipse", "style": "filled,bold", "fillcolor": "#ffe69c", "color": "#997404"},
     "const": {"shape": "plaintext", "fontcolor": "#495057"},
     "module": {"shape": "box3d", "style": "filled", "fillcolor": "#e2d9f3"},
     "more": {"shape": "note", "style": "filled", "fillcolor": "#f8f9fa"},
 }
-_LEGEND = {"param": "parameter", "input": "input", "op": "op", "intermediate": "intermediate",
-           "output": "output", "module": "folded module"}  # fmt: skip
+_LEGEND = {"param": "parameter", "input": "input", "op": "op", "call": "call of several ops",
+           "intermediate": "intermediate", "output": "output", "module": "folded module"}  # fmt: skip
 _BAD = {"color": "red", "fontcolor": "red", "penwidth": "2.5", "fillcolor": "#f8d7da", "style": "filled,bold"}
 _GRAD_EDGE = {"dir": "back", "color": "#c0392b", "fontcolor": "#c0392b"}
 _HIGHLIGHT = {"color": "#d63384", "penwidth": "3"}  # draw_graph(highlight=...): an op, its output, its edges
+_CALLS = ("node", "box", "ops")
 _JUPYTER_NAME = re.compile(r"_+\d*")  # Jupyter's output history (_, __, _12) in locals()
 
 
@@ -113,6 +116,20 @@ def _emit(nodes, edges, modules, notes, rankdir, backward, legend, title):
             attrs.update(_HIGHLIGHT)
         graph.node(k, label=graphviz.nohtml("\\n".join(lines)), **attrs)
 
+    def add_nodes(graph, keys):
+        """Nodes of one group; those of a named call drawn as a box (calls="box") go in its own box."""
+        boxes = defaultdict(list)
+        for k in keys:
+            if nodes[k].get("box") is None:
+                add_node(graph, k, nodes[k])
+            else:
+                boxes[nodes[k]["box"]].append(k)
+        for (name, number), members in boxes.items():
+            with graph.subgraph(name=f"cluster_call_{number}") as c:
+                c.attr(label=name, style="dashed,rounded", color="#997404", fontcolor="#997404")
+                for k in members:
+                    add_node(c, k, nodes[k])
+
     by_group, groups = defaultdict(list), set()
     for k, node in nodes.items():
         by_group[node["group"]].append(k)
@@ -129,18 +146,15 @@ def _emit(nodes, edges, modules, notes, rankdir, backward, legend, title):
         with graph.subgraph(name=f"cluster_{g or '(model)'}") as c:
             shade = ["#f8f9fa", "#eef4fb", "#fdf6ec"][depth_of(g) % 3]
             c.attr(label=module_label(g, modules.get(g)), style="rounded,filled", fillcolor=shade, color="#adb5bd")
-            for k in by_group[g]:
-                add_node(c, k, nodes[k])
+            add_nodes(c, by_group[g])
             for child in children[g]:
                 add_cluster(c, child)
 
-    for k in by_group[None]:
-        add_node(dot, k, nodes[k])
+    add_nodes(dot, by_group[None])
     for g in children[None]:
         add_cluster(dot, g)
     for a, b, label in edges:
-        marked = nodes[b].get("highlight") and nodes[b]["kind"] == "op" or nodes[a].get("highlight") and \
-            nodes[a]["kind"] == "op"
+        marked = any(nodes[k].get("highlight") and nodes[k]["kind"] in ("op", "call") for k in (a, b))
         grad_edge = label and (marked or backward and nodes[a]["kind"] in TENSOR_KINDS)  # a gradient flows back
         style = {**(_GRAD_EDGE if grad_edge else {}), **(_HIGHLIGHT if marked else {})}
         dot.edge(a, b, **({"label": label} if label else {}), **style)
@@ -148,23 +162,29 @@ def _emit(nodes, edges, modules, notes, rankdir, backward, legend, title):
         kinds = [k for k in _LEGEND if any(node["kind"] == k for node in nodes.values())]
         with dot.subgraph(name="cluster_legend") as c:
             c.attr(label="legend", style="dashed", color="#adb5bd", fillcolor="white")
+            if any(node["bad"] for node in nodes.values()):
+                kinds.append("bad")
             for i, k in enumerate(kinds):
-                c.node(f"legend_{k}", label=_LEGEND[k], **_STYLE[k])
+                if k == "bad":
+                    c.node("legend_bad", label="NaN/Inf!", **{**_STYLE["intermediate"], **_BAD})
+                else:
+                    c.node(f"legend_{k}", label=_LEGEND[k], **_STYLE[k])
                 if i:
                     c.edge(f"legend_{kinds[i - 1]}", f"legend_{k}", style="invis")
-            if any(node["bad"] for node in nodes.values()):
-                c.node("legend_bad", label="NaN/Inf!", **{**_STYLE["intermediate"], **_BAD})
     return dot
 
 
 def draw_graph(*roots, names=None, show_data=False, show_grad=True, model=None, depth=None, rankdir="LR",
-               max_nodes=150, backward=False, legend=True, title=None, highlight=None):
+               max_nodes=150, backward=False, legend=True, title=None, calls="node", highlight=None):
     """Draw the graph that produced ``roots`` (one Tensor or several) and return a ``graphviz.Digraph``.
 
     * ``names``: a dict like ``locals()`` mapping name -> Tensor (other values are ignored) to label tensors;
       with ``model=`` parameters are named ``fc1.weight`` etc. as in ``model.named_parameters()``.
     * ``show_data``: show values of small tensors, mean/std/min/max of larger ones. ``show_grad``: show
       ``.grad`` (values, or the norm) once backward has run. NaN/Inf in either is drawn in red.
+    * ``calls``: how a call that ran several ops (``mean``, ``softmax``, ``F.cross_entropy``, ...) is drawn:
+      ``"node"`` (one step with the call's name and the ops it ran), ``"box"`` (its ops, in a box with its
+      name) or ``"ops"`` (its ops, as the engine recorded them).
     * ``model``: group ops into a cluster per module that ran them. ``depth``: modules ``depth`` levels
       below the model, and leaf modules above that, are drawn as one box each (``depth=0``: the whole
       model is one box).
@@ -172,11 +192,13 @@ def draw_graph(*roots, names=None, show_data=False, show_grad=True, model=None, 
       ops, else truncated) and a note on the picture says so.
     * ``backward``: label each tensor -> op edge with the gradient flowing back along it (shape, norm),
       from ``.grad`` (leaves, ``retain_grad()``) or recomputed while the graph is not yet freed.
-    * ``rankdir``: "LR" (left to right) or "TB" (top to bottom). ``legend``: add a legend. ``title``: a title.
-    * ``highlight``: ``{op: {"grad_out": text, "grad_inputs": [text or None per input]}}`` with recorded ops
-      (a tensor's ``grad_fn``) as keys: each is drawn highlighted with its output box and edges, and the texts
-      label the edge to its output (the gradient it receives) and the edges from its inputs (the gradients it
-      sends back). ``tinygrad_np.explain`` uses it to show one step of the backward pass.
+    * ``highlight``: an op's node (a tensor's ``grad_fn``) or a Tensor, or several, drawn highlighted; an
+      op with its output box and its edges. Or ``{op: {"grad_out": text, "grad_inputs": [text or None per
+      input]}}``: the texts label the edge to the op's output (the gradient it receives) and the edges from
+      its inputs (the gradients it sends back); ``tinygrad_np.explain`` shows one step of the backward pass
+      this way. An op inside a call drawn as one step highlights that step.
+    * ``rankdir``: "LR" (left to right) or "TB" (top to bottom: better for deep graphs on a narrow page).
+      ``legend``: add a legend. ``title``: a title.
 
     Jupyter displays the returned graph inline; ``render(graph, "graph.svg")`` writes a file.
     """
@@ -187,15 +209,19 @@ def draw_graph(*roots, names=None, show_data=False, show_grad=True, model=None, 
         raise ValueError(f"depth must be a non-negative int, got {depth!r}")
     if max_nodes < 2:
         raise ValueError(f"max_nodes must be at least 2, got {max_nodes}")
+    if calls not in _CALLS:
+        raise ValueError(f"calls must be one of {_CALLS}, got {calls!r}")
     modules, params = {}, {}
     if model is not None:
         for name, m in model.named_modules():
             modules.setdefault(name, m)
         params = {id(p): name.rpartition(".")[0] for name, p in model.named_parameters()}
-    values = reachable(roots, _named_tensors(names))
+    values = reachable(roots, _named_tensors(names), call_arguments=calls == "node")
     grads = known_grads(roots, values, recompute=backward) if show_grad or backward else {}
     nodes, edges = build(roots, values, _tensor_names(names, model), params, modules, show_data, show_grad,
-                          grads, backward, highlight)  # fmt: skip
+                          grads, backward, _highlighted(highlight))  # fmt: skip
+    if calls != "ops":
+        nodes, edges = collapse_calls(nodes, edges, box=calls == "box")
     total, notes = len(nodes), []
     if depth is not None:
         nodes, edges = fold_modules(nodes, edges, modules, depth)
@@ -216,6 +242,26 @@ def draw_graph(*roots, names=None, show_data=False, show_grad=True, model=None, 
         nodes, edges = truncate(nodes, edges, max_nodes)
         notes.append(f"over max_nodes={max_nodes}: only the {max_nodes - 1} nodes nearest the outputs are drawn")
     return _emit(nodes, edges, modules, notes, rankdir, backward, legend, title)
+
+
+def _highlighted(highlight) -> tuple[dict, set]:
+    """``highlight=`` as (op node id -> edge texts, keys of the values to highlight)."""
+    if highlight is None:
+        return {}, set()
+    if isinstance(highlight, dict):
+        items = highlight.items()
+    else:
+        items = [(h, {}) for h in ([highlight] if isinstance(highlight, Tensor) or hasattr(highlight, "seq")
+                                  else highlight)]  # fmt: skip
+    ops, values = {}, set()
+    for item, texts in items:
+        if isinstance(item, Tensor):
+            values.add(id(item.grad_fn if item.grad_fn is not None else item))
+        elif hasattr(item, "seq") and hasattr(item, "next"):
+            ops[id(item)] = texts or {}
+        else:
+            raise TypeError(f"highlight= takes ops' nodes (t.grad_fn) and Tensors, got {type(item).__name__}")
+    return ops, values
 
 
 def _missing_dot(graph, path: Path):

@@ -1,14 +1,14 @@
 """The recorded graph as plain data, and the ways to make a big one smaller.
 
 ``build`` turns the tensors reachable from the outputs into nodes (a dict: key -> kind,
-label lines, module group, NaN/Inf mark, ...) and edges (src, dst, label). Folding a module
-into a box, merging a chain of elementwise ops and truncating all work the same way: map
-some nodes onto a new one and ``contract`` the edges.
+label lines, module group, named call, NaN/Inf mark, ...) and edges (src, dst, label). Drawing
+a named call as one step, folding a module into a box, merging a chain of elementwise ops and
+truncating all work the same way: map some nodes onto a new one and ``contract`` the edges.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 
 import numpy as np
 
@@ -44,18 +44,33 @@ def _num(x) -> str:
 
 
 def _short(v, width: int = 28) -> str:
-    """An op attribute in a few characters: arrays (masks, indices) by dtype and shape."""
+    """An op attribute in a few characters: arrays (masks, indices) by dtype and shape; a long tuple
+    keeps its first elements and ends in "…" (never cut inside a number or a word)."""
     if isinstance(v, np.ndarray) or (hasattr(v, "shape") and hasattr(v, "dtype") and not isinstance(v, np.generic)):
-        s = f"{v.dtype}[{', '.join(map(str, v.shape))}]"
-    elif isinstance(v, slice):
-        s = ":".join("" if x is None else str(x) for x in (v.start, v.stop, v.step)[: 3 if v.step else 2])
-    elif v is Ellipsis:
-        s = "..."
-    elif isinstance(v, tuple | list):
-        s = "(" + ", ".join(_short(x, width) for x in v) + ("," if len(v) == 1 else "") + ")"
-    else:
-        s = _num(v)
-    return s if len(s) <= width else s[: width - 1] + "…"
+        return f"{v.dtype}[{', '.join(map(str, v.shape))}]"
+    if isinstance(v, slice):
+        return ":".join("" if x is None else str(x) for x in (v.start, v.stop, v.step)[: 3 if v.step else 2])
+    if v is Ellipsis:
+        return "..."
+    if isinstance(v, tuple | list):
+        parts = [_short(x, width) for x in v]
+        s = "(" + ", ".join(parts) + ("," if len(v) == 1 else "") + ")"
+        while len(s) > width and len(parts) > 1:
+            parts.pop()
+            s = "(" + ", ".join(parts) + ", …)"
+        return s
+    return _num(v)
+
+
+def wrap(text: str, width: int = 28) -> list[str]:
+    """``text`` on lines of at most ``width`` characters, broken after ", " or at spaces only."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
 
 
 def _nonfinite(a) -> str | None:
@@ -108,9 +123,10 @@ class Value:
         return Tensor._wrap(np.empty(0), self.grad_fn)
 
 
-def reachable(roots, known=()) -> list:
+def reachable(roots, known=(), call_arguments: bool = False) -> list:
     """Every value reachable from the Tensors ``roots`` through the ops' edges, nearest first
-    (iterative BFS). ``known``: other Tensors (named by the caller) whose values can be shown."""
+    (iterative BFS). ``known``: other Tensors (named by the caller) whose values can be shown.
+    ``call_arguments``: also the data a named call was given (see :func:`call_inputs`)."""
     tensors = {id(t.grad_fn if t.grad_fn is not None else t): t for t in [*known, *roots]}
     seen, order, queue = set(), [], deque(Value(tensor=t) for t in roots)
     while queue:
@@ -120,12 +136,31 @@ def reachable(roots, known=()) -> list:
         seen.add(v.key)
         order.append(v)
         if v.grad_fn is not None:
-            for e in _inputs(v.grad_fn):
+            more = call_inputs(v.grad_fn) if call_arguments else []
+            for e in _inputs(v.grad_fn) + more:
                 if id(e) in seen:
                     continue
                 t = tensors.get(id(e), e if hasattr(e, "grad_fn") else None)
                 queue.append(Value(node=e) if t is None else Value(tensor=t))
     return order
+
+
+def call_of(node):
+    """The outermost named call that recorded ``node`` (``mean``, ``cross_entropy``, ...) as the
+    engine notes it, ``(name, number[, inputs])``, or None."""
+    where = getattr(node, "where", None)
+    return where[1] if where is not None else None
+
+
+def call_inputs(node) -> list:
+    """The Tensors without a gradient that ``node``'s named call was given (its data inputs), if the
+    engine noted them (as weak references) as the call's third item; else []. They let the drawing
+    show a call's real input (``images``) instead of the constants the call made from it."""
+    call = call_of(node)
+    if call is None or len(call) < 3:
+        return []
+    found = [a if hasattr(a, "grad_fn") else a() for a in call[2]]
+    return [t for t in found if t is not None and t.grad_fn is None]
 
 
 def _inputs(node) -> list:
@@ -149,9 +184,11 @@ def known_grads(roots, values, recompute: bool) -> dict[int, np.ndarray]:
 
 
 # ----------------------------------------------------------------------------- building the picture
-def build(roots, values, names, params, modules, show_data, show_grad, grads, backward, highlight=None):
+def build(roots, values, names, params, modules, show_data, show_grad, grads, backward, highlight=({}, ())):
     """Nodes (key -> dict of kind, lines, group, bad, ...) and edges (src, dst, label) of the full graph.
-    ``highlight``: see draw_graph; highlighted ops and their output boxes get ``highlight=True``."""
+    ``highlight``: (op node id -> {"grad_out": text, "grad_inputs": [text, ...]}, keys of values): those ops,
+    their output boxes and those values get ``highlight=True``, and the texts label the op's edges."""
+    highlight_ops, highlight_values = highlight
     nodes, edges, keys = {}, [], {}
     root_ids = {id(r.grad_fn if r.grad_fn is not None else r) for r in roots}
     module_of = {id(m): name for name, m in modules.items()}
@@ -185,19 +222,25 @@ def build(roots, values, names, params, modules, show_data, show_grad, grads, ba
             lines += _describe(g, "grad ", stats=False)
         bad = (v.data is not None and _nonfinite(v.data)) or (g is not None and _nonfinite(g) and
                                                                "grad " + _nonfinite(g)) or None
-        nodes[key(v.key, "t")] = dict(kind=kind, lines=lines, group=group, bad=bad, name=name, shape=tuple(v.shape))
+        nodes[key(v.key, "t")] = dict(kind=kind, lines=lines, group=group, bad=bad, name=name, shape=tuple(v.shape),
+                                      constant=not v.requires_grad, highlight=v.key in highlight_values)
         if ctx is None:
             continue
         op = key(id(ctx), "op")
-        marked = highlight.get(ctx) if highlight else None
+        marked = highlight_ops.get(id(ctx))
         if marked is not None:
             nodes[key(v.key, "t")]["highlight"] = True
-        attrs = [f"{k}={_short(a)}" for k, a in ctx.attrs.items() if a is not None and a is not False]
+        attrs = [f"{k}={_short(a, max(12, 29 - len(k)))}" for k, a in ctx.attrs.items()
+                 if a is not None and a is not False]
         inputs = [data_of.get(id(e)) for e in _inputs(ctx)]
         known = v.data is not None and all(d is not None for d in inputs)
         origin = _nonfinite(v.data) if known and not any(_nonfinite(d) for d in inputs) else None
-        nodes[op] = dict(kind="op", lines=[ctx.name] + attrs[:3], group=group, op=ctx.name,
-                         bad=origin and f"{origin} starts here", highlight=marked is not None)  # fmt: skip
+        call = call_of(ctx)
+        nodes[op] = dict(kind="op", lines=[ctx.name] + attrs[:3], group=group, op=ctx.name, seq=ctx.seq,
+                         call=call and call[:2], bad=origin and f"{origin} starts here",
+                         highlight=marked is not None)  # fmt: skip
+        if call is not None and len(call) > 2:
+            nodes[op]["call_inputs"] = [key(id(t), "t") for t in call_inputs(ctx)]
         sent = list((marked or {}).get("grad_inputs") or ())
         edges.append((op, key(v.key, "t"), (marked or {}).get("grad_out")))
         for i, e in enumerate(ctx.next):
@@ -211,9 +254,13 @@ def build(roots, values, names, params, modules, show_data, show_grad, grads, ba
 
 
 def contract(nodes, edges, rep: dict, extra: dict):
-    """Replace each node k by rep[k] (new nodes in ``extra``); an edge that leaves a folded tensor keeps its shape."""
+    """Replace each node k by rep[k] (new nodes in ``extra``); an edge that leaves a folded tensor keeps its shape.
+    A node that stands for a highlighted one is highlighted."""
     new = {k: n for k, n in nodes.items() if k not in rep}
     new.update(extra)
+    for k, target in rep.items():
+        if nodes[k].get("highlight"):
+            new[target]["highlight"] = True
     out = {}
     for a, b, label in edges:
         ra, rb = rep.get(a, a), rep.get(b, b)
@@ -223,6 +270,81 @@ def contract(nodes, edges, rep: dict, extra: dict):
             label = str(nodes[a]["shape"])
         out[(ra, rb, label)] = None
     return new, list(out)
+
+
+def _calls(nodes, edges) -> dict:
+    """call -> its members: its ops, the tensors made and read only inside it (not named, not
+    outputs), its scalar constants and the constant tensors it made from its data inputs."""
+    call_of_op = {k: n["call"] for k, n in nodes.items() if n["kind"] == "op" and n.get("call") is not None}
+    readers, near = defaultdict(set), defaultdict(set)  # tensor -> ops reading it; call -> values next to it
+    maker = {}
+    for a, b, _ in edges:
+        if nodes[a]["kind"] != "op":
+            readers[a].add(b)
+        else:
+            maker[b] = a
+        for op, value in ((a, b), (b, a)):
+            if op in call_of_op:
+                near[call_of_op[op]].add(value)
+    members = defaultdict(list)
+    for k, call in call_of_op.items():
+        members[call].append(k)
+    for call, keys in members.items():
+        given = {t for k in keys for t in nodes[k].get("call_inputs", ())}
+        knows_inputs = any("call_inputs" in nodes[k] for k in keys)
+        for t in sorted(near[call]):
+            n = nodes[t]
+            if not readers[t] or n.get("name") or any(call_of_op.get(r) != call for r in readers[t]):
+                continue
+            # scalars, tensors made here, and (if the engine noted the call's inputs) the constants made from them
+            made_here = call_of_op.get(maker.get(t)) == call
+            if n["kind"] == "const" or (n["kind"] == "intermediate" and made_here) or (
+                    knows_inputs and n.get("constant") and t not in given):
+                keys.append(t)
+    return members
+
+
+def _common_group(groups):
+    """The innermost module group that holds all of ``groups`` (None: outside every module)."""
+    groups = list(groups)
+    if any(g is None for g in groups):
+        return None
+    common = groups[0]
+    for g in groups[1:]:
+        while not (g == common or g.startswith(common + ".") or common == ""):
+            common = parent_of(common)
+            if common is None:
+                return None
+    return common
+
+
+def collapse_calls(nodes, edges, box: bool = False):
+    """Each named call (``mean``, ``softmax``, ``cross_entropy``, ...) becomes one step labelled with
+    its name and the ops it ran, holding the tensors made and used only inside it; with ``box`` its
+    ops stay and are drawn in a box labelled with the name instead."""
+    calls = _calls(nodes, edges)  # numbered in the order drawn (the engine's numbers differ from run to run)
+    if box:
+        for i, ((name, _), keys) in enumerate(calls.items()):  # a call sits in the module that ran its ops
+            group = _common_group(nodes[k]["group"] for k in keys if nodes[k]["kind"] == "op")
+            for k in keys:
+                nodes[k].update(group=group, box=(name, i))
+        return nodes, edges
+    rep, extra, inputs = {}, {}, []
+    for i, (call, keys) in enumerate(calls.items()):
+        ops = sorted((k for k in keys if nodes[k]["kind"] == "op"), key=lambda k: nodes[k]["seq"])
+        counts = Counter(nodes[k]["op"] for k in ops)  # in the order they ran
+        names = [f"{op} ×{n}" if n > 1 else op for op, n in counts.items()]
+        if len(names) > 4:
+            names = names[:3] + [f"+{len(names) - 3} more"]
+        lines = [call[0], *wrap(", ".join(names))] + (nodes[ops[0]]["lines"][1:] if len(ops) == 1 else [])
+        bad = next((nodes[k]["bad"] for k in ops if nodes[k]["bad"]), None)
+        key = f"call{i}"
+        extra[key] = dict(kind="call" if len(ops) > 1 else "op", lines=lines, op=call[0], bad=bad, n_ops=len(ops),
+                          group=_common_group(nodes[k]["group"] for k in ops))  # fmt: skip
+        rep.update(dict.fromkeys(keys, key))
+        given = {t for k in ops for t in nodes[k].get("call_inputs", ()) if t in nodes}
+        inputs += [(t, key, None) for t in sorted(given)]
+    return contract(nodes, edges + inputs, rep, extra)
 
 
 def depth_of(group: str) -> int:
@@ -250,7 +372,7 @@ def fold_modules(nodes, edges, modules, depth: int):
         if box not in extra:
             label = module_label(top, modules.get(top))
             extra[box] = dict(kind="module", lines=[label], group=parent_of(top), bad=None, ops=0)
-        extra[box]["ops"] += n["kind"] == "op"
+        extra[box]["ops"] += n.get("n_ops", 1) if n["kind"] in ("op", "call") else 0
         extra[box]["bad"] = extra[box]["bad"] or n["bad"]
     for box, n in extra.items():
         module = modules.get(box.partition("_")[2])
