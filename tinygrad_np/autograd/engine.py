@@ -141,17 +141,19 @@ class enable_grad(no_grad):
 
 # ----------------------------------------------------------------------------- where an op was called from
 # The modules whose forward is running and the named calls (``mean``, ``cross_entropy``, ...) in
-# progress, innermost last, as (thread id, module, call) entries. Each recorded op keeps its thread's
-# innermost module and outermost call (what the user wrote) as ``node.where``; explain() and the
-# graph drawing label ops by them. Empty unless a Module or a named call is running.
+# progress, innermost last, as (thread id, where) entries: ``where`` is what an op recorded then
+# keeps as ``node.where``, (innermost module, outermost named call inside it), worked out once when
+# the entry is made. explain() and the graph drawing label ops by it. Empty unless a Module or a
+# named call is running.
 context_stack: list = []
 module_stack = context_stack  # (the name nn.Module and older code use)
 _call_numbers = itertools.count()
+_get_ident = threading.get_ident
 
 
 def enter_module(module) -> tuple:
     """Mark ``module`` as running in this thread (nn.Module.__call__ does this around forward)."""
-    entry = (threading.get_ident(), module, None)
+    entry = (_get_ident(), (module, None))
     context_stack.append(entry)
     return entry
 
@@ -166,12 +168,19 @@ def exit_module(entry: tuple) -> None:
 
 def named_call(name: str):
     """Decorator: the ops a call of the decorated function records are labelled ``name`` (one step
-    in explain() and one box in the graph drawing), unless an outer named call already labels them."""
+    in explain() and one box in the graph drawing), unless an outer named call already labels them.
+    The call keeps its Tensor arguments that need no gradient (its data, e.g. the images given to
+    conv2d), so the drawing can show them even when the ops on them were not recorded."""
 
     def decorate(fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            entry = enter_module((name, next(_call_numbers)))
+            outer = _where() if context_stack else None
+            if (outer is not None and outer[1] is not None) or (_threads_without_grad and not _grad_mode.enabled):
+                return fn(*args, **kwargs)  # labelled already, or nothing is recorded
+            data = tuple([a for a in args if isinstance(a, Tensor) and not a._requires_grad])
+            entry = (_get_ident(), (outer and outer[0], (name, next(_call_numbers), data)))
+            context_stack.append(entry)
             try:
                 return fn(*args, **kwargs)
             finally:
@@ -183,15 +192,12 @@ def named_call(name: str):
 
 
 def _where():
-    """(innermost module, outermost named call) of this thread, for the node being recorded."""
-    me, module, call = threading.get_ident(), None, None
-    for thread, entry, _ in context_stack:
+    """(innermost module, outermost named call) of this thread, for the node being recorded, or None."""
+    me = _get_ident()
+    for thread, where in reversed(context_stack):
         if thread == me:
-            if isinstance(entry, tuple):
-                call = call or entry
-            else:
-                module = entry
-    return (module, call) if module is not None or call is not None else None
+            return where
+    return None
 
 
 # ----------------------------------------------------------------------------- in-place changes
