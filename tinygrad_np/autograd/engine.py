@@ -440,7 +440,11 @@ def record(op, node, out, inputs, keep_output, edges, needs, attrs=NO_ATTRS):
     node.seq = next(_creation_order)
     node.needs_input_grad = needs
     node.attrs = attrs
-    node.where = _where() if context_stack else None
+    if context_stack:  # (the last entry is nearly always this thread's)
+        top = context_stack[-1]
+        node.where = top[1] if top[0] == _get_ident() else _where()
+    else:
+        node.where = None
     node.hooks = None
     if _anomaly_mode:
         _anomaly_recorded(node, inputs, out)
