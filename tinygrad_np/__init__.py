@@ -1,5 +1,7 @@
 """tinygrad_np: a small, verified reverse-mode autograd on NumPy."""
 
+import numpy as np
+
 from . import data, nn, ops, optim, testing, viz
 from .autograd import Function, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
@@ -21,6 +23,8 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .dtypes import finfo, get_default_dtype, iinfo, set_default_dtype
+from .errors import ArgumentError
 from .serialization import load, save
 from .tensor import (
     Tensor,
@@ -44,7 +48,15 @@ from .tensor import (
 )
 from .tensor import pad_ as pad
 
-float32, float64, int64, int32, bool_ = "float32", "float64", "int64", "int32", "bool"  # dtype names, as in torch
+# dtype names, as in torch: NumPy dtype objects, so they work wherever a dtype is accepted and
+# ``t.dtype == tinygrad_np.float32`` compares as PyTorch code expects
+float16 = half = np.dtype(np.float16)
+float32 = float = np.dtype(np.float32)
+float64 = double = np.dtype(np.float64)
+uint8, int8, int16 = np.dtype(np.uint8), np.dtype(np.int8), np.dtype(np.int16)
+int32 = int = np.dtype(np.int32)
+int64 = long = np.dtype(np.int64)
+bool_ = bool = np.dtype(np.bool_)
 
 
 def _unary(name):

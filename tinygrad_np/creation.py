@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .tensor import DEFAULT_FLOAT, Tensor, _shape_args
+from . import dtypes
+from .tensor import Tensor, _shape_args
 
 __all__ = [
     "manual_seed", "zeros", "ones", "full", "empty", "arange", "linspace", "eye", "rand", "randn", "randint",
@@ -34,7 +35,7 @@ def _make(data: np.ndarray, requires_grad: bool) -> Tensor:
 
 
 def _float_dtype(dtype):
-    return np.dtype(DEFAULT_FLOAT if dtype is None else dtype)
+    return np.dtype(dtypes.DEFAULT_FLOAT if dtype is None else dtype)
 
 
 def zeros(*size, dtype=None, requires_grad=False) -> Tensor:
@@ -51,7 +52,7 @@ empty = zeros  # no uninitialised memory: it only hides bugs
 def full(size, fill_value, dtype=None, requires_grad=False) -> Tensor:
     if dtype is None:
         dtype = np.array(fill_value).dtype
-        dtype = DEFAULT_FLOAT if dtype.kind == "f" else dtype
+        dtype = dtypes.DEFAULT_FLOAT if dtype.kind == "f" else dtype
     return _make(np.full(_shape_args((size,)), fill_value, dtype=dtype), requires_grad)
 
 
@@ -61,7 +62,7 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False) -> Tensor:
         start, end = 0, start
     if dtype is None:
         is_float = any(isinstance(v, float) for v in (start, end, step))
-        dtype = DEFAULT_FLOAT if is_float else np.int64
+        dtype = dtypes.DEFAULT_FLOAT if is_float else np.int64
     return _make(np.arange(start, end, step).astype(dtype), requires_grad)
 
 

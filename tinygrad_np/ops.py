@@ -30,8 +30,9 @@ import string
 
 import numpy as np
 
+from . import dtypes
 from .autograd.engine import NEEDS, Function, new_node, record, sum_to_shape
-from .dtypes import DEFAULT_FLOAT, PYTHON_SCALARS, result_dtype, to_array
+from .dtypes import PYTHON_SCALARS, result_dtype, to_array
 from .errors import ArgumentError
 
 Tensor = None  # set by tensor.py (which imports this module)
@@ -76,7 +77,7 @@ def _one_input_apply(op):
             return record(op, node, forward(node, data) if fn is None else fn(data),
                           (data,) if keep_input else None, keep_output, (x.grad_fn or x,), NEEDS[1])
         if float_result and data.dtype.kind != "f":  # (a tensor that requires grad is a float one)
-            data = data.astype(DEFAULT_FLOAT)
+            data = data.astype(dtypes.DEFAULT_FLOAT)
         return record(op, node, forward(node, data) if fn is None else fn(data), None, False, None, None)
 
     apply.__name__ = apply.__qualname__ = op.__name__.lower()
@@ -174,7 +175,7 @@ def as_operand(x, like):
         x = x.item()  # NumPy scalars are weak like Python scalars, as in PyTorch (float32 * np.float64(2) -> float32)
     kind = type(x)
     if kind is float:
-        return x if like.data.dtype.kind == "f" else Tensor._wrap(np.asarray(x, dtype=DEFAULT_FLOAT), None)
+        return x if like.data.dtype.kind == "f" else Tensor._wrap(np.asarray(x, dtype=dtypes.DEFAULT_FLOAT), None)
     if kind is int or kind is bool:
         return x
     if isinstance(x, Tensor):

@@ -14,11 +14,11 @@ import weakref
 
 import numpy as np
 
-from . import ops
+from . import dtypes, ops
 from .autograd import engine
 from .autograd.engine import NodeHooks, mark_modified, run_backward
-from .dtypes import DEFAULT_FLOAT, to_array
 from .dtypes import result_dtype as _result_dtype
+from .dtypes import to_array
 from .hooks import RemovableHandle
 
 __all__ = ["Tensor", "tensor"]
@@ -284,7 +284,7 @@ class Tensor:
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="Tensor(", precision=4)
         extra = ""
-        if self.dtype != DEFAULT_FLOAT:
+        if self.dtype != dtypes.DEFAULT_FLOAT:
             extra += f", dtype={self.dtype}"
         if self.grad_fn is not None:
             extra += f", grad_fn=<{self.grad_fn.name}>"
@@ -934,7 +934,7 @@ def _scaled(other, alpha):
 def div(a, b) -> Tensor:
     # true division of integers gives the default float, as in PyTorch (int / int -> float32)
     if not (isinstance(a, Tensor) and a.data.dtype.kind == "f" or isinstance(b, Tensor) and b.data.dtype.kind == "f"):
-        a, b = (t.astype(DEFAULT_FLOAT) if isinstance(t, Tensor) else t for t in (a, b))
+        a, b = (t.astype(dtypes.DEFAULT_FLOAT) if isinstance(t, Tensor) else t for t in (a, b))
     return _div(a, b)
 
 

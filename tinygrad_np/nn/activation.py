@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import dtypes
 from ..tensor import Tensor, where
 from . import functional as F
 from .module import Module
@@ -105,7 +106,7 @@ def softsign(input) -> Tensor:
     """``x / (1 + |x|)``."""
     x = F._tensor(input)
     if x.dtype.kind != "f":
-        x = x.astype(np.float32)  # PyTorch gives the default float for integer input
+        x = x.astype(dtypes.DEFAULT_FLOAT)  # PyTorch gives the default float for integer input
     return x / (x.abs() + 1.0)
 
 

@@ -7,7 +7,8 @@ import math
 
 import numpy as np
 
-from ..tensor import DEFAULT_FLOAT, Tensor, cat, pad_, where
+from .. import dtypes
+from ..tensor import Tensor, cat, pad_, where
 from . import functional as F
 from . import init
 from .layers import Linear
@@ -138,7 +139,7 @@ class MultiheadAttention(Module):
         self.kdim, self.vdim = kdim or embed_dim, vdim or embed_dim
         self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
         self.dropout, self.batch_first, self.add_zero_attn = dropout, batch_first, add_zero_attn
-        dtype = np.dtype(DEFAULT_FLOAT if dtype is None else dtype)
+        dtype = np.dtype(dtypes.DEFAULT_FLOAT if dtype is None else dtype)
 
         def param(*shape):
             return Parameter(np.zeros(shape, dtype))

@@ -7,7 +7,8 @@ import numbers
 
 import numpy as np
 
-from ..tensor import DEFAULT_FLOAT, Tensor
+from .. import dtypes
+from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .module import Module, Parameter, check_device
@@ -22,7 +23,7 @@ __all__ = [
 
 
 def _empty(*shape, dtype=None) -> Parameter:
-    return Parameter(np.zeros(shape, dtype=np.dtype(DEFAULT_FLOAT if dtype is None else dtype)))
+    return Parameter(np.zeros(shape, dtype=np.dtype(dtypes.DEFAULT_FLOAT if dtype is None else dtype)))
 
 
 def _reset_like_pytorch(weight: Parameter, bias: Parameter | None) -> None:
@@ -373,7 +374,7 @@ class _BatchNorm(Module):
         super().__init__()
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        dtype = np.dtype(DEFAULT_FLOAT if dtype is None else dtype)
+        dtype = np.dtype(dtypes.DEFAULT_FLOAT if dtype is None else dtype)
         if affine:
             self.weight = Parameter(np.ones(num_features, dtype))
             self.bias = Parameter(np.zeros(num_features, dtype))
@@ -444,7 +445,7 @@ class LayerNorm(Module):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(int(n) for n in normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        dtype = np.dtype(DEFAULT_FLOAT if dtype is None else dtype)
+        dtype = np.dtype(dtypes.DEFAULT_FLOAT if dtype is None else dtype)
         if elementwise_affine:
             self.weight = Parameter(np.ones(self.normalized_shape, dtype))
             self.bias = Parameter(np.zeros(self.normalized_shape, dtype)) if bias else None

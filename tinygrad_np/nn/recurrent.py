@@ -9,7 +9,8 @@ import math
 
 import numpy as np
 
-from ..tensor import DEFAULT_FLOAT, Tensor, cat, stack
+from .. import dtypes
+from ..tensor import Tensor, cat, stack
 from . import functional as F
 from . import init
 from .module import Module, Parameter
@@ -42,7 +43,7 @@ class _Recurrent(Module):
         self.bias, self.batch_first, self.dropout = bias, batch_first, dropout
         self.bidirectional, self.directions = bidirectional, 2 if bidirectional else 1
         self.proj_size = proj_size
-        dtype = np.dtype(DEFAULT_FLOAT if dtype is None else dtype)
+        dtype = np.dtype(dtypes.DEFAULT_FLOAT if dtype is None else dtype)
         rows, out = self.gates * hidden_size, proj_size or hidden_size  # out: the size of h
         for k in range(num_layers):
             cols = input_size if k == 0 else out * self.directions

@@ -1,0 +1,87 @@
+"""Ops at their edges, each checked against PyTorch's documented behaviour (issue 11, section 1), and
+the names PyTorch code touches first (dtype names, default dtype, ``as_tensor``, ``Size``, devices).
+
+The expected values were read from PyTorch 2.13's documentation and confirmed by running it;
+``benchmarks/crosscheck_torch.py`` runs the same cases against PyTorch itself. No test imports torch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_np as tg
+import tinygrad_np.nn.functional as F
+from tinygrad_np import nn
+from tinygrad_np.testing import gradcheck, gradgradcheck
+
+
+def arr(t) -> np.ndarray:
+    return t.data if isinstance(t, tg.Tensor) else np.asarray(t)
+
+
+def same(t, expected, dtype) -> None:
+    """``t`` holds exactly ``expected`` (NaN where expected is NaN) and has ``dtype``."""
+    assert t.dtype == np.dtype(dtype), (t.dtype, dtype)
+    np.testing.assert_array_equal(arr(t), np.asarray(expected, dtype=dtype))
+
+
+@pytest.fixture
+def default_float64():
+    tg.set_default_dtype(tg.float64)
+    try:
+        yield
+    finally:
+        tg.set_default_dtype(tg.float32)
+
+
+# ============================================================================ dtype names and the default dtype
+def test_dtype_names_are_dtypes_that_compare_as_in_pytorch():
+    names = {"float16": np.float16, "half": np.float16, "float32": np.float32, "float": np.float32,
+             "float64": np.float64, "double": np.float64, "int8": np.int8, "int16": np.int16, "uint8": np.uint8,
+             "int32": np.int32, "int": np.int32, "int64": np.int64, "long": np.int64, "bool": np.bool_,
+             "bool_": np.bool_}
+    for name, dtype in names.items():
+        d = getattr(tg, name)
+        assert isinstance(d, np.dtype) and d == np.dtype(dtype), name
+        t = tg.tensor([1, 0], dtype=d)  # accepted wherever a dtype is
+        assert t.dtype == d and t.to(d).dtype == d and tg.zeros(2, dtype=d).dtype == d
+    assert tg.Tensor([1.0]).dtype == tg.float32 and tg.Tensor([1]).dtype == tg.long and tg.Tensor([True]).dtype == tg.bool
+    assert tg.Tensor([1.0]).dtype != tg.float64
+    assert tg.Tensor([1.0]).half().dtype == tg.float16
+
+
+def test_finfo_and_iinfo_give_pythons_numbers_as_pytorch():
+    f = tg.finfo(tg.float32)
+    assert f.eps == 2.0**-23 and f.max == float(np.finfo(np.float32).max) and f.min == -f.max
+    assert f.tiny == f.smallest_normal == 2.0**-126 and f.bits == 32 and f.resolution == 1e-6
+    assert type(f.eps) is float and tg.finfo().bits == 32  # default: the default float dtype
+    h = tg.finfo(tg.half)
+    assert (h.eps, h.max, h.tiny, h.bits, h.resolution) == (2.0**-10, 65504.0, 2.0**-14, 16, 1e-3)
+    i = tg.iinfo(tg.int32)
+    assert (i.min, i.max, i.bits) == (-(2**31), 2**31 - 1, 32) and type(i.max) is int
+    assert (tg.iinfo(tg.uint8).min, tg.iinfo(tg.uint8).max) == (0, 255)
+    with pytest.raises(TypeError, match="iinfo"):
+        tg.finfo(tg.int32)
+    with pytest.raises(TypeError, match="finfo"):
+        tg.iinfo(tg.float32)
+
+
+def test_set_default_dtype_changes_every_default_float(default_float64):
+    assert tg.get_default_dtype() == tg.float64
+    assert tg.Tensor([1.5]).dtype == tg.float64 and tg.tensor(2.5).dtype == tg.float64
+    for make in (lambda: tg.zeros(2), lambda: tg.ones(2), lambda: tg.rand(2), lambda: tg.randn(2), lambda: tg.empty(2),
+                 lambda: tg.full((2,), 1.5), lambda: tg.arange(0.0, 2.0), lambda: tg.linspace(0, 1, 3),
+                 lambda: tg.eye(2)):
+        assert make().dtype == tg.float64
+    ints = tg.Tensor([1, 2])
+    for result in (ints / 2, ints * 0.5, ints.exp(), ints.sigmoid(), ints / ints, 0.5 * ints):
+        assert result.dtype == tg.float64
+    assert nn.Linear(2, 3).weight.dtype == tg.float64 and nn.Conv2d(1, 1, 2).bias.dtype == tg.float64
+    assert "dtype" not in repr(tg.Tensor([1.5]))  # the repr names only a dtype other than the default
+
+
+def test_set_default_dtype_accepts_floats_only():
+    with pytest.raises(TypeError, match="floating-point"):
+        tg.set_default_dtype(tg.int64)
+    assert tg.get_default_dtype() == tg.float32
