@@ -11,9 +11,7 @@ import numpy as np
 import pytest
 
 import tinygrad_np as tg
-import tinygrad_np.nn.functional as F
 from tinygrad_np import nn
-from tinygrad_np.testing import gradcheck, gradgradcheck
 
 
 def arr(t) -> np.ndarray:
@@ -46,7 +44,8 @@ def test_dtype_names_are_dtypes_that_compare_as_in_pytorch():
         assert isinstance(d, np.dtype) and d == np.dtype(dtype), name
         t = tg.tensor([1, 0], dtype=d)  # accepted wherever a dtype is
         assert t.dtype == d and t.to(d).dtype == d and tg.zeros(2, dtype=d).dtype == d
-    assert tg.Tensor([1.0]).dtype == tg.float32 and tg.Tensor([1]).dtype == tg.long and tg.Tensor([True]).dtype == tg.bool
+    assert tg.Tensor([1.0]).dtype == tg.float32 and tg.Tensor([1]).dtype == tg.long
+    assert tg.Tensor([True]).dtype == tg.bool
     assert tg.Tensor([1.0]).dtype != tg.float64
     assert tg.Tensor([1.0]).half().dtype == tg.float16
 
@@ -85,3 +84,63 @@ def test_set_default_dtype_accepts_floats_only():
     with pytest.raises(TypeError, match="floating-point"):
         tg.set_default_dtype(tg.int64)
     assert tg.get_default_dtype() == tg.float32
+
+
+# ============================================================================ bitwise ops
+def test_bitwise_ops_on_integers_are_bitwise_in_the_tensors_dtype():
+    a = tg.Tensor([[1, -8, 1], [32, 1, 6]], dtype=tg.int32)
+    same(a & a, [[1, -8, 1], [32, 1, 6]], np.int32)  # was a logical and: bools
+    same(a | 3, [[3, -5, 3], [35, 3, 7]], np.int32)
+    same(3 | a, [[3, -5, 3], [35, 3, 7]], np.int32)  # reflected
+    same(3 & a, [[1, 0, 1], [0, 1, 2]], np.int32)
+    same(a ^ 5, [[4, -3, 4], [37, 4, 3]], np.int32)
+    same(5 ^ a, [[4, -3, 4], [37, 4, 3]], np.int32)
+    same(~a, [[-2, 7, -2], [-33, -2, -7]], np.int32)
+    same(a.bitwise_and(3), [[1, 0, 1], [0, 1, 2]], np.int32)
+    same(a.bitwise_not(), [[-2, 7, -2], [-33, -2, -7]], np.int32)
+    same(np.bitwise_xor(a, 5), [[4, -3, 4], [37, 4, 3]], np.int32)  # NumPy's ufunc gives the Tensor op
+
+
+def test_bitwise_dtypes_follow_pytorch():
+    u = tg.Tensor([0, 5, 3], dtype=tg.uint8)
+    b = tg.Tensor([True, False, True])
+    i32 = tg.Tensor([1, -8, 1], dtype=tg.int32)
+    same(~u, [255, 250, 252], np.uint8)
+    same(~b, [False, True, False], np.bool_)  # logical not
+    same(b & b, [True, False, True], np.bool_)
+    same(b ^ tg.Tensor([True, True, False]), [False, True, True], np.bool_)
+    same(b & True, [True, False, True], np.bool_)
+    same(b & 1, [1, 0, 1], np.int64)  # an int with a bool tensor: int64
+    same(True & i32, [1, 0, 1], np.int32)
+    same(b | i32, [1, -8, 1], np.int32)  # two tensors promote
+    same(u & i32, [0, 0, 1], np.int32)
+    same(tg.Tensor([3], dtype=tg.int8) & tg.Tensor([3], dtype=tg.uint8), [3], np.int16)
+    same(i32 & tg.Tensor([1, 1, 1]), [1, 0, 1], np.int64)
+    same(u & -1, [0, 5, 3], np.uint8)  # a Python int wraps into the tensor's dtype
+    same(u & 300, [0, 4, 0], np.uint8)
+    same(i32 & 2**40, [0, 0, 0], np.int32)
+
+
+def test_shifts_saturate_past_the_width_as_in_pytorch():
+    a = tg.Tensor([[1, -8, 1], [32, 1, 6]], dtype=tg.int32)
+    same(a << 2, [[4, -32, 4], [128, 4, 24]], np.int32)
+    same(a >> 1, [[0, -4, 0], [16, 0, 3]], np.int32)
+    same(a << 40, np.zeros((2, 3)), np.int32)
+    same(a << -1, np.zeros((2, 3)), np.int32)
+    same(a >> 40, [[0, -1, 0], [0, 0, 0]], np.int32)  # the sign fills
+    same(tg.Tensor([1], dtype=tg.int32) << 31, [-(2**31)], np.int32)
+    same(tg.Tensor([-8, 8]) >> tg.Tensor([70, 2]), [-1, 2], np.int64)
+    same(2 << tg.Tensor([1, 2], dtype=tg.int32), [4, 8], np.int32)
+    same(tg.Tensor([True, False]) << 1, [2, 0], np.int64)
+    same(tg.Tensor([1, 2], dtype=tg.uint8) << -1, [0, 0], np.uint8)
+    same(tg.Tensor([1, 2], dtype=tg.uint8).bitwise_left_shift(3), [8, 16], np.uint8)
+
+
+def test_bitwise_ops_refuse_floats_and_bool_shifts():
+    f, b = tg.Tensor([1.0, 2.0]), tg.Tensor([True])
+    for bad in (lambda: f & f, lambda: f & 1, lambda: 1 | f, lambda: ~f, lambda: f << 1,
+                lambda: tg.Tensor([1]) & 1.5, lambda: b << b, lambda: b >> True):
+        with pytest.raises(TypeError, match="integer|bool"):
+            bad()
+    with pytest.raises(tg.ArgumentError, match="broadcast"):
+        tg.Tensor([1, 2]) & tg.Tensor([1, 2, 3])

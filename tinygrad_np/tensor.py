@@ -19,6 +19,7 @@ from .autograd import engine
 from .autograd.engine import NodeHooks, mark_modified, run_backward
 from .dtypes import result_dtype as _result_dtype
 from .dtypes import to_array
+from .errors import ArgumentError
 from .hooks import RemovableHandle
 
 __all__ = ["Tensor", "tensor"]
@@ -74,6 +75,19 @@ def _shape_args(shape) -> tuple:
     if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
         shape = shape[0]
     return tuple(int(s) for s in shape)
+
+
+def _bitwise_pair(ufunc, symbol: str):
+    """The methods for ``t <symbol> other`` and the reflected ``other <symbol> t``."""
+
+    def op(self, other):
+        return _bitwise(ufunc, symbol, self, other)
+
+    def reflected(self, other):
+        return _bitwise(ufunc, symbol, other, self)
+
+    op.__doc__ = f"``self {symbol} other`` on integer or bool tensors (PyTorch's ``{ufunc.__name__}``)."
+    return op, reflected
 
 
 class Tensor:
@@ -513,16 +527,19 @@ class Tensor:
     def __ne__(self, other):
         return _compare(np.not_equal, self, other)
 
+    # bitwise ops on integer and bool tensors (on bool: logical), outside the graph, in PyTorch's dtypes
     def __invert__(self):
-        if self.dtype != np.bool_:
-            raise TypeError("~ is only defined for bool tensors")
-        return Tensor._wrap(~self.data, None)
+        if self.data.dtype.kind not in "biu":
+            raise TypeError(f"~ is only defined for integer and bool tensors, got dtype {self.dtype}")
+        return Tensor._wrap(np.invert(self.data), None)
 
-    def __and__(self, other):
-        return _compare(np.logical_and, self, other)
-
-    def __or__(self, other):
-        return _compare(np.logical_or, self, other)
+    bitwise_not = __invert__
+    __and__, __rand__ = bitwise_and, _ = _bitwise_pair(np.bitwise_and, "&")
+    __or__, __ror__ = bitwise_or, _ = _bitwise_pair(np.bitwise_or, "|")
+    __xor__, __rxor__ = bitwise_xor, _ = _bitwise_pair(np.bitwise_xor, "^")
+    __lshift__, __rlshift__ = bitwise_left_shift, _ = _bitwise_pair(np.left_shift, "<<")
+    __rshift__, __rrshift__ = bitwise_right_shift, _ = _bitwise_pair(np.right_shift, ">>")
+    del _
 
     # ------------------------------------------------------------------ elementwise
     exp, log, sqrt = ops.Exp.apply, ops.Log.apply, ops.Sqrt.apply
@@ -1112,6 +1129,49 @@ def _tensor(x) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor._wrap(_to_array(x), None)
 
 
+def _bitwise(ufunc, symbol: str, a, b) -> Tensor:
+    """``a <symbol> b`` for integer or bool operands, in the dtype PyTorch gives: two tensors promote; a Python
+    int or bool keeps the tensor's dtype (wrapping into it, as ``uint8 & -1`` does), except that an int
+    with a bool tensor gives int64. Shifts past the width give 0 (or -1 for a negative value shifted right)."""
+    a, b = _integer_operand(a, symbol), _integer_operand(b, symbol)
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        dtype = np.result_type(a.dtype, b.dtype)
+    else:
+        arr, scalar = (a, b) if isinstance(a, np.ndarray) else (b, a)
+        dtype = arr.dtype if arr.dtype != np.bool_ or type(scalar) is bool else np.dtype(np.int64)
+    if dtype == np.bool_ and symbol in ("<<", ">>"):
+        raise TypeError(f"{symbol} is not defined for bool tensors; convert them with .long() first")
+    a, b = (_wrapped(x, dtype) for x in (a, b))
+    try:
+        return Tensor._wrap(np.asarray(ufunc(a, b)), None)
+    except ValueError as e:
+        raise ArgumentError(f"{symbol}: {e}") from None
+
+
+def _integer_operand(x, symbol: str):
+    """An operand of a bitwise op: an integer or bool array, or a Python int or bool."""
+    if isinstance(x, np.generic):
+        x = x.item()
+    if type(x) is bool or isinstance(x, numbers.Integral) and not isinstance(x, Tensor):
+        return x
+    x = x.data if isinstance(x, Tensor) else _to_array(x)
+    if x.dtype.kind not in "biu":
+        raise TypeError(f"{symbol} is only defined for integer and bool tensors, got dtype {x.dtype}")
+    return x
+
+
+def _wrapped(x, dtype: np.dtype) -> np.ndarray:
+    """``x`` in ``dtype``; a Python int wraps around into it (two's complement), as PyTorch's C++ cast does."""
+    if isinstance(x, np.ndarray):
+        return x.astype(dtype, copy=False)
+    if dtype != np.bool_:
+        bits = 8 * dtype.itemsize
+        x = int(x) % (1 << bits)
+        if dtype.kind == "i" and x >= 1 << (bits - 1):
+            x -= 1 << bits
+    return np.asarray(x, dtype)
+
+
 def _compare(ufunc, a, b) -> Tensor:
     a_data = a.data if isinstance(a, Tensor) else a
     b_data = b.data if isinstance(b, Tensor) else b
@@ -1180,6 +1240,12 @@ _UFUNCS = {
     np.greater_equal: Tensor.__ge__,
     np.less: Tensor.__lt__,
     np.less_equal: Tensor.__le__,
+    np.bitwise_and: Tensor.__and__,
+    np.bitwise_or: Tensor.__or__,
+    np.bitwise_xor: Tensor.__xor__,
+    np.left_shift: Tensor.__lshift__,
+    np.right_shift: Tensor.__rshift__,
+    np.invert: Tensor.__invert__,
     np.equal: lambda a, b: _compare(np.equal, a, b),
     np.not_equal: lambda a, b: _compare(np.not_equal, a, b),
 }
