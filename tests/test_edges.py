@@ -12,6 +12,7 @@ import pytest
 
 import tinygrad_np as tg
 from tinygrad_np import nn
+from tinygrad_np.testing import gradcheck
 
 
 def arr(t) -> np.ndarray:
@@ -144,3 +145,112 @@ def test_bitwise_ops_refuse_floats_and_bool_shifts():
             bad()
     with pytest.raises(tg.ArgumentError, match="broadcast"):
         tg.Tensor([1, 2]) & tg.Tensor([1, 2, 3])
+
+
+# ======================================================== min, max and their family on integers, bools, NaN
+def test_min_of_unsigned_int_min_and_bool_is_computed_directly():
+    u = tg.Tensor([0, 5, 3], dtype=tg.uint8)
+    same(u.min(), 0, np.uint8)  # -max(-x) gave 3
+    same(u.amin(), 0, np.uint8)
+    same(tg.min(u), 0, np.uint8)
+    same(tg.Tensor([0, -(2**31)], dtype=tg.int32).min(), -(2**31), np.int32)  # -max(-x) gave 0
+    b = tg.Tensor([True, False, True])
+    same(b.min(), False, np.bool_)
+    same(b.max(), True, np.bool_)
+    same(b.amin(0), False, np.bool_)
+    values, indices = b.min(0)
+    same(values, False, np.bool_)
+    same(indices, 1, np.int64)
+    values, indices = u.min(0)
+    same(values, 0, np.uint8)
+    same(indices, 0, np.int64)
+    same(tg.Tensor([[3, 1], [0, 7]], dtype=tg.uint8).amin(1), [1, 0], np.uint8)
+
+
+def test_minimum_is_computed_directly_with_pytorchs_dtypes_and_tie_rule():
+    u = tg.Tensor([0, 5, 3], dtype=tg.uint8)
+    same(tg.minimum(u, tg.Tensor([1, 1, 1], dtype=tg.uint8)), [0, 1, 1], np.uint8)
+    same(u.min(tg.Tensor([1, 1, 1], dtype=tg.uint8)), [0, 1, 1], np.uint8)
+    same(tg.minimum(u, tg.Tensor([1, 1, 1], dtype=tg.int32)), [0, 1, 1], np.int32)
+    same(tg.minimum(tg.Tensor([0, -(2**31)], dtype=tg.int32), tg.Tensor([1.0, 1.0])), [0, -(2.0**31)], np.float32)
+    same(tg.minimum(tg.Tensor([True, False, True]), tg.Tensor([False, False, True])), [False, False, True], np.bool_)
+    same(tg.maximum(tg.Tensor([True, False, True]), tg.Tensor([False, False, True])), [True, False, True], np.bool_)
+    a = tg.Tensor([1.0, 3.0, 2.0], requires_grad=True, dtype=tg.float64)
+    b = tg.Tensor([2.0, 1.0, 2.0], requires_grad=True, dtype=tg.float64)
+    tg.minimum(a, b).sum().backward()
+    same(a.grad, [1, 0, 0.5], np.float64)  # ties share the gradient
+    same(b.grad, [0, 1, 0.5], np.float64)
+    assert gradcheck(lambda x, y: tg.minimum(x, y), [tg.Tensor(np.array([0.3, -1.2, 2.0]), requires_grad=True),
+                                                     tg.Tensor(np.array([0.5, -2.0, 1.0]), requires_grad=True)])
+
+
+def test_maximum_and_minimum_pass_the_gradient_to_both_sides_of_a_nan_as_pytorch():
+    nan = np.nan
+    for fn in (tg.maximum, tg.minimum):
+        a = tg.Tensor([1.0, nan, 2.0, 2.0], requires_grad=True)
+        b = tg.Tensor([nan, 2.0, 1.0, 2.0], requires_grad=True)
+        out = fn(a, b)
+        assert np.isnan(out.data[:2]).all()
+        out.sum().backward()
+        wins_a = [1, 0.5] if fn is tg.maximum else [0, 0.5]
+        same(a.grad, [1, 1, *wins_a], np.float32)
+        same(b.grad, [1, 1, 1 - wins_a[0], 0.5], np.float32)
+
+
+def test_sort_and_topk_descending_on_unsigned_bool_and_nan():
+    u = tg.Tensor([0, 5, 3], dtype=tg.uint8)
+    values, indices = u.sort(descending=True)
+    same(values, [5, 3, 0], np.uint8)
+    same(indices, [1, 2, 0], np.int64)
+    values, indices = u.topk(2)
+    same(values, [5, 3], np.uint8)
+    same(tg.Tensor([True, False, True]).argsort(descending=True), [0, 2, 1], np.int64)
+    same(tg.Tensor([[2, 1, 2, 1, 3]]).argsort(descending=True), [[4, 0, 2, 1, 3]], np.int64)  # ties keep their order
+    x = tg.Tensor([1.0, np.nan, 3.0])
+    values, indices = x.sort(descending=True)  # NaN counts as the largest, as in PyTorch
+    same(values, [np.nan, 3, 1], np.float32)
+    same(indices, [1, 2, 0], np.int64)
+    values, indices = x.sort()
+    same(values, [1, 3, np.nan], np.float32)
+    same(x.topk(1).values, [np.nan], np.float32)
+    same(x.topk(1, largest=False).values, [1.0], np.float32)
+
+
+def test_nan_wins_in_max_min_argmax_argmin():
+    x = tg.Tensor([1.0, np.nan, 3.0, np.nan])
+    for reduce in (x.max, x.min, x.amax, x.amin):
+        assert np.isnan(reduce().item())
+    same(x.argmax(), 1, np.int64)
+    same(x.argmin(), 1, np.int64)
+    values, indices = x.max(0)
+    assert np.isnan(values.item()) and indices.item() == 1
+    same(tg.Tensor([[1.0, np.nan], [2.0, 3.0]]).amax(1), [np.nan, 3.0], np.float32)
+    same(tg.maximum(tg.Tensor([1.0, np.nan]), tg.Tensor([np.nan, 2.0])), [np.nan, np.nan], np.float32)
+
+
+def test_clip_on_integers_and_bools_follows_pytorchs_dtypes():
+    same(tg.Tensor([1, 5, 9]).clip(2, 7), [2, 5, 7], np.int64)
+    same(tg.Tensor([1, 5, 9], dtype=tg.int32).clamp(2, 7), [2, 5, 7], np.int32)
+    same(tg.Tensor([1, 5, 9]).clip(2.5, 7.5), [2.5, 5, 7.5], np.float32)  # a float bound: the default float
+    same(tg.Tensor([True, False, True]).clamp(0, 1), [1, 0, 1], np.int64)
+    with pytest.raises(tg.ArgumentError, match="overflow"):
+        tg.Tensor([0, 5, 3], dtype=tg.uint8).clip(1, 300)
+    with pytest.raises(RuntimeError, match="at least one"):
+        tg.Tensor([1.0]).clip()
+
+
+def test_clip_with_tensor_bounds_gives_them_their_gradient():
+    x = tg.Tensor([1.0, 5.0, 9.0], requires_grad=True)
+    low = tg.Tensor([2.0, 6.0, 2.0], requires_grad=True)
+    y = x.clip(low, 7.0)
+    same(y, [2, 6, 7], np.float32)
+    y.sum().backward()
+    same(x.grad, [0, 0, 0], np.float32)
+    same(low.grad, [1, 1, 0], np.float32)
+    same(tg.Tensor([1.0, 5.0]).clip(max=tg.Tensor([0.0, 9.0])), [0, 5], np.float32)
+
+
+def test_abs_and_neg_of_integers_wrap_as_in_pytorch():
+    same(tg.Tensor([0, -(2**31)], dtype=tg.int32).abs(), [0, -(2**31)], np.int32)
+    same(-tg.Tensor([0, 5, 3], dtype=tg.uint8), [0, 251, 253], np.uint8)
+    same(tg.Tensor([0, 5, 3], dtype=tg.uint8).sign(), [0, 1, 1], np.uint8)

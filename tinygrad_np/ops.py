@@ -258,15 +258,24 @@ class Pow(Binary):
 
 class Maximum(Binary):
     fn = np.maximum
+    beats = np.greater  # (np.less for Minimum)
     saves_inputs = True
     formula = "∂/∂a = g where a > b, g/2 where a = b;  ∂/∂b likewise"
 
     @staticmethod
     def backward(ctx, g):
         a, b = _array(ctx.inputs[0]), _array(ctx.inputs[1])
-        # share of the gradient that goes to a: 1 where a wins, 1/2 on ties, 0 where b wins
-        share_a = np.where(a == b, 0.5, a > b).astype(ctx.dtype)
-        return g * share_a, g * (1 - share_a)
+        # each side's share of the gradient: 1/2 on ties, 0 where the other side wins, else 1 (so, as
+        # in PyTorch, both sides get g where a NaN makes every comparison false)
+        tie, beats = a == b, ctx.op.beats
+        return tuple(g * np.where(tie, 0.5, ~beats(other, mine)).astype(ctx.dtype) if need else None
+                     for mine, other, need in ((a, b, ctx.needs_input_grad[0]), (b, a, ctx.needs_input_grad[1])))
+
+
+class Minimum(Maximum):
+    fn = np.minimum
+    beats = np.less
+    formula = "∂/∂a = g where a < b, g/2 where a = b;  ∂/∂b likewise"
 
 
 class Remainder(Binary):
@@ -638,11 +647,12 @@ class Cumsum(Function):
 
 
 class Max(Function):
+    pick = np.maximum  # (np.minimum for Min)
     formula = "∂/∂x = g at the maximum (shared equally between ties), else 0"
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        top = x.max(axis=axis, keepdims=True)
+        top = ctx.op.pick.reduce(x, axis=axis, keepdims=True)
         return top if keepdims else top.reshape(()) if axis is None else top.squeeze(axis)
 
     @staticmethod
@@ -653,6 +663,11 @@ class Max(Function):
             top, g = _keep_reduced_axes(top, axis, x.ndim), _keep_reduced_axes(g, axis, x.ndim)
         winners = x == top
         return g * (winners / winners.sum(axis=axis, keepdims=True).astype(x.dtype))  # ties split equally
+
+
+class Min(Max):
+    pick = np.minimum  # computed directly: -max(-x) is wrong for unsigned integers, int min and bools
+    formula = "∂/∂x = g at the minimum (shared equally between ties), else 0"
 
 
 # ---------------------------------------------------------------- linear algebra

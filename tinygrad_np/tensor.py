@@ -593,10 +593,27 @@ class Tensor:
         return self * self
 
     def clip(self, min=None, max=None):
-        """Limit values to [min, max]; the gradient passes where min <= x <= max."""
+        """Limit values to [min, max]; the gradient passes where min <= x <= max. As in PyTorch, a float
+        bound makes an integer tensor float, a bool tensor becomes int64, and Tensor bounds (which get
+        their gradient where they bind) promote with the tensor."""
         if min is None and max is None:
-            raise ValueError("clip(): at least one of min and max must be given")
-        return ops.Clip.apply(self, min=min, max=max)
+            raise ArgumentError("clip(): at least one of min and max must be given")
+        bounds = [b.item() if isinstance(b, np.generic) else b for b in (min, max)]
+        if any(b is not None and type(b) not in (int, float, bool) for b in bounds):
+            low, high = (None if b is None else _tensor(b) for b in bounds)  # max(x, min), then min(.., max)
+            out = self if low is None else where(self < low, low, self)
+            return out if high is None else where(out > high, high, out)
+        x, (low, high) = self, bounds
+        if x.data.dtype.kind != "f":
+            if isinstance(low, float) or isinstance(high, float):
+                x = x.astype(dtypes.DEFAULT_FLOAT)
+            else:
+                x = x.astype(np.int64) if x.data.dtype == np.bool_ else x
+                info = np.iinfo(x.dtype)
+                if any(b is not None and not info.min <= b <= info.max for b in bounds):
+                    raise ArgumentError(f"clip(): bounds {min}, {max} cannot be converted to {x.dtype} without "
+                                        f"overflow; convert the tensor first (e.g. .long())")
+        return ops.Clip.apply(x, min=low, max=high)
 
     clamp = clip
 
@@ -653,14 +670,17 @@ class Tensor:
 
     def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """Largest values over ``dim``/``axis`` (an int, a tuple, or None for all); ties share the gradient."""
-        axes, keep = _normalize_axis(axis, keepdim if keepdims is None else keepdims, dim, None, self.ndim)
-        if self.data.size == 0:
-            raise ValueError("max() of an empty tensor")
-        return ops.Max.apply(self, axis=axes, keepdims=keep)
+        return self._reduce_extreme(ops.Max, dim, keepdim, axis, keepdims)
 
     def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """Smallest values over ``dim``/``axis``; ties share the gradient."""
-        return -((-self).amax(dim, keepdim, axis=axis, keepdims=keepdims))
+        return self._reduce_extreme(ops.Min, dim, keepdim, axis, keepdims)
+
+    def _reduce_extreme(self, op, dim, keepdim, axis, keepdims):
+        axes, keep = _normalize_axis(axis, keepdim if keepdims is None else keepdims, dim, None, self.ndim)
+        if self.data.size == 0:
+            raise ArgumentError(f"{op.__name__.lower()}() of an empty tensor: the operation has no identity")
+        return op.apply(self, axis=axes, keepdims=keep)
 
     def var(self, axis=None, keepdims=False, *, dim=None, keepdim=None, correction=None, unbiased=None, ddof=None):
         """Variance. Like PyTorch the default is the unbiased estimate (``correction=1``);
@@ -739,10 +759,12 @@ class Tensor:
         ax = _one_axis(axis, dim, self.ndim)
         if ax is None:  # a 0-d tensor
             return Tensor._wrap(np.asarray(0), None)
-        data = self.data
-        if descending:  # a stable sort of the negated values keeps ties in their original order
-            data = -(data.astype(np.int64) if data.dtype.kind in "bu" else data)
-        return Tensor._wrap(np.argsort(data, axis=ax, kind="stable"), None)
+        if not descending:
+            return Tensor._wrap(np.argsort(self.data, axis=ax, kind="stable"), None)
+        # descending: the ascending order of the reversed values, read backwards, keeps ties in their
+        # original order and puts NaN first, as PyTorch (negating would wrap unsigned values and keep NaN last)
+        backwards = np.flip(np.argsort(np.flip(self.data, ax), axis=ax, kind="stable"), ax)
+        return Tensor._wrap(self.shape[ax] - 1 - backwards, None)
 
     def sort(self, dim: int = -1, descending: bool = False, *, axis=None):
         """``(values, indices)`` sorted along ``dim``; each value's gradient goes back to where it came from."""
@@ -941,7 +963,7 @@ def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
 
 _as_operand = ops.as_operand
 _div, _pow, _remainder = ops.Div.apply, ops.Pow.apply, ops.Remainder.apply
-_floor_divide, _maximum = ops.FloorDivide.apply, ops.Maximum.apply
+_floor_divide, _maximum, _minimum = ops.FloorDivide.apply, ops.Maximum.apply, ops.Minimum.apply
 
 
 def _scaled(other, alpha):
@@ -980,7 +1002,7 @@ def maximum(a, b) -> Tensor:
 
 def minimum(a, b) -> Tensor:
     """Elementwise minimum; where a == b each side gets half the gradient."""
-    return -maximum(-_tensor(a), -_tensor(b))
+    return _minimum(a, b)
 
 
 def where(condition, a, b) -> Tensor:
