@@ -12,7 +12,7 @@ import pytest
 
 import tinygrad_np as tg
 from tinygrad_np import nn
-from tinygrad_np.testing import gradcheck
+from tinygrad_np.testing import gradcheck, gradgradcheck
 
 
 def arr(t) -> np.ndarray:
@@ -254,3 +254,60 @@ def test_abs_and_neg_of_integers_wrap_as_in_pytorch():
     same(tg.Tensor([0, -(2**31)], dtype=tg.int32).abs(), [0, -(2**31)], np.int32)
     same(-tg.Tensor([0, 5, 3], dtype=tg.uint8), [0, 251, 253], np.uint8)
     same(tg.Tensor([0, 5, 3], dtype=tg.uint8).sign(), [0, 1, 1], np.uint8)
+
+
+# ============================================================================ pow at zero
+def _pow_grads(f, *values):
+    xs = [tg.Tensor(np.float64(v), requires_grad=True) for v in values]
+    with np.errstate(all="ignore"):
+        return [g.item() for g in tg.grad(f(*xs), xs)]
+
+
+# (x, y) -> (dx, dy) of x ** y, read from PyTorch 2.13 (pow_backward_self / pow_backward_exponent)
+POW_GRADS = {(0.0, 0.0): (0.0, 0.0), (0.0, 1.0): (1.0, 0.0), (0.0, 2.0): (0.0, 0.0), (0.0, 0.5): (np.inf, 0.0),
+             (0.0, -1.0): (-np.inf, -np.inf), (0.0, 3.0): (0.0, 0.0), (2.0, 0.0): (0.0, np.log(2.0)),
+             (-2.0, 2.0): (-4.0, np.nan)}
+
+
+@pytest.mark.parametrize("point", POW_GRADS)
+def test_pow_gradients_at_zero_match_pytorch(point):
+    np.testing.assert_allclose(_pow_grads(lambda x, y: x**y, *point), POW_GRADS[point], rtol=1e-15)
+
+
+def test_pow_with_a_constant_exponent_or_base_at_zero():
+    # x ** c: (c, x) -> d/dx; c ** x: (c, x) -> d/dx (PyTorch's values)
+    for c, x, expected in [(0, 0.0, 0.0), (0.0, -1.0, 0.0), (1, 0.0, 1.0), (2, 0.0, 0.0), (0.5, 0.0, np.inf),
+                           (-1, 0.0, -np.inf), (1.5, 0.0, 0.0), (3, -1.0, 3.0)]:
+        assert _pow_grads(lambda t: t**c, x) == [expected], (c, x)
+    for c, x, expected in [(0, 0.0, 0.0), (0.0, 1.0, 0.0), (0, 0.5, 0.0), (0, -1.0, -np.inf), (1, 0.0, 0.0),
+                           (2, 0.0, np.log(2.0))]:
+        assert _pow_grads(lambda t: c**t, x) == [expected], (c, x)
+
+
+def test_pow_second_order_at_zero():
+    # x ** 0 is the constant 1: its gradient is a constant zero (no nan from 0 * inf under create_graph)
+    x = tg.Tensor(np.float64(0.0), requires_grad=True)
+    (g,) = tg.grad(x**0, [x], create_graph=True)
+    assert g.item() == 0 and not g.requires_grad
+    # x ** 2 and x ** 3 at 0: 2 and 0; 0 ** y for y >= 0 is flat in y, so its second derivative is 0
+    # (PyTorch gives nan there, from 0 * inf in a masked branch)
+    for f, expected in [(lambda t: t**2, 2.0), (lambda t: t**3, 0.0), (lambda t: 0.0**t, 0.0)]:
+        t = tg.Tensor(np.float64(0.0), requires_grad=True)
+        with np.errstate(all="ignore"):
+            (g,) = tg.grad(f(t), [t], create_graph=True)
+            assert tg.grad(g, [t])[0].item() == expected
+    # the Hessian of x ** y where the exponent is 0 and the base is not: symmetric, d2/dxdy = 1/x
+    # (PyTorch's masking of the x-rule at y = 0 gives 0 one way and 1/x the other)
+    xy = [tg.Tensor(np.float64(2.0), requires_grad=True), tg.Tensor(np.float64(0.0), requires_grad=True)]
+    dx, dy = tg.grad(xy[0] ** xy[1], xy, create_graph=True)
+    assert tg.grad(dx, xy)[1].item() == tg.grad(dy, xy)[0].item() == 0.5
+    assert gradgradcheck(lambda a, b: a**b, xy)
+
+
+def test_integers_to_negative_integer_powers_are_refused():
+    same(tg.Tensor([1, 2, 3]) ** 2, [1, 4, 9], np.int64)
+    same(2 ** tg.Tensor([1, 2, 3]), [2, 4, 8], np.int64)
+    same(tg.Tensor([1, 4]) ** 0.5, [1, 2], np.float32)
+    same(2.0 ** tg.Tensor([1, 2]), [2, 4], np.float32)
+    with pytest.raises(RuntimeError, match="negative integer powers"):
+        tg.Tensor([1, 2]) ** -1

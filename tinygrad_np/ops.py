@@ -162,7 +162,11 @@ def _promoted(op, apply, a, b):
     # a Python int or bool with an integer or bool tensor: NumPy keeps the tensor's dtype, and no
     # gradient can flow
     node = new_node(op)
-    return record(op, node, op.forward(node, _array(a), _array(b)), None, False, None, None)
+    try:
+        out = op.forward(node, _array(a), _array(b))
+    except ValueError as e:  # e.g. shapes that do not broadcast, an integer to a negative integer power
+        raise ArgumentError(f"{op.__name__}: {e}") from None
+    return record(op, node, out, None, False, None, None)
 
 
 def as_operand(x, like):
@@ -248,9 +252,12 @@ class Pow(Binary):
         need_a, need_b = ctx.needs_input_grad
         grad_a = grad_b = None
         base_is_0 = _array(a) == 0
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             if need_a:
-                grad_a = np.where(base_is_0 & (_array(b) == 0), 0, g * b * a ** (b - 1))
+                if type(b) in PYTHON_SCALARS and b == 0:  # x ** 0 is the constant 1: zeros, with no graph
+                    grad_a = _zeros(g)                    # under create_graph (whose 0·inf would be nan)
+                else:  # (masking only at a = 0 keeps the second derivative in b right: ∂/∂b (b·a^(b−1)) = 1/a at b = 0)
+                    grad_a = np.where(base_is_0 & (_array(b) == 0), 0, g * b * a ** (b - 1))
             if need_b:
                 grad_b = np.where(base_is_0 & (_array(b) >= 0), 0, g * ctx.output * np.log(a))
         return grad_a, grad_b
