@@ -278,10 +278,10 @@ def test_pow_with_a_constant_exponent_or_base_at_zero():
     # x ** c: (c, x) -> d/dx; c ** x: (c, x) -> d/dx (PyTorch's values)
     for c, x, expected in [(0, 0.0, 0.0), (0.0, -1.0, 0.0), (1, 0.0, 1.0), (2, 0.0, 0.0), (0.5, 0.0, np.inf),
                            (-1, 0.0, -np.inf), (1.5, 0.0, 0.0), (3, -1.0, 3.0)]:
-        assert _pow_grads(lambda t: t**c, x) == [expected], (c, x)
+        assert _pow_grads(lambda t, c=c: t**c, x) == [expected], (c, x)
     for c, x, expected in [(0, 0.0, 0.0), (0.0, 1.0, 0.0), (0, 0.5, 0.0), (0, -1.0, -np.inf), (1, 0.0, 0.0),
                            (2, 0.0, np.log(2.0))]:
-        assert _pow_grads(lambda t: c**t, x) == [expected], (c, x)
+        assert _pow_grads(lambda t, c=c: c**t, x) == [expected], (c, x)
 
 
 def test_pow_second_order_at_zero():
