@@ -311,3 +311,45 @@ def test_integers_to_negative_integer_powers_are_refused():
     same(2.0 ** tg.Tensor([1, 2]), [2, 4], np.float32)
     with pytest.raises(RuntimeError, match="negative integer powers"):
         tg.Tensor([1, 2]) ** -1
+
+
+# ============================================================================ indexing: integers next to index arrays
+# (index, the same selection written in two NumPy steps, PyTorch's result shape) on a (2, 3, 4, 5) tensor.
+# PyTorch selects at the integers first; NumPy would count them as index arrays and, where they are
+# separated from the others, move the indexed dimensions to the front.
+INDEXES = [
+    ((0, slice(None), [0, 1]), lambda a: a[0][:, [0, 1]], (3, 2, 5)),  # NumPy: (2, 3, 5)
+    ((slice(None), 0, slice(None), [0, 1]), lambda a: a[:, 0][:, :, [0, 1]], (2, 4, 2)),  # NumPy: (2, 2, 4)
+    ((0, slice(None), slice(None), [[0], [1]]), lambda a: a[0][:, :, [[0], [1]]], (3, 4, 2, 1)),
+    ((0, Ellipsis, [0, 1]), lambda a: a[0][..., [0, 1]], (3, 4, 2)),
+    ((None, 0, slice(None), [0, 1]), lambda a: a[0][None, :, [0, 1]], (1, 3, 2, 5)),
+    ((0, slice(None), None, [0, 1]), lambda a: a[0][:, None, [0, 1]], (3, 1, 2, 5)),
+    ((0, slice(None), [0, 1], 0), lambda a: a[0, :, :, 0][:, [0, 1]], (3, 2)),
+    ((0, 0, slice(None), [0, 1]), lambda a: a[0, 0][:, [0, 1]], (4, 2)),
+    ((0, slice(None), [True, False, True, False]), lambda a: a[0][:, [0, 2]], (3, 2, 5)),
+    (([0], slice(None), 0, [0, 1]), lambda a: a[:, :, 0][[0], :, [0, 1]], (2, 3)),  # still separated: first
+    (([0, 1], 0, [0, 1]), lambda a: a[:, 0][[0, 1], [0, 1]], (2, 5)),
+    ((1, [[0, 1], [2, 0]], slice(1, 3), [[1, 1], [0, 0]]), lambda a: a[1][[[0, 1], [2, 0]], 1:3, [[1, 1], [0, 0]]],
+     (2, 2, 2)),
+    ((tg.tensor(0), slice(None), [0, 1]), lambda a: a[0][:, [0, 1]], (3, 2, 5)),  # a 0-d tensor is an integer
+]
+
+
+@pytest.mark.parametrize("index, reference, shape", INDEXES)
+def test_integers_next_to_index_arrays_select_first_as_in_pytorch(index, reference, shape):
+    data = np.arange(120.0).reshape(2, 3, 4, 5)
+    index = tuple(tg.tensor(i) if isinstance(i, list) else i for i in index)
+    t = tg.Tensor(data, requires_grad=True)
+    out = t[index]
+    assert out.shape == reference(data).shape == shape
+    np.testing.assert_array_equal(out.data, reference(data))
+    # gradient: each element gets the weights of the places it was read into
+    picked = reference(np.arange(data.size).reshape(data.shape)).ravel()
+    weights = np.arange(1.0, out.data.size + 1).reshape(shape)
+    (out * tg.Tensor(weights)).sum().backward()
+    np.testing.assert_array_equal(t.grad.data.ravel(), np.bincount(picked, weights.ravel(), minlength=data.size))
+    target = tg.Tensor(data.copy())  # assignment through the same index
+    target[index] = tg.Tensor(-weights)
+    expected = data.copy().ravel()
+    expected[picked] = -weights.ravel()
+    np.testing.assert_array_equal(target.data.ravel(), expected)

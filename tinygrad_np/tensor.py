@@ -862,10 +862,16 @@ class Tensor:
         return self.expand(other.shape)
 
     def __getitem__(self, index):
-        return ops.Getitem.apply(self, index=_index_arrays(index))
+        index = _index_arrays(index)
+        if type(index) is _Selected:  # integers first, then the rest (see _index_arrays)
+            return ops.Getitem.apply(ops.Getitem.apply(self, index=index.first), index=index.rest)
+        return ops.Getitem.apply(self, index=index)
 
     def __setitem__(self, index, value):
-        self._in_place("item assignment")[_index_arrays(index)] = value.data if isinstance(value, Tensor) else value
+        index, data = _index_arrays(index), self._in_place("item assignment")
+        if type(index) is _Selected:
+            data, index = data[index.first], index.rest  # (a view: integers and slices only)
+        data[index] = value.data if isinstance(value, Tensor) else value
 
     def flip(self, *dims):
         """Reverse the order along ``dims`` (PyTorch; NumPy's ``np.flip(t, axis)`` works too)."""
@@ -1220,15 +1226,53 @@ def _reduced_shape(shape, axes):
     return tuple(n for i, n in enumerate(shape) if i not in axes)
 
 
+_Selected = collections.namedtuple("_Selected", ["first", "rest"])
+
+
 def _index_arrays(index):
-    """Tensors inside an index become their arrays (integer or boolean indexing)."""
+    """Tensors inside an index become their arrays (integer or boolean indexing).
+
+    An index that mixes integers with index arrays follows PyTorch, not NumPy: PyTorch selects at
+    the integers first and then indexes the rest, so ``t[0, :, [0, 1]]`` of a (2, 3, 4) tensor is
+    ``t[0][:, [0, 1]]``, of shape (3, 2), where NumPy counts the integer as one more index array
+    and moves the broadcast dimensions to the front, (2, 3). Such an index comes back as
+    ``_Selected(first, rest)``: the integer selection, then the index of what it leaves.
+    """
     if isinstance(index, Tensor):
         return index.data
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else np.asarray(i) if isinstance(i, list) else i for i in index)
+        index = tuple(i.data if isinstance(i, Tensor) else np.asarray(i) if isinstance(i, list) else i for i in index)
+        if any(type(i) is np.ndarray for i in index) and any(_is_integer(i) for i in index):
+            return _integers_first(index)
+        return index
     if isinstance(index, list):  # a list index means integer-array indexing, as in NumPy
         return np.asarray(index)
     return index
+
+
+def _is_integer(i) -> bool:
+    """An integer index: a Python or NumPy integer, or a 0-d integer array (from a 0-d Tensor)."""
+    if type(i) is np.ndarray:
+        return i.ndim == 0 and i.dtype.kind in "iu"
+    return type(i) is not bool and isinstance(i, numbers.Integral)
+
+
+def _integers_first(index: tuple):
+    """Split an index into PyTorch's two steps: the integers (a basic selection, which keeps every other
+    dimension), then the other entries on what is left."""
+    first, rest = [], []
+    for i in index:
+        if _is_integer(i):
+            first.append(int(i))
+        elif i is None or i is Ellipsis:  # None adds a dimension only in the second step
+            first += [i] if i is Ellipsis else []
+            rest.append(i)
+        else:  # a slice, an index array, or a mask (which spans as many dimensions as it has)
+            first += [slice(None)] * (i.ndim if type(i) is np.ndarray and i.dtype == np.bool_ else 1)
+            rest.append(i)
+    if not any(type(i) is np.ndarray and i.ndim > 0 for i in rest):  # only 0-d arrays: NumPy's rule is PyTorch's
+        return index
+    return _Selected(tuple(first), tuple(rest))
 
 
 engine.Tensor = ops.Tensor = Tensor  # the engine and the ops need the class; they cannot import this module
