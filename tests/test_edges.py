@@ -7,10 +7,13 @@ The expected values were read from PyTorch 2.13's documentation and confirmed by
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
 import tinygrad_np as tg
+import tinygrad_np.nn.functional as F
 from tinygrad_np import nn
 from tinygrad_np.testing import gradcheck, gradgradcheck
 
@@ -353,3 +356,176 @@ def test_integers_next_to_index_arrays_select_first_as_in_pytorch(index, referen
     expected = data.copy().ravel()
     expected[picked] = -weights.ravel()
     np.testing.assert_array_equal(target.data.ravel(), expected)
+
+
+# ============================================================================ shapes of 0-d and all-axes reductions
+def test_cumsum_of_a_0d_tensor_is_0d():
+    x = tg.Tensor(np.float64(1.5), requires_grad=True)
+    y = x.cumsum(0)
+    assert y.shape == () and y.item() == 1.5 and x.cumsum(-1).shape == ()
+    y.backward()
+    assert x.grad.item() == 1.0
+    with pytest.raises(IndexError):
+        x.cumsum(1)
+    same(tg.Tensor(3).cumsum(0), 3, np.int64)
+
+
+def test_cumsum_sum_and_prod_of_integers_and_bools_are_int64():
+    u = tg.Tensor([200, 100, 3], dtype=tg.uint8)
+    same(u.cumsum(0), [200, 300, 303], np.int64)  # NumPy would give uint64
+    same(u.sum(), 303, np.int64)
+    same(tg.Tensor([True, False, True]).cumsum(0), [1, 1, 2], np.int64)
+    same(tg.Tensor([True, True]).sum(), 2, np.int64)
+    same(tg.Tensor([2**31 - 1, 1], dtype=tg.int32).sum(), 2**31, np.int64)
+    same(u.prod(), 60000, np.int64)
+
+
+def test_sum_and_prod_take_a_dtype_as_pytorch():
+    same(tg.Tensor([1, 2]).sum(dtype=tg.int32), 3, np.int32)
+    same(tg.Tensor([1, 2]).prod(dtype=tg.float32), 2, np.float32)
+    same(tg.sum(tg.Tensor([True, True]), dtype=tg.float64), 2, np.float64)
+    x = tg.Tensor([1.0, 2.0], requires_grad=True)
+    y = x.sum(dtype=tg.float64)
+    assert y.dtype == tg.float64
+    y.backward()
+    same(x.grad, [1, 1], np.float32)  # the gradient comes back in the input's dtype
+    x = tg.Tensor([1.5, 2.0], requires_grad=True)
+    x.prod(dtype=tg.float64).backward()
+    same(x.grad, [2, 1.5], np.float32)
+
+
+def test_logsumexp_with_dim_none_reduces_everything_like_axis_none():
+    data = np.array([[1.0, 2.0], [3.0, 4.0]])
+    t = tg.Tensor(data)
+    everything = np.log(np.exp(data).sum())
+    for out in (t.logsumexp(dim=None), t.logsumexp(axis=None), tg.logsumexp(t, dim=None)):
+        assert out.shape == () and np.isclose(out.item(), everything)
+    np.testing.assert_allclose(t.logsumexp(dim=0).data, np.log(np.exp(data).sum(0)))
+    np.testing.assert_allclose(t.logsumexp().data, np.log(np.exp(data).sum(-1)))  # no dim: the last one
+    assert t.logsumexp(dim=None, keepdim=True).shape == (1, 1)
+
+
+# ============================================================================ float ops on integer tensors
+def test_float_functions_of_integers_give_the_default_float():
+    for data in ([1, 2, 3], np.array([1, 2, 3], np.int32), np.array([1, 2, 3], np.uint8), [True, False, True]):
+        t = tg.tensor(data)
+        values = np.asarray(data, dtype=np.float64)
+        for name in ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "erf", "expm1", "log1p", "rsqrt",
+                     "reciprocal"):
+            with np.errstate(divide="ignore"):
+                out = getattr(t, name)()
+            assert out.dtype == tg.float32, (data, name, out.dtype)
+        np.testing.assert_allclose(t.erf().data, [math.erf(v) for v in values], rtol=1e-6)  # was int64 zeros
+        with np.errstate(invalid="ignore"):  # (False / False)
+            assert (t / 2).dtype == (t / t).dtype == (t * 0.5).dtype == (t**0.5).dtype == tg.float32
+        assert t.logsumexp(0).dtype == tg.float32
+        for name in ("tanh", "sigmoid", "softsign"):
+            assert getattr(F, name)(t).dtype == tg.float32
+
+
+def test_float_functions_of_integers_follow_the_default_dtype(default_float64):
+    t = tg.Tensor([1, 2])
+    assert t.exp().dtype == t.sigmoid().dtype == (t / 2).dtype == t.logsumexp(0).dtype == tg.float64
+
+
+def test_float_reductions_refuse_integers_as_pytorch_but_take_dtype():
+    t = tg.Tensor([1, 2, 3])
+    for name in ("mean", "var", "std", "norm"):
+        with pytest.raises(TypeError, match=r"\.float\(\)"):
+            getattr(t, name)()
+    for name in ("softmax", "log_softmax"):
+        with pytest.raises(TypeError, match=r"\.float\(\)"):
+            getattr(t, name)(0)
+    for name in ("gelu", "silu", "elu", "softplus", "leaky_relu", "mish", "hardswish"):
+        with pytest.raises(TypeError):
+            getattr(F, name)(t)
+    with pytest.raises(TypeError):
+        F.mse_loss(t, t)
+    same(t.mean(dtype=tg.float32), 2, np.float32)
+    soft = t.softmax(0, dtype=tg.float64)
+    assert soft.dtype == tg.float64
+    np.testing.assert_allclose(soft.data, np.exp([1, 2, 3]) / np.exp([1, 2, 3]).sum(), rtol=1e-15)
+    same(F.relu(t), [1, 2, 3], np.int64)  # PyTorch keeps these integral
+    same(F.mse_loss(tg.Tensor([1.0, 2.0]), tg.Tensor([1, 4])), 2, np.float32)  # an integer target is cast
+    with pytest.raises(TypeError, match="bool"):
+        tg.Tensor([True]).round()  # (NumPy would give float16)
+
+
+# ============================================================================ NaN and inf propagate
+@pytest.mark.parametrize("p", [2, 1, 3, 0.5, np.inf, -np.inf, "fro"])
+def test_norm_propagates_nan_and_inf(p):
+    assert np.isnan(tg.Tensor([np.nan, 1.0]).norm(p=p).item())  # was 0.0 for p = 2
+    assert tg.Tensor([np.inf, 1.0]).norm(p=p).item() == (1.0 if p == -np.inf else np.inf)
+    assert tg.Tensor([-np.inf, 1.0]).norm(p=p).item() == (1.0 if p == -np.inf else np.inf)
+
+
+def test_norm_gradients_at_nan_and_inf_match_pytorch():
+    with np.errstate(invalid="ignore"):
+        x = tg.Tensor([1.0, np.nan, 3.0], requires_grad=True)
+        x.norm().backward()
+        assert np.isnan(x.grad.data).all()
+        x = tg.Tensor([1.0, np.inf, 3.0], requires_grad=True)
+        x.norm().backward()
+    same(x.grad, [0, np.nan, 0], np.float32)
+
+
+def test_normalize_and_cosine_similarity_propagate_nan_and_inf():
+    with np.errstate(invalid="ignore"):
+        same(F.normalize(tg.Tensor([np.nan, 3.0, 4.0]), dim=0), [np.nan] * 3, np.float32)  # was [nan, 3e12, 4e12]
+        same(F.normalize(tg.Tensor([np.inf, 3.0, 4.0]), dim=0), [np.nan, 0, 0], np.float32)
+        for bad in (np.nan, np.inf):
+            out = F.cosine_similarity(tg.Tensor([[bad, 3.0, 4.0]]), tg.Tensor([[1.0, 3.0, 4.0]]))
+            assert out.shape == (1,) and np.isnan(out.item())
+    same(F.normalize(tg.Tensor([0.0, 0.0]), dim=0), [0, 0], np.float32)  # zero rows stay zero
+
+
+def test_clip_grad_norm_reports_a_nonfinite_total_as_pytorch():
+    p = tg.Tensor([1.0, 2.0], requires_grad=True)
+    with np.errstate(invalid="ignore"):
+        p.grad = tg.Tensor([np.nan, 1.0])
+        assert np.isnan(nn.utils.clip_grad_norm_([p], 1.0).item())
+        assert np.isnan(p.grad.data).all()
+        p.grad = tg.Tensor([np.inf, 1.0])
+        assert nn.utils.clip_grad_norm_([p], 1.0).item() == np.inf
+    same(p.grad, [np.nan, 0], np.float32)
+    p.grad = tg.Tensor([np.nan, 1.0])
+    with pytest.raises(RuntimeError, match="non-finite"):
+        nn.utils.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
+
+
+# ============================================================================ float16 accumulates in float32
+def test_float16_reductions_accumulate_in_float32_and_return_float16():
+    h = tg.Tensor(np.ones(100_000, np.float16))
+    expected = {"mean": 1.0, "var": 0.0, "std": 0.0, "norm": np.sqrt(100_000)}
+    for name, value in expected.items():
+        out = getattr(h, name)()
+        assert out.dtype == tg.float16 and out.item() == np.float16(value), name  # mean was inf
+    assert h.sum().dtype == tg.float16 and h.sum().item() == np.inf  # 100 000 is beyond float16, as in PyTorch
+    assert h[:60_000].sum().item() == 60_000  # one rounding at the end, not 60 000 (float16 stops at 2048)
+    assert h[:3000].cumsum(0)[-1].item() == 3000
+    soft = h.softmax(0)
+    assert soft.dtype == tg.float16 and soft[0].item() == np.float16(1e-5)
+    assert h.log_softmax(0)[0].item() == np.float16(-np.log(100_000))  # PyTorch's CPU kernel gives -inf here
+    assert h.logsumexp(0).item() == np.float16(1 + np.log(100_000))
+    x = tg.Tensor(np.full(70_000, 2.0, np.float16), requires_grad=True)
+    m = x.mean()
+    m.backward()
+    assert m.item() == 2 and x.grad.dtype == tg.float16 and x.grad[0].item() == np.float16(1 / 70_000)
+
+
+def test_float16_losses_and_normalisations_are_computed_in_float32():
+    rng = np.random.default_rng(0)
+    logits, target = rng.standard_normal((3000, 10)), rng.integers(0, 10, 3000)
+    x = tg.Tensor(logits.astype(np.float16), requires_grad=True)
+    loss = F.cross_entropy(x, tg.Tensor(target))
+    reference = F.cross_entropy(tg.Tensor(logits.astype(np.float16).astype(np.float64)), tg.Tensor(target))
+    assert loss.dtype == tg.float16 and loss.item() == np.float16(reference.item())
+    loss.backward()
+    assert x.grad.dtype == tg.float16
+    big = tg.Tensor(np.full(10_000, 30.0, np.float16))  # the sum of the squares, 9e6, is beyond float16
+    assert F.mse_loss(big, big * 0).item() == 900.0
+    for out in (F.layer_norm(x, (10,)), F.normalize(x), F.cosine_similarity(x, x), F.l1_loss(x, x * 0),
+                F.smooth_l1_loss(x, x * 0), F.huber_loss(x, x * 0), F.nll_loss(x.log_softmax(1), tg.Tensor(target))):
+        assert out.dtype == tg.float16
+    np.testing.assert_allclose(F.layer_norm(x, (10,)).data.astype(np.float64),
+                               F.layer_norm(tg.Tensor(x.data.astype(np.float64)), (10,)).data, atol=4e-3)

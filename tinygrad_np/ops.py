@@ -590,7 +590,10 @@ class Sum(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        return x.sum(axis=axis, keepdims=keepdims)
+        if x.dtype == np.float16:  # accumulated in float32, as PyTorch does, then rounded once
+            with np.errstate(over="ignore"):  # (beyond float16's range: inf, as in PyTorch)
+                return x.sum(axis=axis, keepdims=keepdims, dtype=np.float32).astype(np.float16)
+        return x.sum(axis=axis, keepdims=keepdims, dtype=x.dtype)  # (an int32 stays int32: sum(dtype=...))
 
     @staticmethod
     def backward(ctx, g):
@@ -606,7 +609,10 @@ class Prod(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        return x.prod(axis=axis, keepdims=keepdims)
+        if x.dtype == np.float16:  # accumulated in float32, as PyTorch does
+            with np.errstate(over="ignore"):
+                return x.prod(axis=axis, keepdims=keepdims, dtype=np.float32).astype(np.float16)
+        return x.prod(axis=axis, keepdims=keepdims, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx, g):
@@ -645,7 +651,10 @@ class Cumsum(Function):
 
     @staticmethod
     def forward(ctx, x, axis):
-        return np.cumsum(x, axis=axis)
+        if x.dtype == np.float16:  # accumulated in float32, as PyTorch does
+            with np.errstate(over="ignore"):
+                return np.cumsum(x, axis=axis, dtype=np.float32).astype(np.float16)
+        return np.cumsum(x, axis=axis, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx, g):

@@ -90,6 +90,35 @@ def _bitwise_pair(ufunc, symbol: str):
     return op, reflected
 
 
+def _float_reduction(integers: str = "refuse"):
+    """Decorate a reduction of floats (mean, var, softmax, norm, ...) with PyTorch's dtype rules:
+    ``dtype=`` casts the input first; float16 input is computed in float32 and rounded back once at
+    the end (PyTorch accumulates half precision in float32: a float16 mean of 100 000 ones is 1, not
+    inf); integer and bool input is refused (PyTorch cannot infer the result's dtype), or with
+    ``integers="promote"`` becomes the default float (as ``logsumexp``)."""
+
+    def decorate(method):
+        name = method.__name__
+
+        @functools.wraps(method)
+        def reduce(self, *args, dtype=None, **kwargs):
+            x = self if dtype is None else self.astype(dtype)
+            kind = x.data.dtype
+            if kind == np.float16:
+                with np.errstate(over="ignore"):  # (a float32 result beyond float16's range is inf, as in PyTorch)
+                    return method(x.astype(np.float32), *args, **kwargs).astype(np.float16)
+            if kind.kind != "f":
+                if integers == "refuse":
+                    raise TypeError(f"{name}(): expected a floating-point tensor, got dtype {kind}: convert it with "
+                                    f".float() or pass dtype=, as in PyTorch")
+                x = x.astype(dtypes.DEFAULT_FLOAT)
+            return method(x, *args, **kwargs)
+
+        return reduce
+
+    return decorate
+
+
 class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation.
 
@@ -556,6 +585,8 @@ class Tensor:
 
     def round(self, decimals: int = 0):
         """Round half to even (NumPy's and PyTorch's rule), to ``decimals`` places."""
+        if self.data.dtype == np.bool_:  # (NumPy would give float16)
+            raise TypeError("round(): not defined for bool tensors, as in PyTorch; convert them with .float()")
         return ops.Round.apply(self) if decimals == 0 else ops.Round.apply(self, decimals=decimals)
 
     sign = ops.Sign.apply
@@ -624,15 +655,25 @@ class Tensor:
         return minimum(self, other)
 
     # ------------------------------------------------------------------ reductions
-    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
+        """Sum over ``dim``/``axis`` (all by default). Integers and bools sum in int64, as in PyTorch;
+        ``dtype=`` casts the input first (``t.sum(dtype=tinygrad_np.float64)``)."""
         axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
-        return ops.Sum.apply(self, axis=axes, keepdims=keep)
+        return ops.Sum.apply(self._accumulator(dtype), axis=axes, keepdims=keep)
 
-    def prod(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """Product of elements; its gradient is right at zeros too (the product of the others)."""
+    def prod(self, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
+        """Product of elements; its gradient is right at zeros too (the product of the others). Integers
+        and bools multiply in int64, as in PyTorch; ``dtype=`` casts the input first."""
         axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
-        return ops.Prod.apply(self, axis=axes, keepdims=keep)
+        return ops.Prod.apply(self._accumulator(dtype), axis=axes, keepdims=keep)
 
+    def _accumulator(self, dtype):
+        """The tensor a sum or product runs on: cast to ``dtype`` if given, else integers and bools to int64."""
+        if dtype is not None:
+            return self.astype(dtype)
+        return self if self.data.dtype.kind == "f" or self.data.dtype == np.int64 else self.astype(np.int64)
+
+    @_float_reduction()
     def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
         count = self.data.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
@@ -682,6 +723,7 @@ class Tensor:
             raise ArgumentError(f"{op.__name__.lower()}() of an empty tensor: the operation has no identity")
         return op.apply(self, axis=axes, keepdims=keep)
 
+    @_float_reduction()
     def var(self, axis=None, keepdims=False, *, dim=None, keepdim=None, correction=None, unbiased=None, ddof=None):
         """Variance. Like PyTorch the default is the unbiased estimate (``correction=1``);
         pass ``ddof=0`` (NumPy's name) or ``correction=0`` for the population variance."""
@@ -696,33 +738,42 @@ class Tensor:
         centred = self - self.mean(axes, keepdims=True)
         return (centred * centred).sum(axes, keepdims=keep) * (1.0 / (count - corr))
 
+    @_float_reduction()
     def std(self, axis=None, keepdims=False, *, dim=None, keepdim=None, correction=None, unbiased=None, ddof=None):
         """Standard deviation (same defaults as :meth:`var`)."""
         spread = self.var(axis, keepdims, dim=dim, keepdim=keepdim, correction=correction, unbiased=unbiased, ddof=ddof)
         return spread.sqrt()
 
-    def logsumexp(self, axis=_LAST_AXIS, keepdims=False, *, dim=None, keepdim=None):
-        """log(sum(exp(x))) over ``axis`` (default: the last one; None: all), computed stably by
+    @_float_reduction(integers="promote")
+    def logsumexp(self, axis=_LAST_AXIS, keepdims=False, *, dim=_LAST_AXIS, keepdim=None):
+        """log(sum(exp(x))) over ``axis``/``dim`` (default: the last one; None: all), computed stably by
         shifting by the (constant) maximum."""
-        if axis is _LAST_AXIS:
-            axis = -1 if dim is None else None
+        if axis is _LAST_AXIS and dim is _LAST_AXIS:
+            axis, dim = -1, None
+        elif axis is _LAST_AXIS:
+            axis = None
+        elif dim is _LAST_AXIS:
+            dim = None
         axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
         shift = self.data.max(axis=axes, keepdims=True)
         shift = np.where(np.isfinite(shift), shift, 0)  # an all -inf row stays -inf, not nan
         out = (self - shift).exp().sum(axes, keepdims=True).log() + shift
         return out if keep else out.reshape(_reduced_shape(self.shape, axes))
 
+    @_float_reduction()
     def softmax(self, axis=None, *, dim=None):
         """exp(x) / sum(exp(x)) along ``axis`` (default: the last one), shifted by the maximum for stability."""
         ax = _one_axis(axis, dim, self.ndim)
         e = (self - self.data.max(axis=ax, keepdims=True)).exp()
         return e / e.sum(ax, keepdims=True)
 
+    @_float_reduction()
     def log_softmax(self, axis=None, *, dim=None):
         """x - logsumexp(x) along ``axis`` (default: the last one)."""
         ax = _one_axis(axis, dim, self.ndim)
         return self - self.logsumexp(ax, keepdims=True)
 
+    @_float_reduction()
     def norm(self, p=2, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """The p-norm over ``dim`` (all elements by default): ``p`` = 2 (or ``"fro"``), 1, any
         other p > 0, ``inf`` or ``-inf``. At an all-zero input the gradient is 0, as in PyTorch."""
@@ -735,14 +786,17 @@ class Tensor:
         if p == 1:
             return self.abs().sum(axes, keep)
         total = (self * self if p == 2 else self.abs() ** p).sum(axes, keep)
-        nonzero = total > 0  # total ** (1 / p) has an infinite slope at 0: take the zero branch there
+        nonzero = total != 0  # total ** (1 / p) has an infinite slope at 0: take the zero branch there (NaN goes on)
         return where(nonzero, where(nonzero, total, 1.0) ** (1.0 / p), 0.0)
 
     def cumsum(self, axis=None, *, dim=None):
         """Running sum along one axis: PyTorch's ``dim`` or NumPy's ``axis`` (one of them is required)."""
         if axis is None and dim is None:
             raise TypeError("cumsum(): give the axis, as dim= (PyTorch) or axis= (NumPy)")
-        return ops.Cumsum.apply(self, axis=_one_axis(axis, dim, self.ndim))
+        ax = _one_axis(axis, dim, self.ndim)
+        if ax is None:  # a 0-d tensor: its own running sum, still 0-d (np.cumsum would flatten it)
+            return self.clone() if self.data.dtype.kind == "f" else self.astype(np.int64)
+        return ops.Cumsum.apply(self if self.data.dtype.kind == "f" else self.astype(np.int64), axis=ax)
 
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)

@@ -7,6 +7,7 @@ Values and gradients follow PyTorch's definitions.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 
@@ -87,6 +88,25 @@ def _tuple(value, n: int, name: str) -> tuple:
     return value
 
 
+def _float32_inside(fn):
+    """Run ``fn`` on float16 input in float32 and round the result back once: PyTorch computes
+    half-precision losses and normalisations with float32 accumulators (a float16 sum of many
+    squared errors would overflow). Every float16 Tensor argument is cast; gradients flow back in float16."""
+
+    @functools.wraps(fn)
+    def run(input, *args, **kwargs):
+        if not (isinstance(input, Tensor) and input.data.dtype == np.float16):
+            return fn(input, *args, **kwargs)
+        out = fn(_up(input), *map(_up, args), **{k: _up(v) for k, v in kwargs.items()})
+        return out.astype(np.float16) if isinstance(out, Tensor) and out.data.dtype.kind == "f" else out
+
+    return run
+
+
+def _up(value):
+    return value.astype(np.float32) if isinstance(value, Tensor) and value.data.dtype == np.float16 else value
+
+
 # ============================================================================ activations
 def linear(input, weight, bias=None) -> Tensor:
     """``input @ weight.T + bias`` with ``weight`` of shape (out_features, in_features), as in PyTorch."""
@@ -114,7 +134,7 @@ def relu(input) -> Tensor:
 
 
 def leaky_relu(input, negative_slope: float = 0.01) -> Tensor:
-    return _tensor(input).leaky_relu(negative_slope)
+    return _float_tensor(input, "leaky_relu").leaky_relu(negative_slope)
 
 
 def sigmoid(input) -> Tensor:
@@ -196,6 +216,7 @@ def pad(input, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
     return x
 
 
+@_float32_inside
 def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """``input / max(norm(input, p, dim), eps)``: unit p-norm along ``dim`` (zero rows stay zero)."""
     x = _float_tensor(input, "normalize")
@@ -524,6 +545,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return out
 
 
+@_float32_inside
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
     """Normalise over the trailing ``normalized_shape`` axes (biased variance), then scale and shift."""
     x = _float_tensor(input, "layer_norm")
@@ -584,6 +606,7 @@ def _check_same_shape(fn: str, input: Tensor, target: Tensor) -> None:
                          f"shape (they are not broadcast); {fix}")
 
 
+@_float32_inside
 def mse_loss(input, target, reduction: str = "mean") -> Tensor:
     """Mean (or sum, or elementwise) squared error. Shapes must match."""
     _check_reduction(reduction, "mse_loss")
@@ -594,6 +617,7 @@ def mse_loss(input, target, reduction: str = "mean") -> Tensor:
     return _reduce(d * d, reduction, "mse_loss")
 
 
+@_float32_inside
 def l1_loss(input, target, reduction: str = "mean") -> Tensor:
     """Mean (or sum, or elementwise) absolute error. Shapes must match."""
     _check_reduction(reduction, "l1_loss")
@@ -643,6 +667,7 @@ def _class_last(x: Tensor) -> Tensor:
     return x.reshape(-1, x.shape[-1])
 
 
+@_float32_inside
 def cross_entropy(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
     """Cross-entropy between logits ``input`` (N, C) or (N, C, d1, ...) (or (C,)) and ``target``.
@@ -709,6 +734,7 @@ def _cross_entropy_probs(x: Tensor, target, w, reduction: str, label_smoothing: 
     return _reduce(losses, reduction, "cross_entropy")
 
 
+@_float32_inside
 def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities ``input`` (N, C) or (N, C, d1, ...) at integer ``target``.
 
@@ -741,6 +767,7 @@ def _check_probability_inputs(fn: str, x: Tensor, t: Tensor) -> None:
                          f"binary_cross_entropy_with_logits)")
 
 
+@_float32_inside
 def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") -> Tensor:
     """-(t log x + (1-t) log(1-x)) for probabilities ``input``; each log is clamped at -100, as in PyTorch."""
     _check_reduction(reduction, "binary_cross_entropy")
@@ -754,6 +781,7 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") ->
     return _reduce(loss, reduction, "binary_cross_entropy")
 
 
+@_float32_inside
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str = "mean",
                                      pos_weight=None) -> Tensor:
     """Sigmoid + binary cross-entropy in one stable expression:
@@ -784,6 +812,7 @@ def _legacy_reduction(size_average, reduce, reduction: str) -> str:
     return "sum" if size_average is False else "mean"
 
 
+@_float32_inside
 def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """``sum(x1 * x2) / (max(||x1||, eps) * max(||x2||, eps))`` along ``dim``, after broadcasting
     ``x1`` and ``x2`` together (each is divided by its clamped norm first, as PyTorch does)."""
@@ -800,6 +829,7 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:
     return (unit(a) * unit(b)).sum(dim)
 
 
+@_float32_inside
 def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False) -> Tensor:
     """Pointwise KL divergence of log-probabilities ``input`` from ``target``:
     ``target * (log(target) - input)`` (0 where target is 0), or with ``log_target=True``
@@ -836,6 +866,7 @@ def _huber_parts(fn: str, input, target, width: float):
     return d.abs(), np.abs(d.data) < width, near * near * 0.5
 
 
+@_float32_inside
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
                    beta: float = 1.0) -> Tensor:
     """``0.5 * d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 * beta`` (d = input - target);
@@ -850,6 +881,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
     return _reduce(where(inside, half_square * (1.0 / beta), absolute - 0.5 * beta), reduction, "smooth_l1_loss")
 
 
+@_float32_inside
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None) -> Tensor:
     """``0.5 * d^2`` where ``|d| < delta``, else ``delta * (|d| - 0.5 * delta)``: ``delta`` times
     ``smooth_l1_loss`` with ``beta=delta``. ``weight`` (broadcast) multiplies each element's loss.
