@@ -529,3 +529,34 @@ def test_float16_losses_and_normalisations_are_computed_in_float32():
         assert out.dtype == tg.float16
     np.testing.assert_allclose(F.layer_norm(x, (10,)).data.astype(np.float64),
                                F.layer_norm(tg.Tensor(x.data.astype(np.float64)), (10,)).data, atol=4e-3)
+
+
+# ============================================================================ index values out of range
+def test_gather_refuses_negative_and_out_of_range_indices():
+    t = tg.Tensor([[1.0, 2.0], [3.0, 4.0]])
+    huge = [np.array([[2**64 - 1], [0]], np.uint64), np.array([[2**63], [0]], np.uint64)]
+    for index in ([[-1], [0]], [[2], [0]], *huge):
+        with pytest.raises(IndexError, match="out of bounds for dimension 1 with size 2"):
+            t.gather(1, index)  # -1 was read from the end; 2**64 - 1 must not wrap to -1
+    with pytest.raises(TypeError, match="integers"):
+        t.gather(1, [[1.0], [0.0]])
+    with pytest.raises(RuntimeError, match="does not fit"):
+        t.gather(1, [[1], [0], [0]])
+    same(t.gather(1, np.array([[1], [0]], np.int32)), [[2], [3]], np.float32)
+    same(t.gather(1, [[1, 0, 1], [0, 0, 0]]), [[2, 1, 2], [3, 3, 3]], np.float32)
+    same(t.gather(0, [[1, 0]]), [[3, 2]], np.float32)
+
+
+def test_embedding_one_hot_and_class_targets_refuse_wrapping_indices():
+    huge = np.array([2**64 - 1], np.uint64)  # -1 after a cast to int64
+    for index in ([-1], [3], huge):
+        with pytest.raises(IndexError):
+            F.embedding(tg.Tensor(np.asarray(index)), tg.ones(3, 2))
+    for index in ([-1], huge):
+        with pytest.raises(IndexError):
+            F.one_hot(tg.Tensor(np.asarray(index)), 3)
+    for target in ([-1, 0], np.array([2**64 - 1, 0], np.uint64), np.array([2**64 - 100, 0], np.uint64), [1, 3]):
+        for loss in (F.cross_entropy, F.nll_loss):
+            with pytest.raises(IndexError, match="out of range"):
+                loss(tg.zeros(2, 3), tg.Tensor(np.asarray(target)))  # only -100 itself is ignore_index
+    assert np.isclose(F.cross_entropy(tg.zeros(2, 3), tg.Tensor([-100, 0])).item(), np.log(3))

@@ -975,9 +975,12 @@ class Tensor:
         """``out[i][j] = t[i][index[i][j]]`` for ``dim=1`` (and so on): PyTorch's ``gather``."""
         index = np.asarray(index.data if isinstance(index, Tensor) else index)
         dim = dim % self.ndim
+        if index.dtype.kind not in "iu":
+            raise TypeError(f"gather(): index must hold integers, got dtype {index.dtype}; convert it with .long()")
         if index.ndim != self.ndim or any(index.shape[a] > self.shape[a] for a in range(self.ndim) if a != dim):
-            raise ValueError(f"gather(): index of shape {index.shape} does not fit a tensor of shape {self.shape} "
-                             f"along dim {dim}")
+            raise ArgumentError(f"gather(): index of shape {index.shape} does not fit a tensor of shape {self.shape} "
+                                f"along dim {dim}")
+        _check_index_range("gather()", index, self.shape[dim], dim)
         grid = np.ogrid[tuple(slice(n) for n in index.shape)]
         return self[tuple(index if a == dim else grid[a] for a in range(self.ndim))]
 
@@ -1252,6 +1255,14 @@ def _wrapped(x, dtype: np.dtype) -> np.ndarray:
         if dtype.kind == "i" and x >= 1 << (bits - 1):
             x -= 1 << bits
     return np.asarray(x, dtype)
+
+
+def _check_index_range(fn: str, index: np.ndarray, size: int, dim: int) -> None:
+    """Refuse indices outside [0, size), as PyTorch does (NumPy would count a negative one from the end).
+    The test runs in the index's own dtype, so a huge unsigned value cannot wrap to a valid one."""
+    if index.size and (index.min() < 0 or index.max() >= size):
+        bad = index[(index < 0) | (index >= size)].flat[0]
+        raise IndexError(f"{fn}: index {bad} is out of bounds for dimension {dim} with size {size}")
 
 
 def _compare(ufunc, a, b) -> Tensor:
