@@ -560,3 +560,131 @@ def test_embedding_one_hot_and_class_targets_refuse_wrapping_indices():
             with pytest.raises(IndexError, match="out of range"):
                 loss(tg.zeros(2, 3), tg.Tensor(np.asarray(target)))  # only -100 itself is ignore_index
     assert np.isclose(F.cross_entropy(tg.zeros(2, 3), tg.Tensor([-100, 0])).item(), np.log(3))
+
+
+# ============================================================================ the error class for bad input
+def _bad_inputs():
+    x, m = tg.ones(2, 3), tg.ones(2, 2)
+    return {
+        "permute repeated": lambda: x.permute(0, 0),
+        "flip repeated": lambda: x.flip(1, 1),
+        "sum repeated": lambda: x.sum((0, 0)),
+        "reshape": lambda: x.reshape(4),
+        "reshape -1": lambda: x.reshape(-1, 4),
+        "expand": lambda: x.expand(3, 3),
+        "matmul": lambda: x @ x,
+        "matmul 0-d": lambda: tg.matmul(tg.tensor(1.0), x),
+        "batched matmul": lambda: tg.ones(2, 2, 3) @ tg.ones(3, 3, 2),
+        "bmm": lambda: tg.ones(2, 3).bmm(tg.ones(3, 2)),
+        "broadcast": lambda: x + m,
+        "where broadcast": lambda: tg.where(tg.ones(2, 3) > 0, x, m),
+        "cat": lambda: tg.cat([x, m], 0),
+        "cat empty": lambda: tg.cat([]),
+        "stack": lambda: tg.stack([x, m]),
+        "split sizes": lambda: x.split([1, 1], 1),
+        "repeat": lambda: x.repeat(2),
+        "item": lambda: x.item(),
+        "topk": lambda: x.topk(4),
+        "einsum": lambda: tg.einsum("ij,jk->ik", x, x),
+        "t()": lambda: tg.ones(2, 2, 2).t(),
+        "pad": lambda: tg.pad(x, (1,)),
+        "zeros negative": lambda: tg.zeros(-1),
+        "arange step": lambda: tg.arange(0, 3, 0),
+        "linear": lambda: F.linear(x, tg.ones(4, 2)),
+        "conv channels": lambda: F.conv2d(tg.ones(1, 2, 4, 4), tg.ones(1, 3, 2, 2)),
+        "conv kernel too big": lambda: F.conv2d(tg.ones(1, 1, 2, 2), tg.ones(1, 1, 3, 3)),
+        "conv dims": lambda: F.conv2d(tg.ones(4, 4), tg.ones(1, 1, 2, 2)),
+        "pool padding": lambda: F.max_pool2d(tg.ones(1, 1, 4, 4), 2, padding=2),
+        "layer_norm": lambda: F.layer_norm(x, (2,)),
+        "batch_norm stats": lambda: F.batch_norm(x, tg.zeros(2), tg.ones(3)),
+        "glu odd": lambda: F.glu(x),
+        "bce range": lambda: F.binary_cross_entropy(x * 2, x),
+        "unfold": lambda: F.unfold(tg.ones(1, 1, 2, 2), 3),
+        "pixel_shuffle": lambda: F.pixel_shuffle(tg.ones(1, 3, 2, 2), 2),
+        "attention": lambda: F.scaled_dot_product_attention(tg.ones(2, 3), tg.ones(2, 4), tg.ones(2, 4)),
+        "device": lambda: tg.ones(2, device="cuda"),
+        "to device": lambda: x.to("cuda"),
+        "gather shape": lambda: x.gather(1, [[0], [0], [0]]),
+        "clip no bound": lambda: x.clip(),
+        "integer power": lambda: tg.tensor([2]) ** -1,
+    }
+
+
+@pytest.mark.parametrize("case", list(_bad_inputs()))
+def test_bad_input_raises_one_class_that_is_both_valueerror_and_runtimeerror(case):
+    with pytest.raises(tg.ArgumentError) as info:
+        _bad_inputs()[case]()
+    assert isinstance(info.value, ValueError) and isinstance(info.value, RuntimeError)
+
+
+def test_argument_error_is_exported_and_caught_both_ways():
+    assert tg.ArgumentError is tg.errors.ArgumentError and issubclass(tg.ArgumentError, (ValueError, RuntimeError))
+    for catch in (ValueError, RuntimeError):
+        with pytest.raises(catch):
+            tg.ones(2).reshape(3)
+
+
+# ============================================================================ devices, as_tensor, Size
+def test_every_factory_and_to_accept_the_cpu_and_refuse_other_devices():
+    x = tg.ones(2)
+    factories = {
+        "zeros": lambda d: tg.zeros(2, device=d), "ones": lambda d: tg.ones(2, 3, device=d),
+        "empty": lambda d: tg.empty(2, device=d), "full": lambda d: tg.full((2,), 1.0, device=d),
+        "arange": lambda d: tg.arange(3, device=d), "linspace": lambda d: tg.linspace(0, 1, 3, device=d),
+        "eye": lambda d: tg.eye(2, device=d), "rand": lambda d: tg.rand(2, device=d),
+        "randn": lambda d: tg.randn(2, device=d), "randint": lambda d: tg.randint(0, 3, (2,), device=d),
+        "zeros_like": lambda d: tg.zeros_like(x, device=d), "ones_like": lambda d: tg.ones_like(x, device=d),
+        "full_like": lambda d: tg.full_like(x, 2.0, device=d), "rand_like": lambda d: tg.rand_like(x, device=d),
+        "randn_like": lambda d: tg.randn_like(x, device=d), "tensor": lambda d: tg.tensor([1.0], device=d),
+        "as_tensor": lambda d: tg.as_tensor([1.0], device=d), "new_zeros": lambda d: x.new_zeros(2, device=d),
+        "new_ones": lambda d: x.new_ones(2, device=d), "new_full": lambda d: x.new_full((2,), 3.0, device=d),
+        "new_tensor": lambda d: x.new_tensor([1.0], device=d), "to": lambda d: x.to(d),
+        "to(device=)": lambda d: x.to(device=d, dtype=tg.float64),
+    }
+
+    class TorchStyleDevice:  # what torch.device("cpu") looks like
+        type = "cpu"
+
+    for name, make in factories.items():
+        for ok in (None, "cpu", "cpu:0", tg.device("cpu"), TorchStyleDevice()):
+            assert isinstance(make(ok), tg.Tensor), (name, ok)
+        for bad in ("cuda", "cuda:0", "mps", tg.device("cuda", 0)):
+            with pytest.raises(tg.ArgumentError, match="CPU only"):
+                make(bad)
+
+
+def test_device_objects_compare_as_in_pytorch():
+    x = tg.ones(2)
+    assert x.device == "cpu" and x.device == tg.device("cpu") and x.device.type == "cpu"
+    assert str(tg.device("cuda", 1)) == "cuda:1" and tg.device("cuda:1").index == 1
+    assert x.to(x.device) is x and tg.zeros(2, device=x.device).device == "cpu"
+    assert not tg.cuda.is_available() and tg.cuda.device_count() == 0
+
+
+def test_as_tensor_shares_memory_when_it_can():
+    a = np.arange(3.0)
+    t = tg.as_tensor(a)
+    a[0] = 9.0
+    assert t.dtype == tg.float64 and t.data[0] == 9.0  # no copy, dtype kept (as torch.as_tensor)
+    assert tg.as_tensor(t) is t and tg.as_tensor(t, dtype=tg.float64) is t
+    assert tg.as_tensor(t, dtype=tg.float32).dtype == tg.float32
+    assert tg.as_tensor(a, dtype=tg.float32).dtype == tg.float32
+    assert tg.as_tensor([1, 2]).dtype == tg.int64 and tg.as_tensor([1.5]).dtype == tg.float32
+    with pytest.raises(TypeError):
+        tg.as_tensor(["a"])
+
+
+def test_size_is_a_tuple_with_numel():
+    t = tg.zeros(2, 3)
+    size = t.size()
+    assert isinstance(size, tg.Size) and isinstance(size, tuple) and size == (2, 3) and size.numel() == 6
+    assert t.size(1) == 3 and t.size(-1) == 3 and repr(size) == "Size([2, 3])"
+    assert tg.zeros(size).shape == (2, 3) and t.reshape(size).shape == (2, 3)
+
+
+def test_randint_takes_pytorchs_forms():
+    assert tg.randint(10, (3,)).shape == (3,) and tg.randint(10, size=(2, 2)).shape == (2, 2)
+    values = tg.randint(2, 5, (1000,)).data
+    assert values.dtype == np.int64 and values.min() == 2 and values.max() == 4
+    with pytest.raises(tg.ArgumentError):
+        tg.randint(5, 2, (2,))

@@ -1,11 +1,14 @@
 """tinygrad_np: a small, verified reverse-mode autograd on NumPy."""
 
+import types
+
 import numpy as np
 
 from . import data, nn, ops, optim, testing, viz
 from .autograd import Function, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
     arange,
+    as_tensor,
     empty,
     eye,
     from_numpy,
@@ -27,10 +30,12 @@ from .dtypes import finfo, get_default_dtype, iinfo, set_default_dtype
 from .errors import ArgumentError
 from .serialization import load, save
 from .tensor import (
+    Size,
     Tensor,
     add,
     cat,
     concatenate,
+    device,
     div,
     einsum,
     floor_divide,
@@ -78,6 +83,10 @@ split, chunk, unbind, gather, masked_fill = map(_unary, ["split", "chunk", "unbi
 isnan, isinf, isfinite, all, any, norm = map(_unary, ["isnan", "isinf", "isfinite", "all", "any", "norm"])
 sort, argsort, topk, erf, bmm, numel, prod = map(_unary, ["sort", "argsort", "topk", "erf", "bmm", "numel", "prod"])
 inference_mode = no_grad  # PyTorch's stricter no_grad; here they are the same
+
+
+# PyTorch code picks its device with ``torch.cuda.is_available()``: here there is only the CPU
+cuda = types.SimpleNamespace(is_available=lambda: False, device_count=lambda: 0)
 
 
 def is_tensor(obj) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import math
 import numbers
 import weakref
 
@@ -64,7 +65,7 @@ def _normalize_axis(axis, keepdims, dim, keepdim, ndim: int, *, allow_none: bool
             raise IndexError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
         out.append(int(a) % max(ndim, 1))
     if len(set(out)) != len(out):
-        raise ValueError(f"repeated axis in {axis!r}")
+        raise ArgumentError(f"repeated axis in {axis!r}")
     if ndim == 0:  # as in PyTorch, dim 0 or -1 of a 0-d tensor is the tensor itself: reduce over nothing
         return (), bool(keepdims)
     return tuple(out), bool(keepdims)
@@ -88,6 +89,70 @@ def _bitwise_pair(ufunc, symbol: str):
 
     op.__doc__ = f"``self {symbol} other`` on integer or bool tensors (PyTorch's ``{ufunc.__name__}``)."
     return op, reflected
+
+
+class device:
+    """PyTorch's ``torch.device``: ``device("cpu")``, ``device("cuda", 0)``, ``device("cuda:0")``. Any
+    device can be named, but tensors live only on the CPU: giving another device to a factory or to
+    ``.to()`` is an error. Compares equal to its name (``t.device == "cpu"``)."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type="cpu", index=None):
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        kind, _, number = str(type).partition(":")
+        self.type, self.index = kind, int(number) if number else index
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self):
+        return f"device(type={self.type!r}" + ("" if self.index is None else f", index={self.index}") + ")"
+
+    def __eq__(self, other):
+        return isinstance(other, (device, str)) and str(self) == str(other)
+
+    def __hash__(self):
+        return hash(str(self))
+
+
+_CPU = device("cpu")
+
+
+class Size(tuple):
+    """A shape, as ``torch.Size``: a tuple (so it compares equal to one) with ``numel()``. ``t.size()``
+    returns one; ``t.shape`` stays a plain tuple, which is four times faster to get on every op."""
+
+    __slots__ = ()
+
+    def numel(self) -> int:
+        return math.prod(self)
+
+    def __repr__(self):
+        return f"Size({list(self)})"
+
+
+def is_device(x) -> bool:
+    """A device name ("cpu", "cuda:0") or object (a ``device``, or anything whose ``.type`` is such a
+    name, like ``torch.device``), as opposed to a dtype ("float32", np.float64)."""
+    if isinstance(x, str):
+        try:
+            np.dtype(x)
+        except TypeError:
+            return True
+        return False
+    return isinstance(getattr(x, "type", None), str)
+
+
+def check_device(device, what: str) -> None:
+    """Accept ``None`` and the CPU (``"cpu"``, ``"cpu:0"``, or an object whose ``.type`` is "cpu");
+    anything else is an error: tinygrad_np computes with NumPy, on the CPU only."""
+    if device is None:
+        return
+    kind = device.type if isinstance(getattr(device, "type", None), str) else str(device)
+    if kind.split(":")[0] != "cpu":
+        raise ArgumentError(f"{what}: tinygrad_np runs on the CPU only, not on {device!r}")
 
 
 def _float_reduction(integers: str = "refuse"):
@@ -268,8 +333,8 @@ class Tensor:
         return self.data.dtype
 
     def size(self, dim: int | None = None):
-        """The shape (PyTorch's ``size()``), or one dimension of it."""
-        return self.data.shape if dim is None else self.data.shape[dim]
+        """The shape as a :class:`Size` (PyTorch's ``size()``), or the size of one dimension."""
+        return Size(self.data.shape) if dim is None else self.data.shape[dim]
 
     def numel(self) -> int:
         return self.data.size
@@ -285,7 +350,7 @@ class Tensor:
 
     def item(self):
         if self.data.size != 1:
-            raise ValueError(f"item(): only one-element tensors can be converted, this one has shape {self.shape}")
+            raise ArgumentError(f"item(): only one-element tensors can be converted, this one has shape {self.shape}")
         return self.data.item()
 
     def tolist(self):
@@ -344,23 +409,27 @@ class Tensor:
             return Tensor._wrap(self.data.astype(dtype), None)
         return ops.Cast.apply(self, dtype=dtype)
 
-    def to(self, *args, dtype=None, device=None) -> Tensor:
-        """``t.to(dtype)``, ``t.to(other_tensor)``; ``t.to("cpu")`` and ``device="cpu"`` are accepted
-        so that code written for PyTorch runs (the CPU is the only device)."""
+    def to(self, *args, dtype=None, device=None, non_blocking: bool = False, copy: bool = False) -> Tensor:
+        """``t.to(dtype)``, ``t.to(other_tensor)`` (its dtype), ``t.to(device)``, ``t.to(device, dtype)``
+        and the keyword forms, as in PyTorch. The device must be the CPU (``"cpu"``, ``"cpu:0"``,
+        ``device("cpu")`` or ``torch.device("cpu")``); anything else is an error."""
         for arg in args:
             if isinstance(arg, Tensor):
                 dtype = arg.dtype
-            elif isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda", "mps"):
+            elif isinstance(arg, bool):
+                continue  # non_blocking: nothing to wait for on the CPU
+            elif is_device(arg):
                 device = arg
             else:
                 dtype = arg
-        if device is not None and str(device) != "cpu":
-            raise ValueError(f"to(): tinygrad_np runs on the CPU only, not on {device!r}")
-        return self if dtype is None else self.astype(dtype)
+        check_device(device, "to()")
+        out = self if dtype is None else self.astype(dtype)
+        return out.clone() if copy and out is self else out
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> device:
+        """The device the tensor lives on: always ``device("cpu")`` (which equals ``"cpu"``)."""
+        return _CPU
 
     def cpu(self) -> Tensor:
         return self
@@ -390,17 +459,21 @@ class Tensor:
         return str(self.dtype) if dtype is None else self.astype(dtype)
 
     # new tensors with this one's dtype, outside the graph (PyTorch's new_*)
-    def new_tensor(self, data) -> Tensor:
-        return Tensor(data, dtype=self.dtype)
+    # (``dtype=`` and ``device=`` as in PyTorch: another dtype, the CPU)
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return tensor(data, requires_grad, self.dtype if dtype is None else dtype, device)
 
-    def new_full(self, size, fill_value) -> Tensor:
-        return Tensor._wrap(np.full(_shape_args((size,)), fill_value, dtype=self.dtype), None)
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+        check_device(device, "new_full()")
+        dtype = self.dtype if dtype is None else dtype
+        out = Tensor._wrap(np.full(_shape_args((size,)), fill_value, dtype=dtype), None)
+        return out.requires_grad_() if requires_grad else out
 
-    def new_zeros(self, *size) -> Tensor:
-        return self.new_full(_shape_args(size), 0)
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return self.new_full(_shape_args(size), 0, dtype, device, requires_grad)
 
-    def new_ones(self, *size) -> Tensor:
-        return self.new_full(_shape_args(size), 1)
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return self.new_full(_shape_args(size), 1, dtype, device, requires_grad)
 
     # ------------------------------------------------------------------ NumPy interop
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
@@ -830,9 +903,9 @@ class Tensor:
         """The ``k`` largest (``largest=False``: smallest) ``(values, indices)`` along ``dim``, in order."""
         ax = _one_axis(None, dim, self.ndim)
         if ax is None:
-            raise ValueError("topk(): the tensor needs at least one dimension")
+            raise ArgumentError("topk(): the tensor needs at least one dimension")
         if not 0 <= k <= self.shape[ax]:
-            raise ValueError(f"topk(): k={k} is out of range for a dimension of size {self.shape[ax]}")
+            raise ArgumentError(f"topk(): k={k} is out of range for a dimension of size {self.shape[ax]}")
         order = self.argsort(ax, descending=largest).data
         indices = Tensor._wrap(np.take(order, np.arange(k), axis=ax), None)
         return ValuesIndices(self.gather(ax, indices), indices)
@@ -843,10 +916,10 @@ class Tensor:
         if -1 in shape:
             known = int(np.prod([n for n in shape if n != -1]))
             if shape.count(-1) > 1 or known == 0 or self.data.size % known:
-                raise ValueError(f"reshape(): cannot reshape a tensor of shape {self.shape} into {shape}")
+                raise ArgumentError(f"reshape(): cannot reshape a tensor of shape {self.shape} into {shape}")
             shape = tuple(self.data.size // known if n == -1 else n for n in shape)
         if int(np.prod(shape)) != self.data.size or any(n < 0 for n in shape):
-            raise ValueError(f"reshape(): cannot reshape a tensor of shape {self.shape} into {shape}")
+            raise ArgumentError(f"reshape(): cannot reshape a tensor of shape {self.shape} into {shape}")
         if shape == self.shape:
             return self
         return ops.Reshape.apply(self, shape=shape)
@@ -862,7 +935,7 @@ class Tensor:
     def permute(self, *dims):
         dims = _shape_args(dims)
         if sorted(d % max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
-            raise ValueError(f"permute(): {dims} is not a permutation of the {self.ndim} dimensions")
+            raise ArgumentError(f"permute(): {dims} is not a permutation of the {self.ndim} dimensions")
         return ops.Permute.apply(self, axes=tuple(d % self.ndim for d in dims))
 
     def transpose(self, *dims):
@@ -905,7 +978,7 @@ class Tensor:
         try:
             np.broadcast_to(np.empty(self.shape, np.int8), shape)
         except ValueError:
-            raise ValueError(f"expand(): cannot broadcast shape {self.shape} to {shape}") from None
+            raise ArgumentError(f"expand(): cannot broadcast shape {self.shape} to {shape}") from None
         if shape == self.shape:
             return self
         return ops.Expand.apply(self, shape=shape)
@@ -937,12 +1010,12 @@ class Tensor:
         n = self.shape[dim]
         if isinstance(split_size_or_sections, numbers.Integral):
             if split_size_or_sections <= 0:
-                raise ValueError(f"split(): split_size must be positive, got {split_size_or_sections}")
+                raise ArgumentError(f"split(): split_size must be positive, got {split_size_or_sections}")
             sizes = [min(split_size_or_sections, n - i) for i in range(0, n, split_size_or_sections)]
         else:
             sizes = list(split_size_or_sections)
             if sum(sizes) != n:
-                raise ValueError(f"split(): sizes {sizes} do not add up to {n}, the size of dim {dim}")
+                raise ArgumentError(f"split(): sizes {sizes} do not add up to {n}, the size of dim {dim}")
         lead = (slice(None),) * (dim % self.ndim)
         ends = np.cumsum([0] + sizes)
         return tuple(self[lead + (slice(int(a), int(b)),)] for a, b in zip(ends[:-1], ends[1:]))
@@ -960,7 +1033,7 @@ class Tensor:
         """Tile the tensor ``sizes[i]`` times along dimension i (PyTorch's ``repeat``, NumPy's ``tile``)."""
         sizes = _shape_args(sizes)
         if len(sizes) < self.ndim:
-            raise ValueError(f"repeat(): {len(sizes)} sizes for a tensor with {self.ndim} dimensions")
+            raise ArgumentError(f"repeat(): {len(sizes)} sizes for a tensor with {self.ndim} dimensions")
         shape = (1,) * (len(sizes) - self.ndim) + self.shape
         # a new axis of size r before each axis of size n, expanded to r, then merged with it: r * n
         spread = self.reshape(tuple(d for n in shape for d in (1, n)))
@@ -993,13 +1066,13 @@ class Tensor:
     def bmm(self, other):
         """Batched matrix product of two 3-D tensors, (b, n, k) @ (b, k, m) -> (b, n, m)."""
         if self.ndim != 3 or np.ndim(other) != 3:
-            raise ValueError(f"bmm(): expects two 3-D tensors, got shapes {self.shape} and {np.shape(other)}")
+            raise ArgumentError(f"bmm(): expects two 3-D tensors, got shapes {self.shape} and {np.shape(other)}")
         return matmul(self, other)
 
     def t(self):
         """Transpose of a tensor with at most two dimensions (PyTorch's ``t()``)."""
         if self.ndim > 2:
-            raise ValueError(f"t(): expects at most 2 dimensions, got {self.ndim}; use transpose(d0, d1)")
+            raise ArgumentError(f"t(): expects at most 2 dimensions, got {self.ndim}; use transpose(d0, d1)")
         return self.T
 
     # method forms of the operators, under PyTorch's names: x.add(y) is x + y
@@ -1019,8 +1092,9 @@ ValuesIndices = collections.namedtuple("ValuesIndices", ["values", "indices"])
 
 
 # ============================================================================ functions
-def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
-    """Same as ``Tensor(data, ...)`` (PyTorch's spelling)."""
+def tensor(data, requires_grad: bool = False, dtype=None, device=None) -> Tensor:
+    """Same as ``Tensor(data, ...)`` (PyTorch's spelling); ``device`` must be the CPU."""
+    check_device(device, "tensor()")
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
@@ -1089,10 +1163,10 @@ def matmul(a, b) -> Tensor:
     """Matrix product with NumPy's rules: 1-D operands are promoted and the added axis removed."""
     a, b = _tensor(a), _tensor(b)
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError("matmul(): both operands need at least one dimension (use * for scalars)")
+        raise ArgumentError("matmul(): both operands need at least one dimension (use * for scalars)")
     if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
-        raise ValueError(f"matmul(): shapes {a.shape} and {b.shape} do not align ({a.shape[-1]} != "
-                         f"{b.shape[-2 if b.ndim > 1 else 0]})")
+        raise ArgumentError(f"matmul(): shapes {a.shape} and {b.shape} do not align ({a.shape[-1]} != "
+                            f"{b.shape[-2 if b.ndim > 1 else 0]})")
     if a.dtype != b.dtype:
         dtype = _result_dtype(a.dtype, b.dtype)
         a, b = a.astype(dtype), b.astype(dtype)
@@ -1100,7 +1174,7 @@ def matmul(a, b) -> Tensor:
         try:
             return ops.Matmul.apply(a, b)
         except ValueError:
-            raise ValueError(f"matmul(): batch shapes of {a.shape} and {b.shape} do not broadcast") from None
+            raise ArgumentError(f"matmul(): batch shapes of {a.shape} and {b.shape} do not broadcast") from None
     out = ops.Matmul.apply(a.reshape(1, -1) if a.ndim == 1 else a, b.reshape(-1, 1) if b.ndim == 1 else b)
     if a.ndim == 1:
         out = out.squeeze(-2)
@@ -1123,12 +1197,13 @@ def einsum(subscripts: str, *operands) -> Tensor:
     inputs, arrow, output = spec.partition("->")
     terms = inputs.split(",")
     if len(terms) != len(operands):
-        raise ValueError(f"einsum(): '{subscripts}' names {len(terms)} operands, got {len(operands)}")
+        raise ArgumentError(f"einsum(): '{subscripts}' names {len(terms)} operands, got {len(operands)}")
     if "..." in spec:  # name the dimensions '...' stands for with unused letters, aligned from the right
         spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in spec]
         counts = [x.ndim - len(t.replace("...", "")) if "..." in t else 0 for t, x in zip(terms, operands)]
         if min(counts) < 0 or max(counts) > len(spare):
-            raise ValueError(f"einsum(): '{subscripts}' does not fit operands of shapes {[x.shape for x in operands]}")
+            raise ArgumentError(f"einsum(): '{subscripts}' does not fit operands of shapes "
+                                f"{[x.shape for x in operands]}")
         batch = "".join(spare[: max(counts)])
         terms = [t.replace("...", batch[len(batch) - n:]) for t, n in zip(terms, counts)]
         if arrow:
@@ -1140,7 +1215,7 @@ def einsum(subscripts: str, *operands) -> Tensor:
         inputs = ",".join(terms)
     for term, x in zip(terms, operands):
         if (term and not term.isalpha()) or len(term) != x.ndim:
-            raise ValueError(f"einsum(): '{term}' does not name the dimensions of an operand of shape {x.shape}")
+            raise ArgumentError(f"einsum(): '{term}' does not name the dimensions of an operand of shape {x.shape}")
     if not arrow:  # NumPy's implicit output: the letters used once, in alphabetical order
         output = "".join(sorted(c for c in set(inputs) - {","} if inputs.count(c) == 1))
     dtypes = {x.dtype for x in operands}
@@ -1150,22 +1225,22 @@ def einsum(subscripts: str, *operands) -> Tensor:
     try:
         return ops.Einsum.apply(*operands, terms=tuple(terms), output=output)
     except ValueError as e:
-        raise ValueError(f"einsum('{subscripts}'): {e}") from None
+        raise ArgumentError(f"einsum('{subscripts}'): {e}") from None
 
 
 def cat(tensors, dim: int = 0, *, axis=None) -> Tensor:
     """Join tensors along an existing dimension."""
     tensors = [_tensor(t) for t in tensors]
     if not tensors:
-        raise ValueError("cat(): expected a non-empty sequence of tensors")
+        raise ArgumentError("cat(): expected a non-empty sequence of tensors")
     ax = dim if axis is None else axis
     nd = tensors[0].ndim
     if nd == 0:
-        raise ValueError("cat(): zero-dimensional tensors cannot be concatenated")
+        raise ArgumentError("cat(): zero-dimensional tensors cannot be concatenated")
     ax = ax % nd
     for t in tensors:
         if t.ndim != nd or t.shape[:ax] + t.shape[ax + 1 :] != tensors[0].shape[:ax] + tensors[0].shape[ax + 1 :]:
-            raise ValueError(f"cat(): shapes {[t.shape for t in tensors]} differ outside dimension {ax}")
+            raise ArgumentError(f"cat(): shapes {[t.shape for t in tensors]} differ outside dimension {ax}")
     dtype = tensors[0].dtype
     for t in tensors[1:]:
         dtype = _result_dtype(dtype, t.dtype)
@@ -1179,9 +1254,9 @@ def stack(tensors, dim: int = 0, *, axis=None) -> Tensor:
     """Join tensors of one shape along a new dimension."""
     tensors = [_tensor(t) for t in tensors]
     if not tensors:
-        raise ValueError("stack(): expected a non-empty sequence of tensors")
+        raise ArgumentError("stack(): expected a non-empty sequence of tensors")
     if len({t.shape for t in tensors}) != 1:
-        raise ValueError(f"stack(): all tensors need the same shape, got {[t.shape for t in tensors]}")
+        raise ArgumentError(f"stack(): all tensors need the same shape, got {[t.shape for t in tensors]}")
     ax = dim if axis is None else axis
     return cat([t.unsqueeze(ax) for t in tensors], ax)
 
@@ -1199,10 +1274,10 @@ def _pad_widths(x: Tensor, pad) -> tuple:
     if pad and isinstance(pad[0], (tuple, list)):
         widths = [tuple(int(v) for v in p) for p in pad]
         if len(widths) != x.ndim:
-            raise ValueError(f"pad(): {len(widths)} (before, after) pairs for a tensor with {x.ndim} dimensions")
+            raise ArgumentError(f"pad(): {len(widths)} (before, after) pairs for a tensor with {x.ndim} dimensions")
     else:
         if len(pad) % 2 or len(pad) // 2 > x.ndim:
-            raise ValueError(f"pad(): padding {pad} needs an even length of at most 2*{x.ndim}")
+            raise ArgumentError(f"pad(): padding {pad} needs an even length of at most 2*{x.ndim}")
         pairs = [(int(pad[i]), int(pad[i + 1])) for i in range(0, len(pad), 2)]
         widths = [(0, 0)] * (x.ndim - len(pairs)) + pairs[::-1]
     if any(b < 0 or a < 0 for b, a in widths):
@@ -1273,7 +1348,7 @@ def _compare(ufunc, a, b) -> Tensor:
 
 def _single(axes):
     if len(axes) != 1:
-        raise ValueError(f"expected a single axis, got {axes}")
+        raise ArgumentError(f"expected a single axis, got {axes}")
     return axes[0]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes
+from ..errors import ArgumentError
 from ..tensor import Tensor, where
 from . import functional as F
 from .module import Module
@@ -124,12 +125,12 @@ def glu(input, dim: int = -1) -> Tensor:
     """Gated linear unit: split ``input`` in halves ``a, b`` along ``dim``; ``a * sigmoid(b)``."""
     x = F._float_tensor(input, "glu")
     if x.ndim == 0:
-        raise ValueError("glu(): does not support 0-d tensors (there is no dimension to halve)")
+        raise ArgumentError("glu(): does not support 0-d tensors (there is no dimension to halve)")
     axis = dim % x.ndim if -x.ndim <= dim < x.ndim else None
     if axis is None:
         raise IndexError(f"glu(): dim {dim} is out of range for a tensor of {x.ndim} dimensions")
     if x.shape[axis] % 2:
-        raise ValueError(f"glu(): halving dimension must be even, but dimension {dim} has size {x.shape[axis]}")
+        raise ArgumentError(f"glu(): halving dimension must be even, but dimension {dim} has size {x.shape[axis]}")
     a, b = x.split(x.shape[axis] // 2, axis)
     return a * b.sigmoid()
 

@@ -14,6 +14,7 @@ import numbers
 import numpy as np
 
 from .. import creation
+from ..errors import ArgumentError
 from ..tensor import Tensor, _pad_widths, _result_dtype, _to_array, pad_, where
 from .primitives import (
     BinaryCrossEntropyFn,
@@ -117,13 +118,13 @@ def linear(input, weight, bias=None) -> Tensor:
     wd = weight.data
     if wd.ndim != 2 or x.data.ndim == 0 or x.data.shape[-1] != wd.shape[1]:
         if wd.ndim != 2:
-            raise ValueError(f"linear(): weight must be 2-D (out_features, in_features), got shape {wd.shape}")
-        raise ValueError(
+            raise ArgumentError(f"linear(): weight must be 2-D (out_features, in_features), got shape {wd.shape}")
+        raise ArgumentError(
             f"linear(): input of shape {x.shape} does not match weight of shape {wd.shape} "
             f"(expected input.shape[-1] == {wd.shape[1]})"
         )
     if bias is not None and bias.data.shape != (wd.shape[0],):
-        raise ValueError(f"linear(): bias must have shape ({wd.shape[0]},), got {bias.shape}")
+        raise ArgumentError(f"linear(): bias must have shape ({wd.shape[0]},), got {bias.shape}")
     if x.data.dtype != wd.dtype or (bias is not None and bias.data.dtype != wd.dtype):
         x, weight, bias = _same_dtype(x.astype(wd.dtype) if x.dtype.kind != "f" else x, weight, bias)
     return LinearFn.apply(x, weight, bias)
@@ -210,7 +211,7 @@ def pad(input, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
         if before or after:
             limit = n - 1 if mode == "reflect" else n if mode == "circular" else None
             if n == 0 or (limit is not None and max(before, after) > limit):
-                raise ValueError(f"pad(): {mode} padding ({before}, {after}) is too wide for a dimension of {n}")
+                raise ArgumentError(f"pad(): {mode} padding ({before}, {after}) is too wide for a dimension of {n}")
             index = np.pad(np.arange(n), (before, after), mode=_PAD_MODES[mode])
             x = x[(slice(None),) * axis + (index,)]
     return x
@@ -242,7 +243,8 @@ def _spatial_input(input, fn: str, d: int = 2):
     if x.ndim == d + 1:
         return x.unsqueeze(0), True
     if x.ndim != d + 2:
-        raise ValueError(f"{fn}(): expected a {d + 1}-D (unbatched) or {d + 2}-D (batched) input, got shape {x.shape}")
+        raise ArgumentError(f"{fn}(): expected a {d + 1}-D (unbatched) or {d + 2}-D (batched) input, got shape "
+                            f"{x.shape}")
     return x, False
 
 
@@ -256,7 +258,7 @@ def _padded(x: Tensor, padding: tuple, value: float = 0.0) -> Tensor:
 def _check_windows(fn: str, shape: tuple, kernel, stride, dilation) -> tuple:
     out = tuple(window_output_size(n, k, s, dl) for n, k, s, dl in zip(shape, kernel, stride, dilation))
     if any(o <= 0 for o in out):
-        raise ValueError(
+        raise ArgumentError(
             f"{fn}(): the (padded) input of spatial size {shape} is smaller than the kernel {kernel} "
             f"(dilation {dilation}): output size would be {out}; use a larger input, more padding or a smaller kernel"
         )
@@ -272,10 +274,10 @@ def _conv_pads(padding, kernel, stride, dilation, fn: str = "conv2d") -> tuple:
         return ((0, 0), (0, 0))
     if padding == "same":
         if stride != (1, 1):
-            raise ValueError(f"{fn}(): padding='same' is only supported with stride 1")
+            raise ArgumentError(f"{fn}(): padding='same' is only supported with stride 1")
         total = [dl * (k - 1) for dl, k in zip(dilation, kernel)]
         return tuple((t // 2, t - t // 2) for t in total)
-    raise ValueError(f"{fn}(): padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+    raise ArgumentError(f"{fn}(): padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
@@ -294,7 +296,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
     ``"valid"`` or ``"same"`` (stride 1 only)."""
     weight = _float_tensor(weight, "conv1d", "weight")
     if weight.ndim != 3:
-        raise ValueError(f"conv1d(): weight must be 3-D (out_channels, in_channels/groups, k), got {weight.shape}")
+        raise ArgumentError(f"conv1d(): weight must be 3-D (out_channels, in_channels/groups, k), got {weight.shape}")
     return _conv(input, weight.unsqueeze(2), bias, stride, padding, dilation, groups, "conv1d", d=1)
 
 
@@ -305,23 +307,24 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, fn, d=2):
     weight = _float_tensor(weight, fn, "weight")
     bias = None if bias is None else _float_tensor(bias, fn, "bias")
     if weight.ndim != 4:
-        raise ValueError(f"{fn}(): weight must be 4-D (out_channels, in_channels/groups, kh, kw), got {weight.shape}")
+        raise ArgumentError(f"{fn}(): weight must be 4-D (out_channels, in_channels/groups, kh, kw), got "
+                            f"{weight.shape}")
     n, c, h, w = x.shape
     o, cg, kh, kw = weight.shape
     if groups < 1 or c % groups or o % groups:
-        raise ValueError(f"{fn}(): groups={groups} must divide in_channels={c} and out_channels={o}")
+        raise ArgumentError(f"{fn}(): groups={groups} must divide in_channels={c} and out_channels={o}")
     if cg * groups != c:
         hint = ("; is the input channels-last (N, H, W, C)? Use x.permute(0, 3, 1, 2)" if x.shape[-1] == cg * groups
                 else f"; build the layer with in_channels={c}, or check the input")
-        raise ValueError(
+        raise ArgumentError(
             f"{fn}(): input has {c} channels (axis 1) but weight of shape {weight.shape} expects {cg * groups} "
             f"(in_channels/groups={cg}, groups={groups}){hint}"
         )
     if bias is not None and bias.shape != (o,):
-        raise ValueError(f"{fn}(): bias must have shape ({o},), got {bias.shape}")
+        raise ArgumentError(f"{fn}(): bias must have shape ({o},), got {bias.shape}")
     stride, dilation = _tuple(stride, 2, "stride"), _tuple(dilation, 2, "dilation")
     if any(v < 1 for v in stride + dilation):
-        raise ValueError(f"{fn}(): stride {stride} and dilation {dilation} must be positive")
+        raise ArgumentError(f"{fn}(): stride {stride} and dilation {dilation} must be positive")
     kernel = (kh, kw)
     pads = _conv_pads(padding, kernel, stride, dilation, fn)
     x, weight, bias = _same_dtype(x, weight, bias)
@@ -356,28 +359,28 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     weight = _float_tensor(weight, "conv_transpose2d", "weight")
     bias = None if bias is None else _float_tensor(bias, "conv_transpose2d", "bias")
     if weight.ndim != 4:
-        raise ValueError(f"conv_transpose2d(): weight must be 4-D (in_channels, out_channels/groups, kh, kw), "
-                         f"got {weight.shape}")
+        raise ArgumentError(f"conv_transpose2d(): weight must be 4-D (in_channels, out_channels/groups, kh, kw), "
+                            f"got {weight.shape}")
     n, c, h, w = x.shape
     cin, og, kh, kw = weight.shape
     if groups < 1 or c % groups or cin != c:
-        raise ValueError(f"conv_transpose2d(): input has {c} channels, weight {weight.shape} expects {cin} "
-                         f"(groups={groups} must divide it)")
+        raise ArgumentError(f"conv_transpose2d(): input has {c} channels, weight {weight.shape} expects {cin} "
+                            f"(groups={groups} must divide it)")
     o = og * groups
     if bias is not None and bias.shape != (o,):
-        raise ValueError(f"conv_transpose2d(): bias must have shape ({o},), got {bias.shape}")
+        raise ArgumentError(f"conv_transpose2d(): bias must have shape ({o},), got {bias.shape}")
     stride, dilation = _tuple(stride, 2, "stride"), _tuple(dilation, 2, "dilation")
     padding, output_padding = _tuple(padding, 2, "padding"), _tuple(output_padding, 2, "output_padding")
     if any(v < 1 for v in stride + dilation) or any(v < 0 for v in padding + output_padding):
-        raise ValueError("conv_transpose2d(): stride and dilation must be positive, padding non-negative")
+        raise ArgumentError("conv_transpose2d(): stride and dilation must be positive, padding non-negative")
     if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
-        raise ValueError(f"conv_transpose2d(): output_padding {output_padding} must be smaller than stride "
-                         f"{stride} or dilation {dilation}")
+        raise ArgumentError(f"conv_transpose2d(): output_padding {output_padding} must be smaller than stride "
+                            f"{stride} or dilation {dilation}")
     kernel = (kh, kw)
     full = tuple((m - 1) * s + d * (k - 1) + 1 + op
                  for m, s, d, k, op in zip((h, w), stride, dilation, kernel, output_padding))
     if any(f - 2 * p <= 0 for f, p in zip(full, padding)):
-        raise ValueError(f"conv_transpose2d(): padding {padding} leaves no output (uncropped size {full})")
+        raise ArgumentError(f"conv_transpose2d(): padding {padding} leaves no output (uncropped size {full})")
     x, weight, bias = _same_dtype(x, weight, bias)
     # (N, g, H*W, C_in/g) @ (g, C_in/g, C_out/g*kh*kw): every pixel's contribution to its window
     pixels = x.reshape(n, groups, c // groups, h * w).permute(0, 1, 3, 2)
@@ -397,9 +400,9 @@ def _pool_args(fn, kernel_size, stride, padding, dilation):
     padding = _tuple(padding, 2, "padding")
     dilation = _tuple(dilation, 2, "dilation")
     if any(p > k // 2 for p, k in zip(padding, kernel)):
-        raise ValueError(f"{fn}(): padding {padding} must be at most half the kernel size {kernel}")
+        raise ArgumentError(f"{fn}(): padding {padding} must be at most half the kernel size {kernel}")
     if any(v < 1 for v in kernel + stride + dilation):
-        raise ValueError(f"{fn}(): kernel_size, stride and dilation must be positive")
+        raise ArgumentError(f"{fn}(): kernel_size, stride and dilation must be positive")
     return kernel, stride, tuple((p, p) for p in padding), dilation
 
 
@@ -505,12 +508,12 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """
     x = _float_tensor(input, "batch_norm")
     if x.ndim < 2:
-        raise ValueError(f"batch_norm(): expected input of shape (N, C, ...), got {x.shape}")
+        raise ArgumentError(f"batch_norm(): expected input of shape (N, C, ...), got {x.shape}")
     c = x.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
         if t is not None and tuple(np.shape(t.data if isinstance(t, Tensor) else t)) != (c,):
-            raise ValueError(f"batch_norm(): {name} must have shape ({c},) for input of shape {x.shape}, "
-                             f"got {np.shape(t.data if isinstance(t, Tensor) else t)}")
+            raise ArgumentError(f"batch_norm(): {name} must have shape ({c},) for input of shape {x.shape}, "
+                                f"got {np.shape(t.data if isinstance(t, Tensor) else t)}")
     shape = (1, c) + (1,) * (x.ndim - 2)
     axes = (0,) + tuple(range(2, x.ndim))
     if training:
@@ -533,7 +536,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         out = centred / (var + eps).sqrt()
     else:
         if running_mean is None or running_var is None:
-            raise ValueError("batch_norm(): running_mean and running_var are needed when training=False")
+            raise ArgumentError("batch_norm(): running_mean and running_var are needed when training=False")
         rm = np.asarray(running_mean.data if isinstance(running_mean, Tensor) else running_mean)
         rv = np.asarray(running_var.data if isinstance(running_var, Tensor) else running_var)
         scale = (1.0 / np.sqrt(rv.astype(x.dtype) + eps)).reshape(shape)
@@ -553,7 +556,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
         normalized_shape, numbers.Integral) else tuple(int(n) for n in normalized_shape)
     k = len(normalized_shape)
     if k == 0 or x.shape[-k:] != normalized_shape:
-        raise ValueError(
+        raise ArgumentError(
             f"layer_norm(): input of shape {x.shape} does not end with normalized_shape {normalized_shape}; "
             f"normalized_shape must be the input's last dimensions"
         )
@@ -632,7 +635,7 @@ def _class_weight(weight, c: int, dtype, fn: str):
         return None
     w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=dtype)
     if w.shape != (c,):
-        raise ValueError(f"{fn}(): weight must have one entry per class, shape ({c},), got {w.shape}")
+        raise ArgumentError(f"{fn}(): weight must have one entry per class, shape ({c},), got {w.shape}")
     return w
 
 
@@ -763,8 +766,8 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
 def _check_probability_inputs(fn: str, x: Tensor, t: Tensor) -> None:
     _check_same_shape(fn, x, t)
     if x.data.size and (np.nanmin(x.data) < 0 or np.nanmax(x.data) > 1):
-        raise ValueError(f"{fn}(): all elements of input must be between 0 and 1 (probabilities; for logits use "
-                         f"binary_cross_entropy_with_logits)")
+        raise ArgumentError(f"{fn}(): all elements of input must be between 0 and 1 (probabilities; for logits use "
+                            f"binary_cross_entropy_with_logits)")
 
 
 @_float32_inside

@@ -8,6 +8,7 @@ import numbers
 import numpy as np
 
 from .. import dtypes
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -180,8 +181,8 @@ class Unflatten(Module):
         if sizes.count(-1) == 1 and known and shape[d] % known == 0:
             sizes[sizes.index(-1)] = shape[d] // known
         if sizes.count(-1) or int(np.prod(sizes)) != shape[d]:
-            raise ValueError(f"Unflatten: sizes {self.unflattened_size} do not multiply up to the size {shape[d]} "
-                             f"of dim {self.dim} of the input")
+            raise ArgumentError(f"Unflatten: sizes {self.unflattened_size} do not multiply up to the size {shape[d]} "
+                                f"of dim {self.dim} of the input")
         return input.reshape(shape[:d] + tuple(sizes) + shape[d + 1:])
 
     def extra_repr(self) -> str:
@@ -401,9 +402,9 @@ class _BatchNorm(Module):
             dims = " or ".join(f"{d}-D" for d in self._input_dims)
             raise ValueError(f"{type(self).__name__}: expected {dims} input, got shape {x.shape}; {self._other}")
         if x.shape[1] != self.num_features:
-            raise ValueError(f"{type(self).__name__}: input has {x.shape[1]} channels (axis 1), "
-                             f"expected num_features={self.num_features}; build the layer with "
-                             f"num_features={x.shape[1]}, or check the input's layout (N, C, ...)")
+            raise ArgumentError(f"{type(self).__name__}: input has {x.shape[1]} channels (axis 1), "
+                                f"expected num_features={self.num_features}; build the layer with "
+                                f"num_features={x.shape[1]}, or check the input's layout (N, C, ...)")
         factor = 0.0 if self.momentum is None else self.momentum
         counting = self.training and self.track_running_stats
         if counting and self.momentum is None:  # cumulative moving average
