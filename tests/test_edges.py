@@ -688,3 +688,64 @@ def test_randint_takes_pytorchs_forms():
     assert values.dtype == np.int64 and values.min() == 2 and values.max() == 4
     with pytest.raises(tg.ArgumentError):
         tg.randint(5, 2, (2,))
+
+
+# ====================================================================== div(rounding_mode=), var_mean, negative pad
+def test_div_rounding_modes_as_pytorch():
+    a, b = tg.tensor([5, -5, 7, -7]), tg.tensor([2, 2, -2, -2])
+    same(tg.div(a, b, rounding_mode="trunc"), [2, -2, -3, 3], np.int64)
+    same(a.div(b, rounding_mode="floor"), [2, -3, -4, 3], np.int64)
+    same(tg.div(a, 2, rounding_mode="trunc"), [2, -2, 3, -3], np.int64)
+    same(tg.div(a.int(), b.int(), rounding_mode="trunc"), [2, -2, -3, 3], np.int32)
+    same(tg.div(a.float(), b, rounding_mode="trunc"), [2, -2, -3, 3], np.float32)
+    same(tg.div(a.float(), 2.5, rounding_mode="floor"), [2, -2, 2, -3], np.float32)
+    same(tg.div(tg.tensor([5, 251], dtype=tg.uint8), 2, rounding_mode="floor"), [2, 125], np.uint8)
+    same(a.div(b), [2.5, -2.5, -3.5, 3.5], np.float32)
+    with np.errstate(divide="ignore"):
+        same(tg.div(a.float(), 0.0, rounding_mode="trunc"), [np.inf, -np.inf, np.inf, -np.inf], np.float32)
+    x = tg.tensor([5.0, -5.0], requires_grad=True)
+    x.div(2.0, rounding_mode="trunc").sum().backward()
+    same(x.grad, [0, 0], np.float32)  # piecewise constant
+    with pytest.raises(tg.ArgumentError, match="rounding_mode"):
+        tg.div(a, b, rounding_mode="round")
+
+
+def test_integer_division_by_zero_raises_as_pytorch():
+    a = tg.tensor([5, -5])
+    for bad in (lambda: a // 0, lambda: a % 0, lambda: tg.div(a, tg.tensor([1, 0]), rounding_mode="trunc"),
+                lambda: 7 // tg.tensor([0, 1])):
+        with pytest.raises(RuntimeError, match="division by zero"):
+            bad()
+    with np.errstate(divide="ignore"):
+        same(tg.tensor([5.0]) // 0, [np.inf], np.float32)
+
+
+def test_var_mean_and_std_mean():
+    y = tg.tensor(np.arange(6.0).reshape(2, 3))
+    var, mean = tg.var_mean(y)
+    assert (var.item(), mean.item()) == (3.5, 2.5)
+    std, mean = tg.std_mean(y, dim=1)
+    same(std, [1, 1], np.float64)
+    same(mean, [1, 4], np.float64)
+    var, mean = tg.var_mean(y, 0, correction=0, keepdim=True)
+    same(var, [[2.25, 2.25, 2.25]], np.float64)
+    assert mean.shape == (1, 3)
+    assert np.isclose(tg.std_mean(y, unbiased=False)[0].item(), np.std(np.arange(6.0)))
+    x = tg.tensor(np.array([1.0, 2.0, 4.0]), requires_grad=True)
+    assert gradcheck(lambda t: tg.std_mean(t)[0] * tg.std_mean(t)[1], [x])
+
+
+def test_negative_padding_crops_as_pytorch():
+    x = tg.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    out = F.pad(x, (-1, 1))
+    same(out, [[1, 2, 0], [4, 5, 0]], np.float64)
+    same(F.pad(x, (1, -2, -1, 0)), [[0, 3]], np.float64)
+    assert F.pad(x, (-1, -2)).shape == (2, 0) and tg.pad(x, ((0, 0), (-1, 0))).shape == (2, 2)
+    same(F.pad(x, (-1, 1), mode="reflect"), [[1, 2, 1], [4, 5, 4]], np.float64)
+    same(F.pad(x, (-1, 1), mode="replicate"), [[1, 2, 2], [4, 5, 5]], np.float64)
+    same(F.pad(x, (-1, 1), mode="circular"), [[1, 2, 1], [4, 5, 4]], np.float64)
+    (out * tg.tensor(np.arange(1.0, 7.0).reshape(2, 3))).sum().backward()
+    same(x.grad, [[0, 1, 2], [0, 4, 5]], np.float64)  # the cropped column gets no gradient
+    assert gradcheck(lambda t: F.pad(t, (-1, 2, 1, -1)), [x])
+    with pytest.raises(tg.ArgumentError, match="crops more"):
+        F.pad(x, (-2, -2))

@@ -47,8 +47,10 @@ from .tensor import (
     pow,
     remainder,
     stack,
+    std_mean,
     sub,
     tensor,
+    var_mean,
     where,
 )
 from .tensor import pad_ as pad

@@ -1076,7 +1076,10 @@ class Tensor:
         return self.T
 
     # method forms of the operators, under PyTorch's names: x.add(y) is x + y
-    add, sub, mul, div, pow, neg = __add__, __sub__, __mul__, __truediv__, __pow__, __neg__
+    add, sub, mul, pow, neg = __add__, __sub__, __mul__, __pow__, __neg__
+
+    def div(self, other, *, rounding_mode=None):
+        return div(self, other, rounding_mode=rounding_mode)
     remainder, floor_divide = __mod__, __floordiv__
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
@@ -1107,7 +1110,21 @@ def _scaled(other, alpha):
     return (other.data if isinstance(other, Tensor) else np.asarray(other)) * alpha
 
 
-def div(a, b) -> Tensor:
+def div(a, b, *, rounding_mode=None) -> Tensor:
+    """``a / b``: true division, where integers give the default float (int / int -> float32), or with
+    ``rounding_mode`` ``"trunc"`` (toward zero) or ``"floor"`` (toward minus infinity), which keep
+    integers integral and have a zero gradient, as ``torch.div``."""
+    if rounding_mode == "floor":
+        return floor_divide(a, b)
+    if rounding_mode == "trunc":
+        if not _integer_division(a, b):
+            return div(a, b).trunc()
+        floor = floor_divide(a, b)  # trunc differs from floor by one where the exact quotient is negative
+        a_data, b_data = (x.data if isinstance(x, Tensor) else x for x in (a, b))
+        inexact = (np.remainder(a_data, b_data) != 0) & ((np.asarray(a_data) < 0) != (np.asarray(b_data) < 0))
+        return Tensor._wrap(floor.data + inexact.astype(floor.dtype), None)
+    if rounding_mode is not None:
+        raise ArgumentError(f"div(): rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
     # true division of integers gives the default float, as in PyTorch (int / int -> float32)
     if not (isinstance(a, Tensor) and a.data.dtype.kind == "f" or isinstance(b, Tensor) and b.data.dtype.kind == "f"):
         a, b = (t.astype(dtypes.DEFAULT_FLOAT) if isinstance(t, Tensor) else t for t in (a, b))
@@ -1120,12 +1137,25 @@ def pow(a, b) -> Tensor:
 
 def remainder(a, b) -> Tensor:
     """``a % b``, with the sign of ``b`` (Python's and NumPy's rule, as ``torch.remainder``)."""
+    _integer_division(a, b)
     return _remainder(a, b)
 
 
 def floor_divide(a, b) -> Tensor:
     """``a // b``, rounded toward minus infinity (as ``torch.floor_divide``); its gradient is zero."""
+    _integer_division(a, b)
     return _floor_divide(a, b)
+
+
+def _integer_division(a, b) -> bool:
+    """Whether ``a`` and ``b`` are both integers (or bools); if so, a zero divisor is refused, as PyTorch does
+    (NumPy would give 0 with a warning)."""
+    a, b = (x.data if isinstance(x, Tensor) else x for x in (a, b))
+    if not all(isinstance(x, numbers.Integral) or isinstance(x, np.ndarray) and x.dtype.kind in "biu" for x in (a, b)):
+        return False
+    if np.any(np.asarray(b) == 0):
+        raise ArgumentError("integer division by zero (ZeroDivisionError); divide floats to get inf or nan")
+    return True
 
 
 def neg(a) -> Tensor:
@@ -1140,6 +1170,19 @@ def maximum(a, b) -> Tensor:
 def minimum(a, b) -> Tensor:
     """Elementwise minimum; where a == b each side gets half the gradient."""
     return _minimum(a, b)
+
+
+def var_mean(input, dim=None, *, correction=None, keepdim: bool = False, unbiased=None):
+    """``(variance, mean)`` over ``dim`` (all by default), as ``torch.var_mean``; the variance is
+    :meth:`Tensor.var`'s (unbiased unless ``correction=0`` or ``unbiased=False``)."""
+    x = _tensor(input)
+    return x.var(dim, keepdim, correction=correction, unbiased=unbiased), x.mean(dim, keepdim)
+
+
+def std_mean(input, dim=None, *, correction=None, keepdim: bool = False, unbiased=None):
+    """``(standard deviation, mean)`` over ``dim``, as ``torch.std_mean``."""
+    x = _tensor(input)
+    return x.std(dim, keepdim, correction=correction, unbiased=unbiased), x.mean(dim, keepdim)
 
 
 def where(condition, a, b) -> Tensor:
@@ -1263,9 +1306,23 @@ def stack(tensors, dim: int = 0, *, axis=None) -> Tensor:
 
 def pad_(x, pad, value=0.0) -> Tensor:
     """Constant padding. ``pad`` is PyTorch's flat form (left, right) pairs starting from the
-    last dimension, e.g. ``(1, 1, 2, 2)``, or NumPy's per-axis ``((before, after), ...)``."""
+    last dimension, e.g. ``(1, 1, 2, 2)``, or NumPy's per-axis ``((before, after), ...)``.
+    A negative width crops instead, as in PyTorch (the cropped elements get a zero gradient)."""
     x = _tensor(x)
-    return ops.Pad.apply(x, widths=_pad_widths(x, pad), value=value)
+    x, widths = _cropped(x, _pad_widths(x, pad))
+    return ops.Pad.apply(x, widths=widths, value=value)
+
+
+def _cropped(x: Tensor, widths: tuple):
+    """Negative padding crops, as in PyTorch: ``x`` without the cropped elements, and the padding that is
+    left to do (every width >= 0)."""
+    if all(b >= 0 and a >= 0 for b, a in widths):
+        return x, widths
+    for (b, a), n in zip(widths, x.shape):
+        if n + min(b, 0) + min(a, 0) < 0:
+            raise ArgumentError(f"pad(): padding ({b}, {a}) crops more than the {n} elements of a dimension")
+    x = x[tuple(slice(-min(b, 0), n + min(a, 0)) for (b, a), n in zip(widths, x.shape))]
+    return x, tuple((max(b, 0), max(a, 0)) for b, a in widths)
 
 
 def _pad_widths(x: Tensor, pad) -> tuple:
@@ -1280,8 +1337,6 @@ def _pad_widths(x: Tensor, pad) -> tuple:
             raise ArgumentError(f"pad(): padding {pad} needs an even length of at most 2*{x.ndim}")
         pairs = [(int(pad[i]), int(pad[i + 1])) for i in range(0, len(pad), 2)]
         widths = [(0, 0)] * (x.ndim - len(pairs)) + pairs[::-1]
-    if any(b < 0 or a < 0 for b, a in widths):
-        raise ValueError("pad(): negative padding is not supported")
     return tuple(widths)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import creation
 from ..errors import ArgumentError
-from ..tensor import Tensor, _pad_widths, _result_dtype, _to_array, pad_, where
+from ..tensor import Tensor, _cropped, _pad_widths, _result_dtype, _to_array, pad_, where
 from .primitives import (
     BinaryCrossEntropyFn,
     CrossEntropyFn,
@@ -206,7 +206,8 @@ def pad(input, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
         return pad_(x, pad, value)
     if mode not in _PAD_MODES:
         raise ValueError(f"pad(): mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
-    for axis, (before, after) in enumerate(_pad_widths(x, pad)):
+    x, widths = _cropped(x, _pad_widths(x, pad))  # negative widths crop first, as in PyTorch
+    for axis, (before, after) in enumerate(widths):
         n = x.shape[axis]
         if before or after:
             limit = n - 1 if mode == "reflect" else n if mode == "circular" else None
