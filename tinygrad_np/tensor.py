@@ -169,7 +169,9 @@ def _float_reduction(integers: str = "refuse"):
         def reduce(self, *args, dtype=None, **kwargs):
             x = self if dtype is None else self.astype(dtype)
             kind = x.data.dtype
-            if kind == np.float16:
+            if kind.char in "fd":  # float32, float64: the common case
+                return method(x, *args, **kwargs)
+            if kind.char == "e":
                 with np.errstate(over="ignore"):  # (a float32 result beyond float16's range is inf, as in PyTorch)
                     return method(x.astype(np.float32), *args, **kwargs).astype(np.float16)
             if kind.kind != "f":
@@ -732,7 +734,8 @@ class Tensor:
         """Sum over ``dim``/``axis`` (all by default). Integers and bools sum in int64, as in PyTorch;
         ``dtype=`` casts the input first (``t.sum(dtype=tinygrad_np.float64)``)."""
         axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
-        return ops.Sum.apply(self._accumulator(dtype), axis=axes, keepdims=keep)
+        x = self if dtype is None and self.data.dtype.kind == "f" else self._accumulator(dtype)
+        return ops.Sum.apply(x, axis=axes, keepdims=keep)
 
     def prod(self, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
         """Product of elements; its gradient is right at zeros too (the product of the others). Integers
@@ -744,7 +747,7 @@ class Tensor:
         """The tensor a sum or product runs on: cast to ``dtype`` if given, else integers and bools to int64."""
         if dtype is not None:
             return self.astype(dtype)
-        return self if self.data.dtype.kind == "f" or self.data.dtype == np.int64 else self.astype(np.int64)
+        return self if self.data.dtype.kind == "f" else self.astype(np.int64)
 
     @_float_reduction()
     def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
@@ -1114,21 +1117,34 @@ def div(a, b, *, rounding_mode=None) -> Tensor:
     """``a / b``: true division, where integers give the default float (int / int -> float32), or with
     ``rounding_mode`` ``"trunc"`` (toward zero) or ``"floor"`` (toward minus infinity), which keep
     integers integral and have a zero gradient, as ``torch.div``."""
-    if rounding_mode == "floor":
-        return floor_divide(a, b)
-    if rounding_mode == "trunc":
-        if not _integer_division(a, b):
-            return div(a, b).trunc()
-        floor = floor_divide(a, b)  # trunc differs from floor by one where the exact quotient is negative
-        a_data, b_data = (x.data if isinstance(x, Tensor) else x for x in (a, b))
-        inexact = (np.remainder(a_data, b_data) != 0) & ((np.asarray(a_data) < 0) != (np.asarray(b_data) < 0))
-        return Tensor._wrap(floor.data + inexact.astype(floor.dtype), None)
     if rounding_mode is not None:
-        raise ArgumentError(f"div(): rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+        return _rounded_div(a, b, rounding_mode)
     # true division of integers gives the default float, as in PyTorch (int / int -> float32)
     if not (isinstance(a, Tensor) and a.data.dtype.kind == "f" or isinstance(b, Tensor) and b.data.dtype.kind == "f"):
         a, b = (t.astype(dtypes.DEFAULT_FLOAT) if isinstance(t, Tensor) else t for t in (a, b))
     return _div(a, b)
+
+
+def _is_integral(x) -> bool:
+    """An integer or bool Tensor or array, or a Python or NumPy integer."""
+    if isinstance(x, Tensor):
+        return x.data.dtype.kind in "biu"  # (a float tensor, the common case, is decided here)
+    if isinstance(x, np.ndarray):
+        return x.dtype.kind in "biu"
+    return isinstance(x, numbers.Integral)
+
+
+def _rounded_div(a, b, rounding_mode: str) -> Tensor:
+    if rounding_mode == "floor":
+        return floor_divide(a, b)
+    if rounding_mode != "trunc":
+        raise ArgumentError(f"div(): rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+    if not _integer_division(a, b):
+        return div(a, b).trunc()
+    floor = floor_divide(a, b)  # trunc differs from floor by one where the exact quotient is negative
+    a_data, b_data = (x.data if isinstance(x, Tensor) else x for x in (a, b))
+    inexact = (np.remainder(a_data, b_data) != 0) & ((np.asarray(a_data) < 0) != (np.asarray(b_data) < 0))
+    return Tensor._wrap(floor.data + inexact.astype(floor.dtype), None)
 
 
 def pow(a, b) -> Tensor:
@@ -1150,10 +1166,9 @@ def floor_divide(a, b) -> Tensor:
 def _integer_division(a, b) -> bool:
     """Whether ``a`` and ``b`` are both integers (or bools); if so, a zero divisor is refused, as PyTorch does
     (NumPy would give 0 with a warning)."""
-    a, b = (x.data if isinstance(x, Tensor) else x for x in (a, b))
-    if not all(isinstance(x, numbers.Integral) or isinstance(x, np.ndarray) and x.dtype.kind in "biu" for x in (a, b)):
+    if not (_is_integral(a) and _is_integral(b)):
         return False
-    if np.any(np.asarray(b) == 0):
+    if np.any(np.asarray(b.data if isinstance(b, Tensor) else b) == 0):
         raise ArgumentError("integer division by zero (ZeroDivisionError); divide floats to get inf or nan")
     return True
 
@@ -1436,8 +1451,8 @@ def _index_arrays(index):
     if isinstance(index, Tensor):
         return index.data
     if isinstance(index, tuple):
-        index = tuple(i.data if isinstance(i, Tensor) else np.asarray(i) if isinstance(i, list) else i for i in index)
-        if any(type(i) is np.ndarray for i in index) and any(_is_integer(i) for i in index):
+        index = tuple([i.data if isinstance(i, Tensor) else np.asarray(i) if isinstance(i, list) else i for i in index])
+        if np.ndarray in map(type, index) and any(map(_is_integer, index)):
             return _integers_first(index)
         return index
     if isinstance(index, list):  # a list index means integer-array indexing, as in NumPy
