@@ -257,6 +257,7 @@ def test_abs_and_neg_of_integers_wrap_as_in_pytorch():
     same(tg.Tensor([0, -(2**31)], dtype=tg.int32).abs(), [0, -(2**31)], np.int32)
     same(-tg.Tensor([0, 5, 3], dtype=tg.uint8), [0, 251, 253], np.uint8)
     same(tg.Tensor([0, 5, 3], dtype=tg.uint8).sign(), [0, 1, 1], np.uint8)
+    same(tg.Tensor([True, False]).sign(), [True, False], np.bool_)  # (NumPy has no sign of bools)
 
 
 # ============================================================================ pow at zero

@@ -664,7 +664,9 @@ class Tensor:
             raise TypeError("round(): not defined for bool tensors, as in PyTorch; convert them with .float()")
         return ops.Round.apply(self) if decimals == 0 else ops.Round.apply(self, decimals=decimals)
 
-    sign = ops.Sign.apply
+    def sign(self):
+        """-1, 0 or 1 (a bool tensor is its own sign, as in PyTorch); its gradient is zero."""
+        return ops.Sign.apply(self) if self.data.dtype != np.bool_ else self.clone()
 
     def __round__(self, ndigits=None):  # round(t) and round(t, 2), as in PyTorch: a Tensor
         return self.round(0 if ndigits is None else ndigits)
