@@ -58,6 +58,26 @@ def compare(name, ours_fn, torch_fn, *arrays, constants=(), tol=1e-9):
         report(f"{name}, gradient {i}", a.grad, b.grad, tol)
 
 
+def second_order(name, ours_fn, torch_fn, *arrays, tol=1e-9):
+    """Hessian-vector products: d/dx of (d out/dx · u) · v, with random u and v, against PyTorch's double backward."""
+    import torch
+
+    upstream = None
+    results = []
+    for lib, fn, grad in ((tg, ours_fn, tg.grad), (torch, torch_fn, torch.autograd.grad)):
+        xs = [lib.tensor(a, requires_grad=True) for a in arrays]
+        out = fn(*xs)
+        if upstream is None:
+            upstream = RNG.standard_normal(tuple(out.shape))
+            directions = [RNG.standard_normal(a.shape) for a in arrays]
+        grads = grad(out, xs, grad_outputs=lib.tensor(upstream), create_graph=True)
+        total = sum((g * lib.tensor(d)).sum() for g, d in zip(grads, directions))
+        second = grad(total, xs, allow_unused=True) if total.requires_grad else [None] * len(xs)
+        results.append([np.zeros(a.shape) if s is None else s for s, a in zip(second, arrays)])
+    for i, (a, b) in enumerate(zip(*results)):
+        report(f"{name}, second order, input {i}", a, b, tol)
+
+
 def losses(torch):
     tF = torch.nn.functional
     logits, classes = RNG.standard_normal((5, 4)) * 3, np.array([0, 3, 1, 1, 2])
@@ -705,12 +725,225 @@ def edges(torch):
     torch.set_default_dtype(torch.float64)
 
 
+def op_surface(torch):
+    """The ops added for issue 11, section 2: values and gradients at random points, special values and
+    zeros, integer indices and dtypes against PyTorch's."""
+    x, y = RNG.standard_normal((3, 4)), RNG.standard_normal((3, 4))
+    inside, above_one = RNG.uniform(-0.9, 0.9, (3, 4)), RNG.uniform(1.1, 3, (3, 4))
+    positive = RNG.uniform(0.2, 3, (3, 4))
+    for name, data in (("tan", inside), ("asin", inside), ("acos", inside), ("atan", x), ("sinh", x), ("cosh", x),
+                       ("asinh", x), ("acosh", above_one), ("atanh", inside), ("exp2", x), ("log2", positive),
+                       ("log10", positive)):
+        compare(name, lambda t, n=name: getattr(t, n)(), lambda t, n=name: getattr(t, n)(), data)
+        with np.errstate(all="ignore"):
+            compare(f"{name} at 0, +-0, +-inf, nan, +-1, ...", lambda t, n=name: getattr(t, n)(),
+                    lambda t, n=name: getattr(t, n)(), SPECIAL)
+        torch.set_default_dtype(torch.float32)
+        with np.errstate(all="ignore"):
+            same(f"{name} of int64 gives float32", str(getattr(tg.tensor([1, 2]), name)().dtype),
+                 str(getattr(torch.tensor([1, 2]), name)().dtype).replace("torch.", ""))
+        torch.set_default_dtype(torch.float64)
+    special_pairs = np.array(np.meshgrid(SPECIAL, SPECIAL)).reshape(2, -1)
+    finite_pairs = special_pairs[:, np.isfinite(special_pairs[0])]
+    for name in ("atan2", "logaddexp", "fmod", "copysign", "hypot"):
+        compare(name, lambda a, b, n=name: getattr(a, n)(b), lambda a, b, n=name: getattr(a, n)(b), x * 3, y + 0.1)
+        # copysign at a = +-inf: PyTorch's gradient is result / a = nan, ours the slope +-1 (docs/api.md)
+        with np.errstate(all="ignore"):
+            compare(f"{name} at pairs of special values", lambda a, b, n=name: getattr(a, n)(b),
+                    lambda a, b, n=name: getattr(a, n)(b), *(finite_pairs if name == "copysign" else special_pairs))
+    compare("fmod by a number", lambda a: a.fmod(1.5), lambda a: a.fmod(1.5), x * 3)
+    same("fmod of integers", tg.tensor([-7, 7, 5]).fmod(tg.tensor([3, -3, 5])).numpy(),
+         torch.tensor([-7, 7, 5]).fmod(torch.tensor([3, -3, 5])).numpy())
+    compare("lerp, scalar weight 0.3", lambda a, b: a.lerp(b, 0.3), lambda a, b: a.lerp(b, 0.3), x, y)
+    compare("lerp, scalar weight 0.8", lambda a, b: a.lerp(b, 0.8), lambda a, b: a.lerp(b, 0.8), x, y)
+    compare("lerp, tensor weight", lambda a, b, w: a.lerp(b, w), lambda a, b, w: a.lerp(b, w), x, y,
+            RNG.uniform(-0.5, 1.5, (3, 4)))
+    for side in ("min", "max"):
+        compare(f"clamp_{side}(0.2)", lambda a, s=side: getattr(a, f"clamp_{s}")(0.2),
+                lambda a, s=side: getattr(a, f"clamp_{s}")(0.2), x)
+        ties = np.where(RNG.random((3, 4)) > 0.5, x, y)  # half the elements equal the bound
+        compare(f"clamp_{side}(tensor) with ties", lambda a, b, s=side: getattr(a, f"clamp_{s}")(b),
+                lambda a, b, s=side: getattr(a, f"clamp_{s}")(b), ties, y)
+    close = x + RNG.choice([0.0, 1e-6, 1e-3], (3, 4))
+    same("isclose", tg.isclose(tg.tensor(x), tg.tensor(close)).numpy(),
+         torch.isclose(torch.tensor(x), torch.tensor(close)).numpy())
+    same("isclose at special values, equal_nan", tg.isclose(*map(tg.tensor, special_pairs), equal_nan=True).numpy(),
+         torch.isclose(*map(torch.tensor, special_pairs), equal_nan=True).numpy())
+    square, batch = RNG.standard_normal((4, 4)), RNG.standard_normal((2, 3, 5))
+    for k in (0, 1, -2, 7):
+        compare(f"tril({k}) batched", lambda a, k=k: a.tril(k), lambda a, k=k: a.tril(k), batch)
+        compare(f"triu({k}) batched", lambda a, k=k: a.triu(k), lambda a, k=k: a.triu(k), batch)
+        compare(f"diag({k}) of a vector", lambda a, k=k: a.diag(k), lambda a, k=k: a.diag(k), x[0])
+        compare(f"diag({k}) of a matrix", lambda a, k=k: a.diag(k), lambda a, k=k: a.diag(k), x)
+    for args in ((0, 0, 1), (1, 2, 0), (-1, -1, 0), (2, 1, 2)):
+        compare(f"diagonal{args}", lambda a, s=args: a.diagonal(*s), lambda a, s=args: a.diagonal(*s), batch)
+    compare("trace", lambda a: a.trace(), lambda a: a.trace(), x)
+    compare("trace of a square matrix", lambda a: a.trace(), lambda a: a.trace(), square)
+    compare("outer", lambda a, b: a.outer(b), lambda a, b: a.outer(b), x[0], y[1, :3])
+    compare("dot", lambda a, b: a.dot(b), lambda a, b: a.dot(b), x[0], y[1])
+    for shifts, dims in ((1, None), (-3, 0), ((1, -2), (0, 2)), (5, -1)):
+        compare(f"roll({shifts}, {dims})", lambda a, s=shifts, d=dims: a.roll(s, d),
+                lambda a, s=shifts, d=dims: a.roll(s, d), batch)
+    compare("narrow(2, -3, 2)", lambda a: a.narrow(2, -3, 2), lambda a: a.narrow(2, -3, 2), batch)
+    compare("unflatten(-1, (5, -1))", lambda a: a.unflatten(-1, (5, -1)), lambda a: a.unflatten(-1, (5, -1)), batch)
+    compare("transpose().contiguous().view()", lambda a: a.transpose(1, 2).contiguous().view(2, 15),
+            lambda a: a.transpose(1, 2).contiguous().view(2, 15), batch)
+    same("view(int32) of float32 bytes", tg.tensor(x.astype(np.float32)).view(tg.int32).numpy(),
+         torch.tensor(x.astype(np.float32)).view(torch.int32).numpy())
+    index = np.array([2, 0, 2, 1])
+    compare("index_select(1, [2, 0, 2, 1])", lambda a: a.index_select(1, tg.tensor(index)),
+            lambda a: a.index_select(1, torch.tensor(index)), y[:, :3])
+    mask = RNG.random((3, 4)) > 0.5
+    compare("masked_select (broadcast mask)", lambda a: a.masked_select(tg.tensor(mask[0])),
+            lambda a: a.masked_select(torch.tensor(mask[0])), x)
+    sparse = np.where(mask, x, 0.0)
+    same("nonzero", tg.tensor(sparse).nonzero().numpy(), torch.tensor(sparse).nonzero().numpy())
+    same("nonzero(as_tuple=True)", np.stack([t.numpy() for t in tg.tensor(sparse).nonzero(as_tuple=True)]),
+         np.stack([t.numpy() for t in torch.tensor(sparse).nonzero(as_tuple=True)]))
+    target, places = RNG.standard_normal((4, 5)), np.array([[0, 1, 3, 3, 2], [3, 0, 1, 1, 0], [0, 2, 3, 1, 1]])
+    source = RNG.standard_normal((3, 5))
+    source_with_zeros = np.where(RNG.random((3, 5)) > 0.6, 0.0, source)
+    unique = np.array([[0, 1, 3], [3, 0, 1]])  # scatter with no repeated place: a well-defined result
+    compare("scatter(1) with unique places", lambda a, b: a.scatter(1, tg.tensor(unique), b),
+            lambda a, b: a.scatter(1, torch.tensor(unique), b), target[:2], source[:2, :3])
+    compare("scatter(1, value=2.5)", lambda a: a.scatter(1, tg.tensor(unique), value=2.5),
+            lambda a: a.scatter(1, torch.tensor(unique), value=2.5), target[:2])
+    compare("scatter_add(0)", lambda a, b: a.scatter_add(0, tg.tensor(places), b),
+            lambda a, b: a.scatter_add(0, torch.tensor(places), b), target, source)
+    for reduce in ("sum", "prod", "mean", "amax", "amin"):
+        for include in (True, False):
+            for label, src in (("", source), (", zeros in src", source_with_zeros)):
+                compare(f"scatter_reduce(0, {reduce!r}, include_self={include}){label}",
+                        lambda a, b, r=reduce, i=include: a.scatter_reduce(0, tg.tensor(places), b, r, include_self=i),
+                        lambda a, b, r=reduce, i=include: a.scatter_reduce(0, torch.tensor(places), b, r,
+                                                                          include_self=i), target, src)
+    ties = np.round(RNG.standard_normal((4, 5)))
+    compare("scatter_reduce amax with ties", lambda a, b: a.scatter_reduce(0, tg.tensor(places), b, "amax"),
+            lambda a, b: a.scatter_reduce(0, torch.tensor(places), b, "amax"), ties, np.round(source))
+    same("scatter_reduce mean of integers (floor)",
+         tg.tensor([1, 2, 3]).scatter_reduce(0, tg.tensor([0, 0, 2]), tg.tensor([-5, -6, -8]), "mean").numpy(),
+         torch.tensor([1, 2, 3]).scatter_reduce(0, torch.tensor([0, 0, 2]), torch.tensor([-5, -6, -8]), "mean").numpy())
+    compare("index_add(1, alpha=2)", lambda a, b: a.index_add(1, tg.tensor([4, 0, 4]), b, alpha=2),
+            lambda a, b: a.index_add(1, torch.tensor([4, 0, 4]), b, alpha=2), target, RNG.standard_normal((4, 3)))
+    lanes = RNG.standard_normal((3, 6))
+    lanes[0, 2] = lanes[1, 1] = lanes[1, 4] = lanes[2, 5] = 0.0  # one zero, two zeros, a zero at the end
+    compare("cumprod(1) with zeros", lambda a: a.cumprod(1), lambda a: a.cumprod(1), lanes)
+    compare("cumprod(0)", lambda a: a.cumprod(0), lambda a: a.cumprod(0), x)
+    same("cumprod of int32 gives int64", str(tg.tensor([1, 2], dtype="int32").cumprod(0).dtype),
+         str(torch.tensor([1, 2], dtype=torch.int32).cumprod(0).dtype).replace("torch.", ""))
+    repeated = np.round(RNG.standard_normal((3, 6)))
+    repeated[1, 2] = np.nan
+    for name in ("cummax", "cummin"):
+        compare(f"{name}(1) values", lambda a, n=name: getattr(a, n)(1).values,
+                lambda a, n=name: getattr(a, n)(1).values, x)
+        with np.errstate(invalid="ignore"):
+            ours, theirs = getattr(tg.tensor(repeated), name)(1), getattr(torch.tensor(repeated), name)(1)
+        report(f"{name}(1) with ties and NaN: values", ours.values, theirs.values)
+        same(f"{name}(1) with ties and NaN: indices", ours.indices.numpy(), theirs.indices.numpy())
+    compare("logcumsumexp(1)", lambda a: a.logcumsumexp(1), lambda a: a.logcumsumexp(1), x)
+    spread = np.array([[-1000.0, 0.0, 1000.0, 999.0], [5.0, -np.inf, 3.0, 700.0]])
+    compare("logcumsumexp(1), far apart and -inf", lambda a: a.logcumsumexp(1), lambda a: a.logcumsumexp(1), spread)
+    for repeats, dim in ((2, None), (np.array([1, 0, 3]), 0), (np.array([2]), 1)):
+        compare(f"repeat_interleave({repeats}, {dim})",
+                lambda a, r=repeats, d=dim: a.repeat_interleave(tg.tensor(r) if isinstance(r, np.ndarray) else r, d),
+                lambda a, r=repeats, d=dim: a.repeat_interleave(torch.tensor(r) if isinstance(r, np.ndarray) else r,
+                                                                d), x)
+    with_zeros = RNG.standard_normal((2, 3, 5))
+    with_zeros[0, 1, 2] = with_zeros[1, 2, 1] = with_zeros[1, 2, 3] = 0.0
+    places = np.array([[0, 1, 3, 3], [2, 0, 1, 1]])
+    for name, fn, *data in (
+            ("cumprod(2) with zeros", lambda a: a.cumprod(2), with_zeros),
+            ("logcumsumexp(1)", lambda a: a.logcumsumexp(1), x * 3),
+            ("atan2, logaddexp, hypot, fmod, copysign", lambda a, b: a.atan2(b) + a.logaddexp(b) + a.hypot(b)
+             + (a * 3).fmod(b + 3) + a.copysign(b), x, y),
+            ("lerp, tensor weight", lambda a, b, w: a.lerp(b, w), x, y, RNG.random((3, 4))),
+            ("tan, asinh, acosh, exp2, atan",
+             lambda a: a.tan() * a.asinh() + (a * a + 1.5).acosh() + a.exp2() * a.atan(), inside)):
+        second_order(name, fn, fn, *data)
+    for reduce in ("prod", "amax", "mean"):
+        second_order(f"scatter_reduce {reduce!r}", lambda a, b, r=reduce: a.scatter_reduce(0, tg.tensor(places), b, r),
+                     lambda a, b, r=reduce: a.scatter_reduce(0, torch.tensor(places), b, r),
+                     RNG.uniform(0.5, 2, (4, 4)), RNG.uniform(0.5, 2, (2, 4)))
+    for indexing in ("ij", "xy"):
+        compare(f"meshgrid indexing={indexing}",
+                lambda a, b, c, i=indexing: sum(g * w for g, w in zip(tg.meshgrid(a, b, c, indexing=i), (1, 2, 3))),
+                lambda a, b, c, i=indexing: sum(g * w for g, w in zip(torch.meshgrid(a, b, c, indexing=i),
+                                                                      (1, 2, 3))), x[0], y[0, :3], x[1, :2])
+
+
+def char_gpt(torch):
+    """examples/char_gpt.py on both libraries: the same source, with its three imports swapped for PyTorch's;
+    the same weights (through the state dict); logits, loss, every gradient, three AdamW steps (two parameter
+    groups, gradient clipping) and a greedy sample."""
+    import pathlib
+    import sys
+    import types
+
+    path = pathlib.Path(__file__).resolve().parent.parent / "examples" / "char_gpt.py"
+    source = path.read_text()
+
+    def load(name, text):
+        module = sys.modules[name] = types.ModuleType(name)  # (dataclasses look their module up there)
+        exec(compile(text, str(path), "exec"), module.__dict__)
+        return module
+
+    ours = load("char_gpt_on_tinygrad_np", source)
+    theirs = load("char_gpt_on_torch", source.replace("import tinygrad_np as torch", "import torch")
+                  .replace("tinygrad_np.nn", "torch.nn"))
+    chars = ours.Characters(ours.TEXT)
+    config = {"vocab_size": len(chars.chars), "dropout": 0.0}
+    tg.manual_seed(0)
+    model = ours.CharGPT(ours.Config(**config)).double()
+    reference = theirs.CharGPT(theirs.Config(**config))
+    missing = reference.load_state_dict({k: torch.tensor(v) for k, v in model.state_dict().items()}, strict=True)
+    same("char_gpt: state dict names", list(model.state_dict()), list(reference.state_dict()))
+    same("char_gpt: load_state_dict found every key", (missing.missing_keys, missing.unexpected_keys), ([], []))
+    same("char_gpt: parameter names", [n for n, _ in model.named_parameters()],
+         [n for n, _ in reference.named_parameters()])
+    data = chars.data.numpy()
+    starts = RNG.integers(0, len(data) - 17, (4, 8))
+    batches = [(np.stack([data[i:i + 16] for i in s]), np.stack([data[i + 1:i + 17] for i in s])) for s in starts]
+    for m in (model, reference):
+        m.eval()
+    x, y = batches[0]
+    (logits, loss), (t_logits, t_loss) = model(tg.tensor(x), tg.tensor(y)), reference(torch.tensor(x), torch.tensor(y))
+    report("char_gpt: logits", logits, t_logits)
+    report("char_gpt: loss", loss, t_loss)
+    loss.backward()
+    t_loss.backward()
+    t_params = dict(reference.named_parameters())
+    for name, p in model.named_parameters():
+        report(f"char_gpt: gradient of {name}", p.grad, t_params[name].grad)
+    optimizers = [m.configure_optimizer(3e-3, weight_decay=0.1) for m in (model, reference)]
+    steps = []
+    for m in (model, reference):
+        m.train()
+    for x, y in batches[1:]:
+        pair = []
+        for m, opt, lib in ((model, optimizers[0], tg), (reference, optimizers[1], torch)):
+            _, step_loss = m(lib.tensor(x), lib.tensor(y))
+            opt.zero_grad(set_to_none=True)
+            step_loss.backward()
+            (nn if lib is tg else torch.nn).utils.clip_grad_norm_(m.parameters(), 1.0)
+            opt.step()
+            pair.append(step_loss.item())
+        steps.append(pair)
+    report("char_gpt: losses of 3 AdamW steps", [a for a, _ in steps], [b for _, b in steps])
+    for name, p in model.named_parameters():
+        report(f"char_gpt: {name} after 3 AdamW steps", p, t_params[name])
+    model.eval()
+    reference.eval()
+    prompt = chars.encode("to be").numpy()
+    same("char_gpt: greedy sample (top_k=1)", model.generate(tg.tensor(prompt), 12, top_k=1).numpy(),
+         reference.generate(torch.tensor(prompt), 12, top_k=1).numpy())
+
+
 def main():
     import torch
 
     torch.set_default_dtype(torch.float64)
     for part in (losses, layers, optimizers, pytorch_spellings, recurrent, activations, conv_and_pooling, resampling,
-                 attention, losses_and_containers, edges):
+                 attention, losses_and_containers, op_surface, char_gpt, edges):
         part(torch)
     print(f"\n{count[0]} comparisons; largest absolute difference {largest['absolute'][0]:.1e} "
           f"({largest['absolute'][1]}), largest relative {largest['relative'][0]:.1e} ({largest['relative'][1]})")

@@ -2,8 +2,9 @@
 
 Each entry of ``BAD`` is a :class:`Bad`:
 
-- ``area``: where the bad input goes: "data", "save/load", "optim", "nn", "functional", "viz"
-  (the tensor and engine entries use "tensor" and "engine"); entries are grouped by area.
+- ``area``: where the bad input goes: "tensor", "engine" (backward, custom rules, anomaly mode,
+  autograd.functional), "data", "save/load", "optim", "nn", "functional", "viz"; entries are grouped
+  by area.
 - ``what``: a short description; ``"{area}: {what}"`` is the test id, so it must be unique.
 - ``do``: a callable taking the :class:`World` that does the bad thing.
 - ``error``: the exception class it must raise, or None for a fault that must be survived without
@@ -21,7 +22,7 @@ checkpoint; a dataset), ``setup`` runs, the world is snapshotted, the bad thing 
 class and message are checked, and the post-check demands that nothing changed: every parameter,
 buffer and gradient (bit for bit), ``requires_grad``, the optimizer's state and hyperparameters,
 the modules' train/eval modes, the files under ``world.dir`` (names, bytes, permission bits, symlink
-targets) and grad mode are exactly as before.
+targets), grad mode and anomaly mode are exactly as before.
 
 To add an entry, append to ``BAD`` in its area's block, e.g.::
 
@@ -54,6 +55,7 @@ from unittest import mock
 import hostile_files as hostile
 import numpy as np
 import pytest
+from faulty_ops import BuggyRule, WrongCount, WrongShape
 
 import tinygrad_np as tg
 import tinygrad_np.nn.functional as F
@@ -132,7 +134,8 @@ class World:
         modes = {attr: [m.training for m in value.modules()] for attr, value in vars(self).items()
                  if isinstance(value, Module)}
         return {"tensors": state, "optimizers": optimizers, "modes": modes, "files": _files(self.dir),
-                "grad mode": tg.is_grad_enabled()}
+                "grad mode": tg.is_grad_enabled(),
+                "anomaly mode": (tg.autograd.is_anomaly_enabled(), tg.autograd.is_anomaly_check_nan_enabled())}
 
 
 def _bits(a: np.ndarray) -> tuple:
@@ -170,7 +173,7 @@ def differences(before: dict, after: dict, creates=()) -> list[str]:
     after = {**after, "files": {k: v for k, v in after["files"].items() if k in before["files"] or k in new_files}}
     for part in before:
         b, a = before[part], after[part]
-        if part == "grad mode" or not isinstance(b, dict):
+        if not isinstance(b, dict):
             if a != b:
                 found.append(f"{part}: {b} -> {a}")
             continue
@@ -357,8 +360,189 @@ def _assign_array_as_weight(w):
     w.model[0].weight = np.ones((3, 4))
 
 
+# ---------------------------------------------------------------- for the tensor and engine entries
+def _without_grad(do: Callable) -> Callable:
+    def run(w):
+        with tg.no_grad():
+            do(w)
+    return run
+
+
+def _leaf_graph(w):
+    """A fresh leaf and a scalar computed from it (Mul saves the leaf; Exp its output)."""
+    w.leaf = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    w.out = (w.leaf * w.leaf).exp().sum()
+
+
+def _after_backward(w):
+    _leaf_graph(w)
+    w.out.backward()
+
+
+def _after_backward_and_step(w):
+    """The classic case: backward keeping the graph, then an optimizer step changes the weights it saved."""
+    w.loss = F.cross_entropy(w.model(w.x), w.y)
+    w.loss.backward(retain_graph=True)
+    w.opt.step()
+
+
+def _changed_through_detach(w):
+    _leaf_graph(w)
+    w.leaf.detach().add_(1)
+
+
+def _after_a_failed_backward(w):
+    w.leaf = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    w.out = BuggyRule.apply(w.leaf).exp().sum()  # Exp's saved output is freed before the bug raises
+    with pytest.raises(ValueError, match="a bug in this rule"):
+        w.out.backward()
+
+
+def _log_of_zero_in_anomaly_mode(w):
+    with tg.autograd.detect_anomaly():
+        tg.tensor([1.0, 0.0], requires_grad=True).log()
+
+
+def _nan_gradient_in_anomaly_mode(w):
+    with tg.autograd.detect_anomaly():
+        w.leaf.sqrt().sum().backward()
+
+
+def _zero_leaf(w):
+    w.leaf = tg.tensor([0.0, 4.0], requires_grad=True)
+
+
+def _loss_without_grad(w):
+    with tg.no_grad():
+        return F.cross_entropy(w.model(w.x), w.y)
+
+
+def _set_item_past_the_end(w):
+    with tg.no_grad():
+        w.x[7] = 0.0
+
+
 # ============================================================================ the catalogue
 BAD: list[Bad] = [
+    # ---------------------------------------------------------------- tensor
+    Bad("tensor", "strings as data", lambda w: tg.tensor(["1.5", "2"]), TypeError,
+        r"must be numeric \(bool, int or float\), got dtype <U3", r"float\(s\) for a string"),
+    Bad("tensor", "ragged nested lists", lambda w: tg.tensor([[1.0, 2.0], [3.0]]), TypeError,
+        r"inhomogeneous shape", r"must be rectangular \(every row of the same length\)"),
+    Bad("tensor", "None as data", lambda w: tg.tensor(None), TypeError,
+        r"got dtype object from NoneType", r"convert it to numbers first"),
+    Bad("tensor", "adding shapes that do not broadcast", lambda w: w.x + tg.ones(3), ValueError,
+        r"Add: operands could not be broadcast.*input shapes \(5, 4\), \(3,\)", r"reshape or unsqueeze an operand"),
+    Bad("tensor", "matmul of shapes that do not align", lambda w: w.x @ w.x, ValueError,
+        r"shapes \(5, 4\) and \(5, 4\) do not align \(4 != 5\)", r"transpose one \(b\.T\)"),
+    Bad("tensor", "requires_grad on an int tensor", lambda w: tg.tensor([1, 2], requires_grad=True), RuntimeError,
+        r"only floating-point tensors can require gradients, got dtype int64", r"convert it first with \.float\(\)"),
+    Bad("tensor", "requires_grad_() on integer targets", lambda w: w.y.requires_grad_(), RuntimeError,
+        r"got dtype int64", r"\.float\(\)"),
+    Bad("tensor", "reshape to a size that does not fit", lambda w: w.x.reshape(3, 7), ValueError,
+        r"shape \(5, 4\) \(20 elements\) into \(3, 7\)", r"must hold 20 elements"),
+    Bad("tensor", "index past the end", lambda w: w.x[5], IndexError,
+        r"index 5 is out of bounds for axis 0 with size 5", r"run from -n to n-1"),
+    Bad("tensor", "negative index before the start", lambda w: w.x[-6], IndexError,
+        r"index -6 is out of bounds for axis 0 with size 5", r"run from -n to n-1"),
+    Bad("tensor", "float index", lambda w: w.x[1.0], IndexError,
+        r"only integers, slices .* are valid indices", r"convert float indices with \.long\(\)"),
+    Bad("tensor", "indexing a 0-d tensor", lambda w: tg.tensor(1.0)[0], IndexError,
+        r"array is 0-dimensional", r"use \.item\(\) for its value"),
+    Bad("tensor", "item assignment past the end", _set_item_past_the_end, IndexError,
+        r"index 7 is out of bounds for axis 0 with size 5", r"run from -n to n-1"),
+    Bad("tensor", "item() of many elements", lambda w: w.x.item(), ValueError,
+        r"only one-element tensors can be converted, this one has shape \(5, 4\)", r"t\[0\]\.item\(\)"),
+    Bad("tensor", "max() of an empty tensor", lambda w: tg.ones(0, 3).max(), ValueError,
+        r"max\(\) of an empty tensor \(shape \(0, 3\)\)", r"check where it became empty"),
+    Bad("tensor", "sum over a dim that does not exist", lambda w: w.x.sum(dim=2), IndexError,
+        r"axis 2 is out of range for a tensor with 2 dimensions", r"valid dims run from -2 to 1"),
+    Bad("tensor", "transpose of a dim that does not exist", lambda w: w.x.transpose(0, 2), IndexError,
+        r"axis 2 is out of range", r"valid dims run from -2 to 1"),
+    Bad("tensor", "len() of a 0-d tensor", lambda w: len(tg.tensor(1.0)), TypeError,
+        r"len\(\) of a 0-d tensor", r"\.numel\(\) for the number of elements"),
+    Bad("tensor", "if on a tensor of many elements", lambda w: bool(w.x > 0), RuntimeError,
+        r"truth value of a tensor with shape \(5, 4\) is ambiguous", r"\.any\(\) or \.all\(\)"),
+    Bad("tensor", "int() of NaN", lambda w: int(tg.tensor(float("nan"))), ValueError,
+        r"holds nan, which has no integer value", r"t\.isnan\(\)"),
+    Bad("tensor", "a float added in place to integer targets", lambda w: w.y.add_(0.5), TypeError,
+        r"add_: Cannot cast ufunc 'add' output from dtype\('float64'\) to dtype\('int64'\)",
+        r"compute a new tensor \(t = t \+ x\)"),
+    Bad("tensor", "add_ of a shape that does not broadcast", _without_grad(lambda w: w.params[0].add_(tg.ones(5))),
+        ValueError, r"add_: operands could not be broadcast", r"broadcasts to that shape"),
+    Bad("tensor", "copy_ from another shape", _without_grad(lambda w: w.params[1].copy_(tg.ones(4))), ValueError,
+        r"copy_: could not broadcast input array from shape \(4,\) into shape \(3,\)",
+        r"which an in-place change keeps"),
+    Bad("tensor", "in-place change of a leaf that requires grad, while recording", lambda w: w.x.add_(1),
+        RuntimeError, r"add_: no in-place change of a leaf tensor that requires grad", r"no_grad\(\)"),
+    Bad("tensor", "in-place change of a computed tensor", _without_grad(lambda w: w.out.mul_(2)), RuntimeError,
+        r"mul_: no in-place change of a tensor computed by a recorded op \(grad_fn=<Sum>\)",
+        r"Write t = t \+ x", setup=_leaf_graph),
+    Bad("tensor", "stack of different shapes", lambda w: tg.stack([w.x, w.x[:, :3]]), ValueError,
+        r"got \[\(5, 4\), \(5, 3\)\]", r"pad them to one shape"),
+    Bad("tensor", "cat of shapes that differ outside the dim", lambda w: tg.cat([w.x, w.x.T]), ValueError,
+        r"differ outside dimension 0", r"all dimensions but the one joined along \(dim=0\) must match"),
+    Bad("tensor", "expand a dim that is not 1", lambda w: w.x.expand(10, 4), ValueError,
+        r"cannot broadcast shape \(5, 4\) to \(10, 4\)", r"only dimensions of size 1 can be expanded"),
+
+    # ---------------------------------------------------------------- engine
+    Bad("engine", "backward twice", lambda w: w.out.backward(), RuntimeError,
+        r"backward through the graph a second time", r"retain_graph=True", setup=_after_backward),
+    Bad("engine", "backward after an optimizer step (the classic case)", lambda w: w.loss.backward(), RuntimeError,
+        r"modified by an in-place operation: .* shape \(2, 3\) .*changed by Adam\.step",
+        r"Change a copy instead \(t = t\.clone\(\)\)", setup=_after_backward_and_step),
+    Bad("engine", "backward after x.detach().add_()", lambda w: w.out.backward(), RuntimeError,
+        r"saved by Mul, was changed by add_", r"make the change before the op or after backward\(\)",
+        setup=_changed_through_detach),
+    Bad("engine", "backward after a custom rule raised", lambda w: w.out.backward(), RuntimeError,
+        r"failed with ValueError: a bug in this rule; Exp's values are gone", r"run the forward again",
+        setup=_after_a_failed_backward),
+    Bad("engine", "a custom rule returning a gradient of the wrong shape",
+        lambda w: WrongShape.apply(w.leaf).sum().backward(), RuntimeError,
+        r"WrongShape\.backward returned a gradient of shape \(2,\)", r"for an input of shape \(3,\)",
+        setup=_leaf_graph),
+    Bad("engine", "a custom rule returning too few gradients",
+        lambda w: WrongCount.apply(w.leaf, w.leaf).sum().backward(), RuntimeError,
+        r"WrongCount\.backward returned 1 gradients", r"expected 2", setup=_leaf_graph),
+    Bad("engine", "backward of a non-scalar without a gradient", lambda w: w.model(w.x).backward(), RuntimeError,
+        r"implicitly created only for scalar outputs; this tensor has shape \(5, 2\)",
+        r"pass gradient= with that shape"),
+    Bad("engine", "backward with a gradient of the wrong shape",
+        lambda w: w.model(w.x).backward(gradient=tg.ones(5)), RuntimeError,
+        r"gradient has shape \(5,\) but the tensor has shape \(5, 2\)", r"shaped like the tensor"),
+    Bad("engine", "backward of a tensor that needs no gradient", lambda w: tg.ones(3).sum().backward(), RuntimeError,
+        r"does not require grad and has no grad_fn", r"requires_grad=True"),
+    Bad("engine", "backward of a loss computed under no_grad", lambda w: _loss_without_grad(w).backward(), RuntimeError,
+        r"does not require grad", r"outside no_grad\(\)"),
+    Bad("engine", "grad() of an unused input", lambda w: tg.grad((w.x * 2).sum(), [w.x, w.params[0]]),
+        RuntimeError, r"input 1 was not used to compute the outputs", r"pass allow_unused=True"),
+    Bad("engine", "retain_grad() on a tensor that needs no gradient", lambda w: tg.ones(3).retain_grad(),
+        RuntimeError, r"retain_grad\(\) on a tensor that does not require grad", r"requires_grad=True"),
+    Bad("engine", "register_hook on a tensor that needs no gradient", lambda w: tg.ones(3).register_hook(print),
+        RuntimeError, r"doesn't require gradient", r"requires_grad=True"),
+    Bad("engine", "register_hook of a non-function", lambda w: w.x.register_hook(3), TypeError,
+        r"got int", r"expected a function of the gradient"),
+    Bad("engine", "requires_grad = False on a computed tensor", lambda w: setattr(w.out, "requires_grad", False),
+        RuntimeError, r"can only be turned off on leaf tensors", r"use \.detach\(\)", setup=_leaf_graph),
+    Bad("engine", "numpy() of a tensor that requires grad", lambda w: w.x.numpy(), RuntimeError,
+        r"on a tensor that requires grad", r"call \.detach\(\)\.numpy\(\)"),
+    Bad("engine", "log(0) in anomaly mode", _log_of_zero_in_anomaly_mode, RuntimeError,
+        r"Function 'Log' returned inf values in its output .* first at index \(1,\)",
+        r"Check the values reaching that line"),
+    Bad("engine", "an infinite gradient in anomaly mode (sqrt at 0)", _nan_gradient_in_anomaly_mode, RuntimeError,
+        r"Function 'Sqrt' returned inf values in its 0th output", r"sqrt\(x \+ eps\)", setup=_zero_leaf),
+    Bad("engine", "jacobian of a function returning an array",
+        lambda w: tg.autograd.functional.jacobian(lambda x: x.data, w.x), TypeError,
+        r"outputs of the function must be a Tensor .* got ndarray", r"wrap arrays with tinygrad_np\.tensor"),
+    Bad("engine", "hessian of a function with many outputs", lambda w: tg.autograd.functional.hessian(w.model, w.x),
+        RuntimeError, r"should have a single element, it has shape \(5, 2\)", r"reduce it \(e\.g\. \.sum\(\)\)"),
+    Bad("engine", "vjp with v of the wrong shape",
+        lambda w: tg.autograd.functional.vjp(w.model, w.x, tg.ones(3)), RuntimeError,
+        r"v has shape \(3,\) but the output 0 has shape \(5, 2\)", r"v must be shaped like the output"),
+    Bad("engine", "jacobian(strict=True) of an unused input",
+        lambda w: tg.autograd.functional.jacobian(lambda a, b: a * 2, (w.x, w.params[0]), strict=True),
+        RuntimeError, r"output 0 is independent of input 1", r"pass strict=False"),
+
     # ---------------------------------------------------------------- data
     Bad("data", "batch_size=0", lambda w: DataLoader(w.data, batch_size=0), ValueError,
         r"batch_size must be a positive int, got 0", r"batch_size=32"),
@@ -686,8 +870,9 @@ def test_the_catalogue_is_well_formed():
     assert [a for a in AREAS if a in areas] == list(dict.fromkeys(areas)), "keep each area's entries together"
 
 
-def test_the_catalogue_covers_data_files_optim_nn_and_viz():
+def test_the_catalogue_covers_every_area():
     count = {a: sum(b.area == a for b in BAD) for a in AREAS}
+    assert count["tensor"] + count["engine"] >= 25 and count["tensor"] >= 10 and count["engine"] >= 10
     assert count["data"] >= 10 and count["save/load"] >= 20 and count["optim"] >= 10
     assert count["nn"] + count["functional"] >= 15 and count["viz"] >= 5
 
@@ -710,7 +895,8 @@ def test_the_post_check_notices_every_kind_of_change(tmp_path):
         "a file's bytes": lambda w: tg.save({"w": np.zeros(1)}, w.ckpt),
         "a file's mode": lambda w: os.chmod(w.ckpt, 0o600),
         "a new file": touch_file,
-        "grad mode": lambda w: tg.set_grad_enabled(False).__enter__(),
+        "anomaly mode": lambda w: tg.autograd.set_detect_anomaly(True),
+        "grad mode": lambda w: tg.set_grad_enabled(False).__enter__(),  # (last: a World needs grad mode)
     }
     try:
         for label, harm in harms.items():
@@ -720,6 +906,7 @@ def test_the_post_check_notices_every_kind_of_change(tmp_path):
             assert differences(before, world.snapshot()), f"the post-check missed a change to {label}"
     finally:
         tg.set_grad_enabled(True).__enter__()
+        tg.autograd.set_detect_anomaly(False)
 
 
 def test_a_wrong_entry_fails(tmp_path):

@@ -34,7 +34,7 @@ def test_help_in_a_subprocess():
     command = [exe] if exe else [sys.executable, "-m", "tinygrad_np.cli"]
     proc = subprocess.run([*command, "--help"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    for word in ("usage: tinygrad-np", "demo", "graph", "gradcheck", "digits"):
+    for word in ("usage: tinygrad-np", "demo", "graph", "gradcheck", "explain", "digits"):
         assert word in proc.stdout
 
 
@@ -49,7 +49,8 @@ def test_version(capsys):
     assert info.value.code == 0 and "tinygrad_np 0." in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv", [["demo", "--model", "rnn"], ["graph", "--format", "gif"], ["nope"]])
+@pytest.mark.parametrize("argv", [["demo", "--model", "rnn"], ["graph", "--format", "gif"], ["nope"],
+                                  ["explain", "--model", "rnn"], ["explain", "--lang", "fr"]])
 def test_bad_arguments_are_usage_errors(argv, capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(argv)
@@ -162,6 +163,82 @@ def test_gradcheck_command_reports_a_wrong_gradient(monkeypatch, capsys):
     assert cli.main(["gradcheck"]) == 1
     out = capsys.readouterr().out
     assert "FAIL  x * x.detach()" in out and "1 check(s) FAILED" in out
+
+
+# ----------------------------------------------------------------------------- explain
+def test_explain_xor_starts_from_the_seeds_weights():
+    """The default network is the seed's XOR network as np.random.seed(42) initialises it: its first loss
+    is the one the tutorial's hand-written layers compute (0.329071)."""
+    import numpy as np
+
+    import tinygrad_np.nn.functional as F
+
+    model, x, y = cli.seed_xor()
+    rng = np.random.RandomState(42)
+    w1, w2 = rng.randn(2, 8) * np.sqrt(2 / 2), rng.randn(8, 1) * np.sqrt(2 / 8)
+    assert np.array_equal(model[0].weight.data, w1.T) and np.array_equal(model[2].weight.data, w2.T)
+    assert not model[0].bias.data.any() and model[0].weight.dtype == np.float64
+    assert f"{F.mse_loss(model(x), y).item():.6f}" == "0.329071"
+
+
+@needs_dot
+def test_explain_writes_the_page_and_prints_the_table(tmp_path, monkeypatch, capsys):
+    import numpy as np
+
+    import tinygrad_np.nn.functional as F
+
+    opened = []
+    monkeypatch.setattr("webbrowser.open", lambda url, *a, **k: opened.append(url) or True)
+    assert cli.main(["explain", "--out", str(tmp_path / "xor.html"), "--open"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Backward pass from loss: 8 steps in the engine's order")
+    assert "rule  ∂/∂x = g·σ(x)·(1 − σ(x))" in out and "-> into 0.weight's gradient" in out
+    page = (tmp_path / "xor.html").read_text(encoding="utf-8")
+    assert page.count('<section class="step"') == 8 and page.count("<svg") == 8 and '<html lang="en">' in page
+    assert f"wrote {tmp_path / 'xor.html'}" in out
+    assert opened == [(tmp_path / "xor.html").resolve().as_uri()]
+    model, x, y = cli.seed_xor()  # the table's gradients are those of backward()
+    F.mse_loss(model(x), y).backward()
+    g = model[0].weight.grad.numpy().reshape(-1)
+    assert "0.weight: (8, 2) [" + ", ".join(f"{v:.4g}" for v in g[:4]) + ", …]" in out
+    assert f"|g|={np.linalg.norm(g):.4g}" in out
+
+
+@needs_dot
+def test_explain_the_demo_mlp_in_korean(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["explain", "--model", "mlp", "--lang", "ko"]) == 0
+    out = capsys.readouterr().out
+    assert "(0: Linear" in out and "CrossEntropyFn" in out and "all gradients float32" in out
+    assert "-> into 2.weight's gradient" in out and "images: a constant, no gradient" in out
+    page = (tmp_path / "outputs/explain/mlp_ko.html").read_text(encoding="utf-8")
+    assert '<html lang="ko">' in page and "Backward pass(역전파)" in page
+    assert 'data-indicator="{n}단계 중 {k}단계"' in page
+    n = int(re.match(r"Backward pass from loss: (\d+) steps", out).group(1))
+    assert n == 4 and page.count('<section class="step"') == n == page.count("<svg")
+
+
+def test_explain_without_dot_still_writes_the_page(tmp_path, monkeypatch, capsys):
+    no_dot(monkeypatch)
+    assert cli.main(["explain", "--out", str(tmp_path / "p.html")]) == 0
+    assert "apt-get install graphviz" in capsys.readouterr().err
+    page = (tmp_path / "p.html").read_text(encoding="utf-8")
+    assert page.count('<section class="step"') == 8 and "<svg" not in page and "Graphviz" in page
+
+
+def test_explain_xor_needs_no_extra(tmp_path, monkeypatch, capsys):
+    """The README promises `pip install -e . && tinygrad-np explain`: the XOR page needs no training extra."""
+    for name in ("matplotlib", "tqdm", "sklearn", "threadpoolctl"):
+        monkeypatch.setitem(sys.modules, name, None)  # importing them now raises ImportError
+    assert cli.main(["explain", "--out", str(tmp_path / "p.html")]) == 0
+    assert (tmp_path / "p.html").exists() and "8 steps" in capsys.readouterr().out
+
+
+def test_explain_help_says_which_weights(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["explain", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "Nothing is trained" in text and "np.random.seed(42)" in text and "--lang {en,ko}" in text
 
 
 def test_console_script_is_declared():

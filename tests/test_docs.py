@@ -22,7 +22,7 @@ def python_blocks(page: str) -> list[str]:
 
 
 @pytest.mark.parametrize("page", ["docs/engine.md", "docs/index.md", "docs/saving.md", "docs/debugging.md",
-                                  "README.md", "docs/index.ko.md", "README.ko.md"])
+                                  "docs/api.md", "README.md", "docs/index.ko.md", "README.ko.md", "docs/explain.md"])
 def test_code_blocks_run(page):
     namespace: dict = {}
     for block in python_blocks(page):
@@ -58,7 +58,7 @@ def prose(page: str) -> str:
 
 def test_the_korean_edition_has_the_expected_pages():
     assert {"docs/index.ko.md", "docs/tutorial.ko.md", "docs/testing.ko.md", "docs/visualization.ko.md",
-            "README.ko.md"} <= set(KOREAN_PAGES)
+            "docs/explain.ko.md", "README.ko.md"} <= set(KOREAN_PAGES)
     assert "[한국어](README.ko.md)" in (ROOT / "README.md").read_text()
     for page in KOREAN_PAGES:
         assert (ROOT / english_page(page)).is_file(), f"{page} has no English page beside it"

@@ -77,10 +77,17 @@ def test_the_tutorials_have_the_same_code_and_outputs():
 
 
 def test_the_explain_section_is_in_both_tutorials():
-    """The lead's `explain` fills this section; it stays findable in both languages until then."""
+    """Both tutorials step through the XOR network's backward pass with explain, write out the chain rule for
+    one weight (its printed check "equal to 1e-15: True" is compared with the committed text, so a product that
+    differed from .grad would fail the generator and this test),
+    and print gradients with hooks."""
     headings = {"en": "Watching the backward pass step by step", "ko": "Backward pass를 한 단계씩 지켜보기"}
     for lang, heading in headings.items():
-        assert re.search(rf"^## \d+\. {heading}$", paths(lang)[0].read_text(encoding="utf-8"), flags=re.M), lang
+        text = paths(lang)[0].read_text(encoding="utf-8")
+        section = re.split(rf"^## \d+\. {heading}$", text, flags=re.M)[1].split("\n## ")[0]
+        assert "TODO" not in section and "tg.explain(xor_loss" in section and "register_hook" in section, lang
+        assert "Backward pass from loss: 8 steps" in section and "equal to 1e-15: True" in section, lang
+        assert "tutorial_explain_step.svg" in section, lang
 
 
 def test_markdown_parsing_round_trip():
@@ -123,6 +130,7 @@ def test_notebook_runs(lang, monkeypatch):
     assert float(re.search(r"final test accuracy: ([0-9.]+)", printed).group(1)) >= 0.95
     assert "max relative error below 1e-8: True" in printed and "gradient check PASSED" in printed
     assert "is wrong" in printed  # gradcheck caught the detach() bug
+    assert "Backward pass from loss: 8 steps" in printed and "equal to 1e-15: True" in printed  # explain
     images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
               if o.output_type in ("display_data", "execute_result") and {"image/png", "image/svg+xml"} & set(o.data)]
     assert len(images) >= (6 if shutil.which("dot") else 3)  # the plots, and the graphs if `dot` can draw them

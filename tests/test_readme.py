@@ -46,3 +46,21 @@ def test_korean_readme_has_the_same_speed_table():
 
     english = ratios("README.md", "## Speed")
     assert len(english) >= 12 and ratios("README.ko.md", "## 속도") == english
+
+
+def test_two_commands_from_the_readme_to_the_backward_pass_in_the_browser():
+    """One install and one command: the README's explain command installs only what the command needs
+    (explain needs no extra) and its arguments are the CLI's; the Korean README has the same command."""
+    from tinygrad_np import cli
+
+    for readme, heading, lang in (("README.md", "## Watch the backward pass, step by step", "--lang ko"),
+                                  ("README.ko.md", "## Backward pass를 한 단계씩 보기", "--lang ko")):
+        section = (ROOT / readme).read_text().split(heading)[1].split("\n## ")[0]
+        (command,) = bash_blocks(section)
+        install, run = command.split(" && ")
+        assert install == "pip install -e ."
+        argv = run.split()
+        assert argv[:2] == ["tinygrad-np", "explain"]
+        args = cli.make_parser().parse_args(argv[1:])
+        assert args.func is cli.explain and args.open and args.model == "xor"
+        assert lang in section  # the Korean page is one option away

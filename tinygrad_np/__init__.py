@@ -7,15 +7,22 @@ import numpy as np
 from . import data, nn, ops, optim, testing, viz
 from .autograd import Function, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
+    Generator,
     arange,
     as_tensor,
+    bernoulli,
+    default_generator,
     empty,
     eye,
     from_numpy,
     full,
     full_like,
+    get_rng_state,
+    initial_seed,
     linspace,
     manual_seed,
+    multinomial,
+    normal,
     ones,
     ones_like,
     rand,
@@ -23,29 +30,43 @@ from .creation import (
     randint,
     randn,
     randn_like,
+    randperm,
+    seed,
+    set_rng_state,
     zeros,
     zeros_like,
 )
 from .dtypes import finfo, get_default_dtype, iinfo, set_default_dtype
 from .errors import ArgumentError
+from .explain import explain
 from .serialization import load, save
 from .tensor import (
     Size,
     Tensor,
     add,
+    allclose,
+    atan2,
     cat,
     concatenate,
+    copysign,
     device,
     div,
     einsum,
     floor_divide,
+    fmod,
+    hypot,
+    isclose,
+    lerp,
+    logaddexp,
     matmul,
     maximum,
+    meshgrid,
     minimum,
     mul,
     neg,
     pow,
     remainder,
+    repeat_interleave,
     stack,
     std_mean,
     sub,
@@ -98,6 +119,21 @@ sum, mean, max, min, var, std, argmax, argmin, logsumexp, softmax, log_softmax =
 )
 reshape, transpose, permute, flatten, squeeze, unsqueeze, expand = map(
     _unary, ["reshape", "transpose", "permute", "flatten", "squeeze", "unsqueeze", "expand"]
+)
+
+# function forms of the ops added for issue 11, section 2: tinygrad_np.tan(x) == x.tan()
+tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, exp2, log2, log10 = map(
+    _unary, ["tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "exp2", "log2", "log10"]
+)
+arcsin, arccos, arctan, arcsinh, arccosh, arctanh, arctan2 = asin, acos, atan, asinh, acosh, atanh, atan2
+clamp_min, clamp_max, tril, triu, diag, diagonal, trace, outer, ger, dot = map(
+    _unary, ["clamp_min", "clamp_max", "tril", "triu", "diag", "diagonal", "trace", "outer", "ger", "dot"]
+)
+roll, narrow, unflatten, index_select, masked_select, nonzero, argwhere = map(
+    _unary, ["roll", "narrow", "unflatten", "index_select", "masked_select", "nonzero", "argwhere"]
+)
+scatter, scatter_add, scatter_reduce, index_add, cumprod, cummax, cummin, logcumsumexp = map(
+    _unary, ["scatter", "scatter_add", "scatter_reduce", "index_add", "cumprod", "cummax", "cummin", "logcumsumexp"]
 )
 
 __version__ = "0.1.0"

@@ -3,15 +3,18 @@
     tinygrad-np demo [--model mlp|cnn] [--epochs N] [--out DIR] [--fast]   # outputs/demo/ or outputs/demo_cnn/
     tinygrad-np graph [--model mlp|cnn] [--out PATH] [--format svg|png|pdf] [--depth N]
     tinygrad-np gradcheck
+    tinygrad-np explain [--model xor|mlp|cnn] [--lang en|ko] [--out PATH] [--open]
 
 ``demo`` trains a network on scikit-learn's 8x8 digits and writes its curves and the picture of its
 graph; ``graph`` draws the demo model's graph; ``gradcheck`` checks the gradients of a few layers
-and losses against finite differences.
+and losses against finite differences; ``explain`` writes a web page that steps through one
+backward pass (the seed's XOR network by default) and prints it as a table.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -186,12 +189,79 @@ def gradcheck(args) -> int:
     return 1 if failures else 0
 
 
+# ----------------------------------------------------------------------------- explain
+EXPLAIN_MODELS = ("xor", "mlp", "cnn")
+
+
+def seed_xor():
+    """The seed notebook's XOR network, 2-8-1 with ReLU and a sigmoid, in float64, with the weights it
+    starts from after ``np.random.seed(42)`` (its ``Linear`` draws ``randn(in, out) * sqrt(2 / in)``
+    and zero biases). Returns (model, inputs, targets)."""
+    import tinygrad_np as tg
+
+    from . import nn
+
+    rng = np.random.RandomState(42)  # the stream of the notebook's np.random.seed(42)
+    model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1), nn.Sigmoid()).double()
+    for layer in (model[0], model[2]):
+        n_in, n_out = layer.in_features, layer.out_features
+        layer.weight.data[...] = (rng.randn(n_in, n_out) * np.sqrt(2.0 / n_in)).T  # nn.Linear stores W transposed
+        layer.bias.data[...] = 0
+    x = tg.tensor([[0, 0], [0, 1], [1, 0], [1, 1]], dtype="float64")
+    y = tg.tensor([[0], [1], [1], [0]], dtype="float64")
+    return model, x, y
+
+
+def _explain_problem(kind: str):
+    """(model, names, loss) of the network to explain, before its first training step."""
+    import tinygrad_np as tg
+
+    from .nn import functional as F
+
+    if kind == "xor":
+        model, x, y = seed_xor()
+        pred = model(x)
+        loss = F.mse_loss(pred, y)
+        return model, {"x": x, "y": y, "pred": pred, "loss": loss}, loss
+    from . import data
+
+    tg.manual_seed(0)
+    model = build_model(kind).eval()  # (no dropout: the steps are those of a deterministic pass)
+    (_, _), (images, labels) = data.digits(flatten=kind == "mlp")
+    images, labels = images[:8], labels[:8]
+    if kind == "cnn":
+        images = images.reshape(-1, 1, 8, 8)
+    logits = model(images)
+    loss = F.cross_entropy(logits, labels)
+    return model, {"images": images, "labels": labels, "logits": logits, "loss": loss}, loss
+
+
+def explain(args) -> int:
+    import webbrowser
+
+    from .explain import explain as run_explain
+
+    model, names, loss = _explain_problem(args.model)
+    explanation = run_explain(loss, names=names, model=model)
+    print(explanation)
+    suffix = "" if args.lang == "en" else f"_{args.lang}"
+    path = Path(args.out or f"outputs/explain/{args.model}{suffix}.html")
+    written = explanation.save_html(path, lang=args.lang, rankdir="TB" if args.model == "cnn" else "LR")
+    if shutil.which("dot") is None:
+        print("note: Graphviz's `dot` is not installed, so the page has no pictures of the graph "
+              "(apt-get install graphviz, brew install graphviz or conda install graphviz)", file=sys.stderr)
+    print(f"\nwrote {written}: open it in a browser and step through the backward pass with the arrow keys")
+    if args.open:
+        webbrowser.open(Path(written).resolve().as_uri())
+    return 0
+
+
 # ----------------------------------------------------------------------------- the parser
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tinygrad-np",
         description="tinygrad_np: a small reverse-mode autograd on NumPy with a PyTorch-like API. "
-        "Train a demo network, draw a model's graph, or check gradients.",
+        "Train a demo network, draw a model's graph, check gradients, or step through a backward pass.",
         epilog="Run `tinygrad-np COMMAND --help` for a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"tinygrad_np {__version__}")
@@ -223,6 +293,20 @@ def make_parser() -> argparse.ArgumentParser:
                        description="A quick self-check: gradcheck and gradgradcheck of layers, losses and ops "
                        "in float64.")
     p.set_defaults(func=gradcheck)
+
+    p = sub.add_parser("explain", help="step through one backward pass in the browser (the seed's XOR by default)",
+                       description="Run one backward pass with tinygrad_np.explain, print it as a table and write "
+                       "a web page that steps through it with the arrow keys: each op's local rule, the gradient "
+                       "it receives and the gradients it sends. Nothing is trained: the XOR network starts from "
+                       "the seed notebook's initial weights (np.random.seed(42)), mlp and cnn from the demo's "
+                       "initialisation (seed 0), on one batch of 8 test digits (needs the train extra).")
+    p.add_argument("--model", choices=EXPLAIN_MODELS, default="xor",
+                   help="xor: the seed's 2-8-1 network on XOR (default); mlp, cnn: the demo's networks")
+    p.add_argument("--lang", choices=("en", "ko"), default="en", help="language of the page (default: en)")
+    p.add_argument("--out", default=None, metavar="PATH",
+                   help="the page to write (default: outputs/explain/MODEL.html, MODEL_ko.html in Korean)")
+    p.add_argument("--open", action="store_true", help="open the page in the web browser")
+    p.set_defaults(func=explain)
     return parser
 
 

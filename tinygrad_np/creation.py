@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import numbers
+import threading
 
 import numpy as np
 
@@ -16,19 +19,17 @@ __all__ = [
     "zeros_like", "ones_like", "full_like", "rand_like", "randn_like", "from_numpy", "as_tensor",
 ]
 
-_generator = np.random.default_rng()
 
-
-def manual_seed(seed: int) -> np.random.Generator:
-    """Seed the generator behind ``rand``, ``randn``, ``randint``, layer initialisation and dropout."""
-    global _generator
-    _generator = np.random.default_rng(seed)
-    return _generator
+def manual_seed(seed: int) -> Generator:
+    """Seed ``default_generator``, the one behind ``rand``, ``randn``, ``randint``, ``multinomial``, layer
+    initialisation and dropout; returns it (as ``torch.manual_seed``)."""
+    return default_generator.manual_seed(seed)
 
 
 def generator() -> np.random.Generator:
-    """The generator in force (re-created by :func:`manual_seed`)."""
-    return _generator
+    """The NumPy generator in use: ``default_generator``'s, or that of the ``generator=`` passed to the
+    factory call in progress in this thread."""
+    return rng_of(None)
 
 
 # Every factory takes PyTorch's ``device=``: None or the CPU (anything else is an error, see check_device).
@@ -158,3 +159,209 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
 
 def _like_dtype(t):
     return t.dtype if hasattr(t, "dtype") else np.asarray(t).dtype
+
+
+# ---------------------------------------------------------------- generators and sampling (issue 11, section 2)
+__all__ += ["Generator", "default_generator", "seed", "initial_seed", "get_rng_state", "set_rng_state", "randperm",
+            "normal", "multinomial", "bernoulli"]
+
+
+def _cpu_only(device, name: str) -> None:
+    if device is not None and str(device).split(":")[0] != "cpu":
+        raise ArgumentError(f"{name}(): tinygrad_np runs on the CPU only, not on {device!r}")
+
+
+class Generator:
+    """A seeded source of random numbers, as ``torch.Generator``: pass it as ``generator=`` to ``rand``,
+    ``randn``, ``randint``, ``randperm``, ``normal``, ``multinomial``, ``bernoulli``, ``Tensor.normal_``, ...
+    so that their draws are reproducible without touching the global seed::
+
+        g = tinygrad_np.Generator().manual_seed(0)
+        x = tinygrad_np.randn(3, generator=g)
+    """
+
+    def __init__(self, device="cpu"):
+        _cpu_only(device, "Generator")
+        self.manual_seed(np.random.SeedSequence().entropy % 2**64)
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    def manual_seed(self, seed: int) -> Generator:
+        """Restart from ``seed`` (an int in [-2**63, 2**64)); returns the generator itself."""
+        if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or not -2**63 <= seed < 2**64:
+            raise ArgumentError(f"manual_seed(): the seed must be an int in [-2**63, 2**64), got {seed!r}")
+        self._seed = int(seed) % 2**64  # a negative seed counts as its 64-bit two's complement, as in PyTorch
+        self._rng = np.random.default_rng(self._seed)
+        return self
+
+    def seed(self) -> int:
+        """Restart from a fresh nondeterministic seed, and return it."""
+        fresh = np.random.SeedSequence().entropy % 2**64
+        self.manual_seed(fresh)
+        return fresh
+
+    def initial_seed(self) -> int:
+        """The seed the generator last started from."""
+        return self._seed
+
+    def get_state(self) -> Tensor:
+        """The full state as a uint8 tensor, for :meth:`set_state` (the draws then repeat)."""
+        text = json.dumps({"seed": self._seed, "state": self._rng.bit_generator.state})
+        return Tensor._wrap(np.frombuffer(text.encode(), dtype=np.uint8).copy(), None)
+
+    def set_state(self, state) -> Generator:
+        """Go back to a state from :meth:`get_state`."""
+        data = np.asarray(state.data if isinstance(state, Tensor) else state)
+        try:
+            saved = json.loads(data.astype(np.uint8).tobytes().decode())
+            rng = np.random.default_rng()
+            rng.bit_generator.state = saved["state"]
+            self._seed = int(saved["seed"])
+        except (ValueError, TypeError, KeyError, UnicodeDecodeError, AttributeError):
+            raise ArgumentError("set_state(): not a state from Generator.get_state()") from None
+        self._rng = rng
+        return self
+
+    def __repr__(self):
+        return f"<tinygrad_np.Generator seed={self._seed}>"
+
+
+default_generator = Generator()
+_in_call = threading.local()  # .rng: the generator= of the factory call in progress in this thread
+
+
+def rng_of(generator=None) -> np.random.Generator:
+    """The NumPy generator to draw from: that of ``generator`` (a :class:`Generator`; a NumPy generator
+    is taken as it is) or, for None, the one in use (see :func:`generator`)."""
+    if generator is None:
+        rng = getattr(_in_call, "rng", None)
+        return default_generator._rng if rng is None else rng
+    if isinstance(generator, Generator):
+        return generator._rng
+    if isinstance(generator, np.random.Generator):
+        return generator
+    raise TypeError(f"generator must be a tinygrad_np.Generator, got {type(generator).__name__}")
+
+
+class _InUse:
+    """What the factories above draw from (``_generator.random(...)``): the generator in use, looked up
+    at each draw, so that ``manual_seed`` and ``generator=`` reach them."""
+
+    def __getattr__(self, name):
+        return getattr(rng_of(None), name)
+
+
+_generator = _InUse()
+
+
+def _takes_generator(factory):
+    """``factory`` with a ``generator=`` keyword: during the call, its draws (and those of anything it
+    calls) come from that generator, in this thread only."""
+
+    @functools.wraps(factory)
+    def with_generator(*args, generator=None, **kwargs):
+        if generator is None:
+            return factory(*args, **kwargs)
+        previous, _in_call.rng = getattr(_in_call, "rng", None), rng_of(generator)
+        try:
+            return factory(*args, **kwargs)
+        finally:
+            _in_call.rng = previous
+
+    return with_generator
+
+
+rand, randn, randint, rand_like, randn_like = map(_takes_generator, (rand, randn, randint, rand_like, randn_like))
+
+
+def seed() -> int:
+    """Reseed ``default_generator`` nondeterministically; returns the seed."""
+    return default_generator.seed()
+
+
+def initial_seed() -> int:
+    """The seed ``default_generator`` last started from."""
+    return default_generator.initial_seed()
+
+
+def get_rng_state() -> Tensor:
+    return default_generator.get_state()
+
+
+def set_rng_state(state) -> None:
+    default_generator.set_state(state)
+
+
+def randperm(n: int, *, generator=None, dtype=np.int64, requires_grad=False, device=None) -> Tensor:
+    """A random permutation of 0 .. n-1."""
+    _cpu_only(device, "randperm")
+    if n < 0:
+        raise ArgumentError(f"randperm(): n must be non-negative, got {n}")
+    return _make(rng_of(generator).permutation(int(n)).astype(dtype), requires_grad)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires_grad=False, device=None) -> Tensor:
+    """Samples of N(mean, std²): ``mean`` and ``std`` are numbers (then ``size`` is the shape) or tensors,
+    broadcast together (a float tensor sets the dtype). No gradient flows to them, as in PyTorch."""
+    _cpu_only(device, "normal")
+    tensors = [v for v in (mean, std) if isinstance(v, Tensor)]
+    if tensors and size is not None:
+        raise TypeError("normal(): size is only for numbers mean and std; the tensors give the shape")
+    if not tensors and size is None:
+        raise TypeError("normal(): give size when mean and std are numbers")
+    mean_, std_ = (v.data if isinstance(v, Tensor) else v for v in (mean, std))
+    if np.any(np.asarray(std_) < 0):
+        raise ArgumentError("normal(): std must be non-negative")
+    if dtype is None:
+        floats = [t.dtype for t in tensors if t.dtype.kind == "f"]
+        dtype = floats[0] if floats else _float_dtype(None)
+    shape = np.broadcast_shapes(*(np.shape(v) for v in (mean_, std_))) if tensors else _shape_args((size,))
+    return _make(rng_of(generator).normal(mean_, std_, shape).astype(dtype), requires_grad)
+
+
+def multinomial(input, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
+    """Draw ``num_samples`` category indices from each row of weights ``input`` (1-D or 2-D, not
+    necessarily summing to 1): with ``replacement``, independently; without, each category at most
+    once, zero-weight categories last. An int64 tensor of shape (num_samples,) or (rows, num_samples)."""
+    weights = input.data if isinstance(input, Tensor) else np.asarray(input)
+    if weights.dtype.kind != "f":
+        raise ArgumentError(f"multinomial(): only supports floating-point weights, got {weights.dtype}")
+    if weights.ndim not in (1, 2):
+        raise ArgumentError(f"multinomial(): the weights must be 1-D or 2-D, got {weights.ndim}-D")
+    if num_samples <= 0:
+        raise ArgumentError(f"multinomial(): cannot sample {num_samples} <= 0 samples")
+    rows = weights.reshape(-1, weights.shape[-1]).astype(np.float64)
+    if not replacement and num_samples > rows.shape[1]:
+        raise ArgumentError(f"multinomial(): cannot sample {num_samples} > {rows.shape[1]} samples without "
+                            f"replacement")
+    if not np.isfinite(rows).all() or (rows < 0).any():
+        raise ArgumentError("multinomial(): the weights contain inf, nan or an element < 0")
+    if (rows.sum(axis=1) <= 0).any():
+        raise ArgumentError("multinomial(): invalid distribution (sum of the weights <= 0)")
+    rng = rng_of(generator)
+    if replacement:  # invert each row's cumulative sum at uniform points of [0, total)
+        cumulative = np.cumsum(rows, axis=1)
+        points = rng.random((len(rows), num_samples)) * cumulative[:, -1:]
+        drawn = np.stack([np.searchsorted(c, p, side="right") for c, p in zip(cumulative, points)]) \
+            if len(rows) else np.zeros((0, num_samples), np.int64)
+    else:  # the categories with the largest log(weight) + Gumbel noise are a draw without replacement
+        with np.errstate(divide="ignore"):
+            keys = np.log(rows) - np.log(-np.log(rng.random(rows.shape)))
+        drawn = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
+    return Tensor._wrap(drawn.astype(np.int64).reshape(weights.shape[:-1] + (num_samples,)), None)
+
+
+def bernoulli(input, p=None, *, generator=None) -> Tensor:
+    """1 with probability ``input`` (or with probability ``p`` everywhere, if given), else 0; of
+    ``input``'s shape and (float) dtype. The result carries no gradient."""
+    probs = input.data if isinstance(input, Tensor) else np.asarray(input)
+    dtype = probs.dtype
+    if dtype.kind != "f":
+        raise ArgumentError(f"bernoulli(): not implemented for {dtype} tensors (floating point only)")
+    if p is not None:
+        probs = np.full(probs.shape, p, dtype=np.float64)
+    if not ((probs >= 0) & (probs <= 1)).all():
+        raise ArgumentError("bernoulli(): the probabilities must be in [0, 1]")
+    return Tensor._wrap((rng_of(generator).random(probs.shape) < probs).astype(dtype), None)

@@ -83,11 +83,14 @@ def to_array(data, dtype=None) -> np.ndarray:
         try:
             arr = np.array(data, dtype=dtype)
         except (ValueError, TypeError) as e:
-            raise TypeError(f"Tensor(): cannot make a numeric tensor from {type(data).__name__}: {e}") from None
+            raise TypeError(f"Tensor(): cannot make a numeric tensor from {type(data).__name__}: "
+                            f"{str(e).rstrip('.')}. Nested lists "
+                            f"must be rectangular (every row of the same length) and hold numbers") from None
         if dtype is None and arr.dtype == np.float64:
             arr = arr.astype(DEFAULT_FLOAT)  # Python floats get the default float (float32), as in PyTorch
     if arr.dtype.kind not in "biuf":
         raise TypeError(
-            f"Tensor(): data must be numeric (bool, int or float), got dtype {arr.dtype} from {type(data).__name__}"
+            f"Tensor(): data must be numeric (bool, int or float), got dtype {arr.dtype} from {type(data).__name__}; "
+            f"convert it to numbers first (float(s) for a string, np.asarray(x, dtype=float) for an array)"
         )
     return arr

@@ -62,7 +62,8 @@ def _normalize_axis(axis, keepdims, dim, keepdim, ndim: int, *, allow_none: bool
         if not isinstance(a, numbers.Integral):
             raise TypeError(f"axis must be an int or a tuple of ints, got {axis!r}")
         if not -max(ndim, 1) <= a < max(ndim, 1):
-            raise IndexError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
+            raise IndexError(f"axis {a} is out of range for a tensor with {ndim} dimensions; valid dims run from "
+                             f"{-max(ndim, 1)} to {max(ndim, 1) - 1}")
         out.append(int(a) % max(ndim, 1))
     if len(set(out)) != len(out):
         raise ArgumentError(f"repeated axis in {axis!r}")
@@ -226,7 +227,8 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value: bool):
         if value and self.data.dtype.kind != "f":
-            raise RuntimeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}")
+            raise RuntimeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}; "
+                               f"convert it first with .float() (or make it with float values, e.g. 1.0)")
         if not value and self.grad_fn is not None:
             raise RuntimeError("requires_grad can only be turned off on leaf tensors; use .detach()")
         self._requires_grad = bool(value)
@@ -242,7 +244,8 @@ class Tensor:
     def retain_grad(self) -> Tensor:
         """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""
         if not self.requires_grad:
-            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+            raise RuntimeError("retain_grad() on a tensor that does not require grad: it gets no gradient; make the "
+                               "leaves it is computed from require grad (requires_grad=True) first")
         if self.grad_fn is not None:
             self._node_hooks().retained = weakref.ref(self)
         return self
@@ -258,7 +261,8 @@ class Tensor:
         it returns a Tensor, that replaces the gradient (for ``.grad`` and for everything upstream).
         Returns a handle whose ``remove()`` takes the hook off again."""
         if not self.requires_grad:
-            raise RuntimeError("register_hook(): cannot register a hook on a tensor that doesn't require gradient")
+            raise RuntimeError("register_hook(): cannot register a hook on a tensor that doesn't require gradient; "
+                               "make the leaves it is computed from require grad (requires_grad=True) first")
         if not callable(hook):
             raise TypeError(f"register_hook(): expected a function of the gradient, got {type(hook).__name__}")
         if self.grad_fn is not None:
@@ -284,7 +288,9 @@ class Tensor:
         A scalar needs no ``gradient``; otherwise pass d(loss)/d(self), shaped like self.
         """
         if not self.requires_grad:
-            raise RuntimeError("backward(): this tensor does not require grad and has no grad_fn")
+            raise RuntimeError("backward(): this tensor does not require grad and has no grad_fn: no input it was "
+                               "computed from requires grad. Create the leaves with requires_grad=True (or call "
+                               ".requires_grad_() on them) before computing it, outside no_grad()")
         if inputs is not None:
             return engine.backward(self, gradient, retain_graph, create_graph, inputs)
         retain = create_graph if retain_graph is None else retain_graph
@@ -303,7 +309,8 @@ class Tensor:
         else:
             g = np.array(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.dtype)
             if g.shape != self.shape:
-                raise RuntimeError(f"backward(): gradient has shape {g.shape} but the tensor has shape {self.shape}")
+                raise RuntimeError(f"backward(): gradient has shape {g.shape} but the tensor has shape {self.shape}; "
+                                   f"pass d(loss)/d(tensor), shaped like the tensor")
         if create_graph:
             if isinstance(gradient, Tensor) and gradient.requires_grad:
                 return gradient
@@ -352,7 +359,8 @@ class Tensor:
 
     def item(self):
         if self.data.size != 1:
-            raise ArgumentError(f"item(): only one-element tensors can be converted, this one has shape {self.shape}")
+            raise ArgumentError(f"item(): only one-element tensors can be converted, this one has shape {self.shape}; "
+                                f"pick one element first (t[0].item()), reduce it (t.sum().item()) or use .tolist()")
         return self.data.item()
 
     def tolist(self):
@@ -366,7 +374,8 @@ class Tensor:
 
     def __len__(self) -> int:
         if self.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
+            raise TypeError("len() of a 0-d tensor: it has no first dimension; use .numel() for the number of "
+                            "elements or .item() for its value")
         return len(self.data)
 
     def __iter__(self):
@@ -375,14 +384,19 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self.data.size != 1:
-            raise RuntimeError(f"the truth value of a tensor with shape {self.shape} is ambiguous")
+            raise RuntimeError(f"the truth value of a tensor with shape {self.shape} is ambiguous; use .any() or "
+                               f".all()")
         return bool(self.data)
 
     def __float__(self):
         return float(self.item())
 
     def __int__(self):
-        return int(self.item())
+        value = self.item()
+        if isinstance(value, float) and not np.isfinite(value):
+            raise ValueError(f"int(): the tensor holds {value}, which has no integer value; check for it first "
+                             f"(t.isnan(), t.isinf()) or replace it (t.nan_to_num())")
+        return int(value)
 
     def __index__(self):
         if self.dtype.kind not in "iu":
@@ -557,7 +571,8 @@ class Tensor:
 
     # In place: only outside the graph, as a manual update does (``with no_grad(): w -= lr * w.grad``).
     # Each change is noted (engine.mark_modified), so a rule that saved this memory refuses to run.
-    def _in_place(self, what: str):
+    def _in_place(self, what: str, write) -> Tensor:
+        """Run ``write(array)`` on this tensor's array (``what``: the user's spelling, e.g. "add_")."""
         if self.grad_fn is not None:
             raise RuntimeError(
                 f"{what}: no in-place change of a tensor computed by a recorded op (grad_fn=<{self.grad_fn.name}>): "
@@ -568,13 +583,21 @@ class Tensor:
                 f"{what}: no in-place change of a leaf tensor that requires grad while ops are recorded. Do the "
                 f"update inside `with tinygrad_np.no_grad():` (as an optimizer step does)"
             )
+        try:
+            write(self.data)
+        except IndexError as e:
+            raise _index_error(e, self.shape) from None
+        except (TypeError, ValueError) as e:  # NumPy refused (before writing): a dtype or shape that does not fit
+            raise (TypeError if isinstance(e, TypeError) else ValueError)(
+                f"{what}: {str(e).rstrip('. ')}. This tensor has shape {self.shape} and dtype {self.dtype}, which an "
+                f"in-place change keeps: use a value that broadcasts to that shape and converts to that dtype, or "
+                f"compute a new tensor (t = t + x)") from None
         mark_modified(self.data, what)
-        return self.data
+        return self
 
     def _update(self, ufunc, other, what: str):
-        ufunc(self._in_place(what), other.data if isinstance(other, Tensor) else other, out=self.data,
-              casting="same_kind")
-        return self
+        other = other.data if isinstance(other, Tensor) else other
+        return self._in_place(what, lambda data: ufunc(data, other, out=data, casting="same_kind"))
 
     def __iadd__(self, other):
         return self._update(np.add, other, "+=")
@@ -601,16 +624,13 @@ class Tensor:
         return self._update(np.true_divide, other, "div_")
 
     def fill_(self, value):
-        self._in_place("fill_")[...] = value.data if isinstance(value, Tensor) else value
-        return self
+        return self._in_place("fill_", _assign(..., value))
 
     def zero_(self):
-        self._in_place("zero_")[...] = 0
-        return self
+        return self._in_place("zero_", _assign(..., 0))
 
     def copy_(self, src):
-        self._in_place("copy_")[...] = src.data if isinstance(src, Tensor) else src
-        return self
+        return self._in_place("copy_", _assign(..., src))
 
     # comparisons: bool tensors outside the graph
     def __lt__(self, other):
@@ -798,7 +818,9 @@ class Tensor:
     def _reduce_extreme(self, op, dim, keepdim, axis, keepdims):
         axes, keep = _normalize_axis(axis, keepdim if keepdims is None else keepdims, dim, None, self.ndim)
         if self.data.size == 0:
-            raise ArgumentError(f"{op.__name__.lower()}() of an empty tensor: the operation has no identity")
+            name = op.__name__.lower()
+            raise ArgumentError(f"{name}() of an empty tensor (shape {self.shape}): the {name}imum of no values is "
+                                f"undefined; check where it became empty, or reduce over a dim of nonzero size")
         return op.apply(self, axis=axes, keepdims=keep)
 
     @_float_reduction()
@@ -921,15 +943,18 @@ class Tensor:
         if -1 in shape:
             known = int(np.prod([n for n in shape if n != -1]))
             if shape.count(-1) > 1 or known == 0 or self.data.size % known:
-                raise ArgumentError(f"reshape(): cannot reshape a tensor of shape {self.shape} into {shape}")
+                raise self._reshape_error(shape)
             shape = tuple(self.data.size // known if n == -1 else n for n in shape)
         if int(np.prod(shape)) != self.data.size or any(n < 0 for n in shape):
-            raise ArgumentError(f"reshape(): cannot reshape a tensor of shape {self.shape} into {shape}")
+            raise self._reshape_error(shape)
         if shape == self.shape:
             return self
         return ops.Reshape.apply(self, shape=shape)
 
-    view = reshape
+    def _reshape_error(self, shape) -> ArgumentError:
+        return ArgumentError(f"reshape(): cannot reshape a tensor of shape {self.shape} ({self.data.size} elements) "
+                             f"into {shape}; the new shape must hold {self.data.size} elements (one size may be -1, "
+                             f"inferred)")
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1):
         if self.ndim == 0:
@@ -953,6 +978,8 @@ class Tensor:
         return self.permute(*dims)
 
     def swapaxes(self, axis0: int, axis1: int):
+        for axis in (axis0, axis1):  # in range (the error names them)
+            _normalize_axis(axis, False, None, None, self.ndim)
         order = list(range(self.ndim))
         order[axis0], order[axis1] = order[axis1], order[axis0]
         return self.permute(*order)
@@ -983,7 +1010,8 @@ class Tensor:
         try:
             np.broadcast_to(np.empty(self.shape, np.int8), shape)
         except ValueError:
-            raise ArgumentError(f"expand(): cannot broadcast shape {self.shape} to {shape}") from None
+            raise ArgumentError(f"expand(): cannot broadcast shape {self.shape} to {shape}; only dimensions of size 1 "
+                                f"can be expanded (and new ones added in front)") from None
         if shape == self.shape:
             return self
         return ops.Expand.apply(self, shape=shape)
@@ -995,15 +1023,15 @@ class Tensor:
 
     def __getitem__(self, index):
         index = _index_arrays(index)
-        if type(index) is _Selected:  # integers first, then the rest (see _index_arrays)
-            return ops.Getitem.apply(ops.Getitem.apply(self, index=index.first), index=index.rest)
-        return ops.Getitem.apply(self, index=index)
+        try:
+            if type(index) is _Selected:  # integers first, then the rest (see _index_arrays)
+                return ops.Getitem.apply(ops.Getitem.apply(self, index=index.first), index=index.rest)
+            return ops.Getitem.apply(self, index=index)
+        except IndexError as e:
+            raise _index_error(e, self.shape) from None
 
     def __setitem__(self, index, value):
-        index, data = _index_arrays(index), self._in_place("item assignment")
-        if type(index) is _Selected:
-            data, index = data[index.first], index.rest  # (a view: integers and slices only)
-        data[index] = value.data if isinstance(value, Tensor) else value
+        self._in_place("item assignment", _assign(_index_arrays(index), value))
 
     def flip(self, *dims):
         """Reverse the order along ``dims`` (PyTorch; NumPy's ``np.flip(t, axis)`` works too)."""
@@ -1093,6 +1121,333 @@ class Tensor:
 
     def pad(self, pad, value=0.0):
         return pad_(self, pad, value)
+
+    # ------------------------------------------------------------------ more of PyTorch's surface (issue 11, section 2)
+    # elementwise, with their NumPy-style aliases (torch.arcsin is torch.asin)
+    tan, asin, acos, atan = ops.Tan.apply, ops.Asin.apply, ops.Acos.apply, ops.Atan.apply
+    sinh, cosh, asinh, acosh, atanh = ops.Sinh.apply, ops.Cosh.apply, ops.Asinh.apply, ops.Acosh.apply, ops.Atanh.apply
+    exp2, log2, log10 = ops.Exp2.apply, ops.Log2.apply, ops.Log10.apply
+    arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+
+    def atan2(self, other):
+        return atan2(self, other)
+
+    arctan2 = atan2
+
+    def logaddexp(self, other):
+        return logaddexp(self, other)
+
+    def fmod(self, other):
+        return fmod(self, other)
+
+    def copysign(self, other):
+        return copysign(self, other)
+
+    def hypot(self, other):
+        return hypot(self, other)
+
+    def lerp(self, end, weight):
+        return lerp(self, end, weight)
+
+    def isclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False):
+        return isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+        return allclose(self, other, rtol, atol, equal_nan)
+
+    def clamp_min(self, min):
+        """``max(x, min)``; the gradient goes to x where x >= min (a tensor ``min`` gets it elsewhere)."""
+        return _clamp_side(self, min, "min")
+
+    def clamp_max(self, max):
+        """``min(x, max)``; the gradient goes to x where x <= max (a tensor ``max`` gets it elsewhere)."""
+        return _clamp_side(self, max, "max")
+
+    # matrices
+    def tril(self, diagonal: int = 0):
+        """The lower triangle of the last two dimensions (on and below ``diagonal``), zeros above."""
+        return _triangle(self, diagonal, "tril")
+
+    def triu(self, diagonal: int = 0):
+        """The upper triangle of the last two dimensions (on and above ``diagonal``), zeros below."""
+        return _triangle(self, diagonal, "triu")
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1):
+        """The diagonal ``offset`` of the planes (dim1, dim2), appended as the last dimension."""
+        d1, d2 = _wrap_dim(dim1, self.ndim, "diagonal"), _wrap_dim(dim2, self.ndim, "diagonal")
+        if d1 == d2:
+            raise ArgumentError(f"diagonal(): dim1 and dim2 cannot be the same dimension ({dim1}, {dim2})")
+        rows, cols = _diagonal_places(self.shape[d1], self.shape[d2], offset)
+        moved = self.permute(*[a for a in range(self.ndim) if a not in (d1, d2)], d1, d2)
+        return moved[..., rows, cols]
+
+    def diag(self, diagonal: int = 0):
+        """A 1-D tensor becomes a square matrix with it on the ``diagonal``; a matrix gives that diagonal."""
+        if self.ndim == 2:
+            return self.diagonal(diagonal)
+        if self.ndim != 1:
+            raise ArgumentError(f"diag(): supports 1-D or 2-D tensors, got {self.ndim}-D")
+        size = self.shape[0] + abs(diagonal)
+        return ops.IndexAdd.apply(self, shape=(size, size), index=_diagonal_places(size, size, diagonal))
+
+    def trace(self):
+        """The sum of the main diagonal of a matrix."""
+        if self.ndim != 2:
+            raise ArgumentError(f"trace(): expected a matrix, got a tensor with {self.ndim} dimensions")
+        return self.diagonal().sum()
+
+    def outer(self, vec2):
+        """The outer product of two 1-D tensors: ``out[i, j] = self[i] * vec2[j]``."""
+        vec2 = _tensor(vec2)
+        if self.ndim != 1 or vec2.ndim != 1:
+            raise ArgumentError(f"outer(): expects two 1-D tensors, got shapes {self.shape} and {vec2.shape}")
+        return self.reshape(-1, 1) * vec2.reshape(1, -1)
+
+    ger = outer
+
+    def dot(self, other):
+        """The inner product of two 1-D tensors of one dtype and length."""
+        other = _tensor(other)
+        if self.ndim != 1 or other.ndim != 1:
+            raise ArgumentError(f"dot(): expects two 1-D tensors, got shapes {self.shape} and {other.shape}")
+        if self.dtype != other.dtype:
+            raise ArgumentError(f"dot(): expects both vectors to have the same dtype, got {self.dtype} and "
+                                f"{other.dtype}")
+        if self.shape != other.shape:
+            raise ArgumentError(f"dot(): the vectors have {self.shape[0]} and {other.shape[0]} elements")
+        return matmul(self, other)
+
+    # shapes
+    def roll(self, shifts, dims=None):
+        """Shift the elements along ``dims`` by ``shifts``, wrapping around (all elements, flattened,
+        when ``dims`` is None)."""
+        if dims is None:
+            if not isinstance(shifts, numbers.Integral):
+                if len(shifts) != 1:
+                    raise ArgumentError(f"roll(): {len(shifts)} shifts need as many dims")
+                shifts = shifts[0]
+            return self.flatten().roll(shifts, 0).reshape(self.shape)
+        shifts = (shifts,) if isinstance(shifts, numbers.Integral) else tuple(shifts)
+        dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
+        if len(shifts) != len(dims):
+            raise ArgumentError(f"roll(): shifts and dims must align, got {len(shifts)} shifts and {len(dims)} dims")
+        out = self
+        for shift, dim in zip(shifts, dims):
+            d = _wrap_dim(dim, self.ndim, "roll")
+            n = self.shape[d] if self.ndim else 1
+            if n == 0 or shift % n == 0:
+                continue
+            lead, cut = (slice(None),) * d, n - shift % n  # the last shift % n elements come first
+            out = cat([out[lead + (slice(cut, None),)], out[lead + (slice(0, cut),)]], d)
+        return out
+
+    def narrow(self, dim: int, start, length: int):
+        """``length`` elements along ``dim`` from ``start`` (which may be negative): a slice."""
+        d = _wrap_dim(dim, self.ndim, "narrow")
+        if self.ndim == 0:
+            raise ArgumentError("narrow(): cannot be applied to a 0-d tensor")
+        n, start, length = self.shape[d], int(start), int(length)
+        if not -n <= start <= n:
+            raise IndexError(f"narrow(): start {start} is out of range for a dimension of size {n}")
+        if start < 0:
+            start += n
+        if length < 0:
+            raise ArgumentError(f"narrow(): length must be non-negative, got {length}")
+        if start + length > n:
+            raise ArgumentError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size ({n})")
+        return self[(slice(None),) * d + (slice(start, start + length),)]
+
+    def unflatten(self, dim: int, sizes):
+        """Split dimension ``dim`` into ``sizes`` (one of them may be -1)."""
+        d = _wrap_dim(dim, self.ndim, "unflatten")
+        sizes = tuple(int(s) for s in sizes)
+        n = self.shape[d] if self.ndim else 1
+        known = int(np.prod([s for s in sizes if s != -1]))
+        if not sizes or sizes.count(-1) > 1 or (-1 in sizes and (known == 0 or n % known)) or \
+                (-1 not in sizes and known != n):
+            raise ArgumentError(f"unflatten(): sizes {list(sizes)} do not multiply up to the size of dim {dim} ({n})")
+        sizes = tuple(n // known if s == -1 else s for s in sizes)
+        return self.reshape(self.shape[:d] + sizes + self.shape[d + 1:])
+
+    def view(self, *shape):
+        """The same data in another shape (as :meth:`reshape`; -1 infers one size), or
+        ``view(dtype)``: the same bytes read as another dtype (no gradient flows through that)."""
+        if len(shape) == 1 and isinstance(shape[0], (str, type, np.dtype)):
+            dtype = np.dtype(shape[0])
+            try:
+                return Tensor._wrap(self.data.view(dtype), None)
+            except ValueError as e:
+                raise ArgumentError(f"view({dtype}): {e}") from None
+        return self.reshape(*shape)
+
+    def view_as(self, other):
+        return self.view(other.shape)
+
+    def reshape_as(self, other):
+        return self.reshape(other.shape)
+
+    def type_as(self, other):
+        return self.astype(other.dtype)
+
+    def contiguous(self, memory_format=None):
+        """This tensor if its elements lie in row-major order, else a row-major copy (as PyTorch: a
+        transposed tensor, made contiguous, no longer shares memory with the original)."""
+        return self if self.data.flags.c_contiguous else ops.Clone.apply(self)
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return bool(self.data.flags.c_contiguous)
+
+    # selecting and placing
+    def index_select(self, dim: int, index):
+        """The entries ``index`` (a 1-D integer tensor) along ``dim``."""
+        d = _wrap_dim(dim, self.ndim, "index_select")
+        index = _integer_index(index, "index_select")
+        if index.ndim > 1:
+            raise IndexError("index_select(): the index must be a vector (1-D or 0-d)")
+        _check_bounds(index, self.shape[d] if self.ndim else 1, d, "index_select")
+        if self.ndim == 0:
+            return self.reshape(1)[index.reshape(-1)].reshape(index.shape)
+        return self[(slice(None),) * d + (index.reshape(-1),)]
+
+    def masked_select(self, mask):
+        """The elements where the bool ``mask`` (broadcast with the tensor) is true, as a 1-D tensor."""
+        mask = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+        if mask.dtype != np.bool_:
+            raise ArgumentError(f"masked_select(): expected a bool mask, got {mask.dtype}")
+        try:
+            shape = np.broadcast_shapes(self.shape, mask.shape)
+        except ValueError:
+            raise ArgumentError(f"masked_select(): mask of shape {mask.shape} does not broadcast with "
+                                f"{self.shape}") from None
+        return self.expand(shape)[np.broadcast_to(mask, shape)]
+
+    def nonzero(self, *, as_tuple: bool = False):
+        """The indices of the nonzero elements: an (n, ndim) int64 tensor, or with ``as_tuple=True``
+        one 1-D tensor per dimension (a 0-d tensor counts as 1-D)."""
+        if as_tuple:
+            data = self.data.reshape(-1) if self.ndim == 0 else self.data
+            return tuple(Tensor._wrap(i.astype(np.int64), None) for i in np.nonzero(data))
+        return Tensor._wrap(np.argwhere(self.data).astype(np.int64), None)
+
+    argwhere = nonzero
+
+    def scatter(self, dim: int, index, src=None, value=None, *, reduce=None):
+        """A copy with ``src`` (a tensor, or a number ``value``) written at ``index`` along ``dim``:
+        ``out[index[i][j]][j] = src[i][j]`` for dim=0. Where an index repeats, one of the writes wins."""
+        if (src is None) == (value is None):
+            raise TypeError("scatter(): give src (a tensor or a number) or value, not both")
+        source = src if src is not None else value
+        if reduce is not None:  # PyTorch's older form
+            if reduce not in ("add", "multiply"):
+                raise ArgumentError(f"scatter(): reduce must be 'add' or 'multiply', got {reduce!r}")
+            if not isinstance(source, Tensor):
+                source = Tensor._wrap(np.full(np.shape(_integer_index(index, "scatter")), source, self.dtype), None)
+            return self.scatter_reduce(dim, index, source, "sum" if reduce == "add" else "prod")
+        places, source = _scatter_places(self, dim, index, source, "scatter")
+        return ops.Scatter.apply(self, source, index=places)
+
+    def scatter_add(self, dim: int, index, src):
+        """A copy with ``src`` added at ``index`` along ``dim`` (repeated indices accumulate)."""
+        places, src = _scatter_places(self, dim, index, src, "scatter_add")
+        return self + ops.IndexAdd.apply(src, shape=self.shape, index=places)
+
+    def scatter_reduce(self, dim: int, index, src, reduce: str, *, include_self: bool = True):
+        """A copy with the values of ``src`` reduced into the places ``index`` names along ``dim``:
+        ``reduce`` is "sum", "prod", "mean", "amax" or "amin"; ``include_self=False`` leaves out the
+        tensor's own values where something is scattered."""
+        if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+            raise ArgumentError(f"scatter_reduce(): reduce must be one of sum, prod, mean, amax, amin; got {reduce!r}")
+        places, src = _scatter_places(self, dim, index, src, "scatter_reduce")
+        return ops.ScatterReduce.apply(self, src, index=places, reduce=reduce, include_self=bool(include_self))
+
+    def index_add(self, dim: int, index, source, *, alpha=1):
+        """A copy with ``alpha * source`` added along ``dim`` at the positions ``index`` (a 1-D integer
+        tensor; repeated indices accumulate)."""
+        d = _wrap_dim(dim, self.ndim, "index_add")
+        index = _integer_index(index, "index_add").reshape(-1)
+        source = _tensor(source)
+        if self.ndim == 0:
+            return self.reshape(1).index_add(0, index, source.reshape(-1), alpha=alpha).reshape(())
+        if source.dtype != self.dtype:
+            raise ArgumentError(f"index_add(): self ({self.dtype}) and source ({source.dtype}) must have one dtype")
+        expected = self.shape[:d] + (len(index),) + self.shape[d + 1:]
+        if source.shape != expected:
+            raise ArgumentError(f"index_add(): source has shape {source.shape}, expected {expected}")
+        _check_bounds(index, self.shape[d], d, "index_add")
+        placed = ops.IndexAdd.apply(source if alpha == 1 else source * alpha, shape=self.shape,
+                                    index=(slice(None),) * d + (index,))
+        return self + placed
+
+    # running reductions
+    def cumprod(self, dim: int, *, dtype=None):
+        """Running product along ``dim``; its gradient is right at zeros too. Integer and bool tensors
+        give int64 (as PyTorch)."""
+        x = self if dtype is None else self.astype(dtype)
+        if dtype is None and x.dtype.kind in "biu":
+            x = x.astype(np.int64)
+        d = _wrap_dim(dim, self.ndim, "cumprod")
+        if x.ndim == 0:
+            return ops.Cumprod.apply(x.reshape(1), axis=0).reshape(())
+        return ops.Cumprod.apply(x, axis=d)
+
+    def cummax(self, dim: int):
+        """``(values, indices)`` of the running maximum along ``dim``; a tie or a NaN takes the later
+        index, and each value's gradient goes to the element it came from."""
+        return _running_extreme(self, dim, np.maximum, "cummax")
+
+    def cummin(self, dim: int):
+        """``(values, indices)`` of the running minimum along ``dim`` (as :meth:`cummax`)."""
+        return _running_extreme(self, dim, np.minimum, "cummin")
+
+    def logcumsumexp(self, dim: int):
+        """``log(cumsum(exp(x)))`` along ``dim``, computed without overflow."""
+        d = _wrap_dim(dim, self.ndim, "logcumsumexp")
+        if self.dtype.kind != "f":
+            raise ArgumentError(f"logcumsumexp(): not implemented for {self.dtype} tensors (floating point only)")
+        if self.ndim == 0:
+            return ops.Logcumsumexp.apply(self.reshape(1), axis=0).reshape(())
+        return ops.Logcumsumexp.apply(self, axis=d)
+
+    def repeat_interleave(self, repeats, dim=None, *, output_size=None):
+        """Repeat each element ``repeats`` times (a number, or one count per element) along ``dim``
+        (the flattened tensor when ``dim`` is None): [1, 2] -> [1, 1, 2, 2]."""
+        x = self.flatten() if dim is None else self.reshape(1) if self.ndim == 0 else self
+        d = 0 if dim is None else _wrap_dim(dim, self.ndim, "repeat_interleave")
+        counts = _repeat_counts(repeats, x.shape[d], output_size)
+        return x.index_select(d, np.repeat(np.arange(x.shape[d]), counts))
+
+    # sampling (tinygrad_np.creation draws from the global generator, or from generator=)
+    def multinomial(self, num_samples: int, replacement: bool = False, *, generator=None):
+        from .creation import multinomial
+
+        return multinomial(self, num_samples, replacement, generator=generator)
+
+    def bernoulli(self, p=None, *, generator=None):
+        from .creation import bernoulli
+
+        return bernoulli(self, p, generator=generator)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None):
+        """Fill with samples of N(mean, std²), in place."""
+        from .creation import rng_of
+
+        values = rng_of(generator).normal(mean, std, self.shape)
+        return self._in_place("normal_", _assign(..., values))
+
+    def uniform_(self, from_: float = 0.0, to: float = 1.0, *, generator=None):
+        """Fill with samples of the uniform distribution on [from_, to), in place."""
+        from .creation import rng_of
+
+        values = rng_of(generator).uniform(from_, to, self.shape)
+        return self._in_place("uniform_", _assign(..., values))
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        """Fill with 1 with probability ``p`` (a number or a tensor of probabilities), else 0, in place."""
+        from .creation import bernoulli
+
+        probabilities = p if isinstance(p, Tensor) else Tensor._wrap(np.full(self.shape, p, np.float64), None)
+        values = bernoulli(probabilities.expand(self.shape), generator=generator).data
+        return self._in_place("bernoulli_", _assign(..., values))
 
 
 # what max(dim) / min(dim) return, as torch.return_types.max: unpack it, or use .values / .indices
@@ -1226,7 +1581,9 @@ def matmul(a, b) -> Tensor:
         raise ArgumentError("matmul(): both operands need at least one dimension (use * for scalars)")
     if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
         raise ArgumentError(f"matmul(): shapes {a.shape} and {b.shape} do not align ({a.shape[-1]} != "
-                            f"{b.shape[-2 if b.ndim > 1 else 0]})")
+                            f"{b.shape[-2 if b.ndim > 1 else 0]}): the first's last dimension must equal the second's "
+                            f"{'second-to-last' if b.ndim > 1 else 'only'} dimension; transpose one (b.T) if it is "
+                            f"the wrong way round")
     if a.dtype != b.dtype:
         dtype = _result_dtype(a.dtype, b.dtype)
         a, b = a.astype(dtype), b.astype(dtype)
@@ -1300,7 +1657,8 @@ def cat(tensors, dim: int = 0, *, axis=None) -> Tensor:
     ax = ax % nd
     for t in tensors:
         if t.ndim != nd or t.shape[:ax] + t.shape[ax + 1 :] != tensors[0].shape[:ax] + tensors[0].shape[ax + 1 :]:
-            raise ArgumentError(f"cat(): shapes {[t.shape for t in tensors]} differ outside dimension {ax}")
+            raise ArgumentError(f"cat(): shapes {[t.shape for t in tensors]} differ outside dimension {ax}; all "
+                                f"dimensions but the one joined along (dim={ax}) must match")
     dtype = tensors[0].dtype
     for t in tensors[1:]:
         dtype = _result_dtype(dtype, t.dtype)
@@ -1316,7 +1674,8 @@ def stack(tensors, dim: int = 0, *, axis=None) -> Tensor:
     if not tensors:
         raise ArgumentError("stack(): expected a non-empty sequence of tensors")
     if len({t.shape for t in tensors}) != 1:
-        raise ArgumentError(f"stack(): all tensors need the same shape, got {[t.shape for t in tensors]}")
+        raise ArgumentError(f"stack(): all tensors need the same shape, got {[t.shape for t in tensors]}; reshape "
+                            f"or pad them to one shape, or join them along an existing dimension with cat()")
     ax = dim if axis is None else axis
     return cat([t.unsqueeze(ax) for t in tensors], ax)
 
@@ -1438,6 +1797,30 @@ def _reduced_shape(shape, axes):
     return tuple(n for i, n in enumerate(shape) if i not in axes)
 
 
+def _assign(index, value):
+    """The in-place write ``array[index] = value`` (for an index split by _index_arrays: through the view
+    its integers select, which basic indexing makes)."""
+    value = value.data if isinstance(value, Tensor) else value
+
+    def write(array):
+        if type(index) is _Selected:
+            array[index.first][index.rest] = value
+        else:
+            array[index] = value
+
+    return write
+
+
+def _index_error(error: IndexError, shape: tuple) -> IndexError:
+    """NumPy's IndexError, with the tensor's shape and what a valid index is."""
+    if shape == ():
+        hint = "a 0-d tensor has no dimensions to index: use .item() for its value"
+    else:
+        hint = ("indices along a dimension of size n run from -n to n-1; an index is an int, a slice, None, ..., or "
+                "an integer or boolean tensor (convert float indices with .long())")
+    return IndexError(f"{error} (indexing a tensor of shape {shape}); {hint}")
+
+
 _Selected = collections.namedtuple("_Selected", ["first", "rest"])
 
 
@@ -1485,6 +1868,252 @@ def _integers_first(index: tuple):
     if not any(type(i) is np.ndarray and i.ndim > 0 for i in rest):  # only 0-d arrays: NumPy's rule is PyTorch's
         return index
     return _Selected(tuple(first), tuple(rest))
+
+
+# ============================================================================ more of PyTorch's surface (issue 11, §2)
+def _default_float() -> np.dtype:
+    from . import dtypes  # read at call time (the default float can change)
+
+    return np.dtype(dtypes.DEFAULT_FLOAT)
+
+
+def _wrap_dim(dim, ndim: int, name: str) -> int:
+    """``dim`` as an index in [0, ndim), checked as PyTorch does (a 0-d tensor has the dims 0 and -1)."""
+    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
+        raise TypeError(f"{name}(): dim must be an int, got {dim!r}")
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"{name}(): dimension {dim} is out of range for a tensor with {ndim} dimensions")
+    return int(dim) % n
+
+
+def _kind(x) -> str:
+    """The dtype kind ("f", "i", "u", "b") an operand brings to a binary op."""
+    return x.dtype.kind if isinstance(x, (Tensor, np.ndarray, np.generic)) else np.asarray(x).dtype.kind
+
+
+def _float_operands(a, b):
+    """For ops whose result is a float whatever the inputs (atan2, copysign): when neither operand
+    is a float, integer and bool tensors become the default float first, as in PyTorch."""
+    if "f" in (_kind(a), _kind(b)):
+        return a, b
+    return tuple(t.astype(_default_float()) if isinstance(t, Tensor) else t for t in (a, b))
+
+
+def _floats_only(name, a, b):
+    if "f" not in (_kind(a), _kind(b)):
+        raise ArgumentError(f"{name}(): not implemented for integer or bool tensors (floating point only, as in "
+                            f"PyTorch); convert with .float()")
+
+
+def atan2(input, other) -> Tensor:
+    """The angle of the point (other, input) in (-pi, pi]: ``atan2(y, x)``. Integers give the default float."""
+    return ops.Atan2.apply(*_float_operands(_tensor(input), other))
+
+
+def logaddexp(input, other) -> Tensor:
+    """``log(exp(input) + exp(other))``, without overflow."""
+    input = _tensor(input)
+    _floats_only("logaddexp", input, other)
+    return ops.Logaddexp.apply(input, other)
+
+
+def fmod(input, other) -> Tensor:
+    """The remainder of ``input / other`` with the sign of ``input`` (C's fmod; ``%`` follows the divisor)."""
+    input = _tensor(input)
+    if "f" not in (_kind(input), _kind(other)) and not np.all(other.data if isinstance(other, Tensor) else other):
+        raise ArgumentError("fmod(): integer division by zero (ZeroDivisionError)")
+    return ops.Fmod.apply(input, other)
+
+
+def copysign(input, other) -> Tensor:
+    """The magnitude of ``input`` with the sign of ``other`` (-0.0 counts as negative). Integers give the
+    default float."""
+    return ops.Copysign.apply(*_float_operands(_tensor(input), other))
+
+
+def hypot(input, other) -> Tensor:
+    """``sqrt(input**2 + other**2)``, without overflow."""
+    input = _tensor(input)
+    _floats_only("hypot", input, other)
+    return ops.Hypot.apply(input, other)
+
+
+def lerp(input, end, weight) -> Tensor:
+    """``input + weight * (end - input)``, in PyTorch's form that gives ``end`` exactly at weight 1:
+    for |weight| >= 0.5 it is ``end - (end - input) * (1 - weight)``."""
+    input, end = _tensor(input), _tensor(end)
+    if input.dtype.kind != "f":
+        raise ArgumentError(f"lerp(): not implemented for {input.dtype} tensors (floating point only)")
+    for name, v in (("end", end), ("weight", weight)):
+        if isinstance(v, Tensor) and v.dtype != input.dtype:
+            raise ArgumentError(f"lerp(): expected dtype {input.dtype} for {name}, got {v.dtype}")
+    step = end - input
+    if not isinstance(weight, Tensor):
+        return input + weight * step if abs(weight) < 0.5 else end - step * (1 - weight)
+    return where(weight.abs() < 0.5, input + weight * step, end - step * (1 - weight))
+
+
+def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+    """Elementwise ``|input - other| <= atol + rtol * |other|`` (a bool tensor); infinities are close
+    to themselves, NaN only with ``equal_nan=True``. Both tensors need one dtype, as in PyTorch."""
+    input, other = _tensor(input), _tensor(other)
+    if input.dtype != other.dtype:
+        raise ArgumentError(f"isclose(): expected both inputs to have the same dtype, got {input.dtype} and "
+                            f"{other.dtype}")
+    if rtol < 0 or atol < 0:
+        raise ArgumentError(f"isclose(): rtol and atol must be non-negative, got rtol={rtol}, atol={atol}")
+    if input.dtype == np.bool_:
+        return Tensor._wrap(np.asarray(input.data == other.data), None)
+    return Tensor._wrap(np.asarray(np.isclose(input.data, other.data, rtol, atol, equal_nan)), None)
+
+
+def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+    """True if every element of ``input`` is close to ``other`` (see :func:`isclose`)."""
+    return bool(isclose(input, other, rtol, atol, equal_nan).data.all())
+
+
+def _clamp_side(x: Tensor, bound, side: str) -> Tensor:
+    """clamp_min (side "min") or clamp_max: a number bound clips; a tensor bound gets the gradient where it wins."""
+    if bound is None:
+        raise TypeError(f"clamp_{side}(): the bound must be a number or a tensor, not None")
+    if not isinstance(bound, (Tensor, np.ndarray)):
+        if x.dtype.kind != "f" and isinstance(bound, float):
+            x = x.astype(_default_float())  # an integer tensor clamped at a float gives the default float
+        return ops.Clip.apply(x, **{side: bound})
+    bound = _tensor(bound)
+    beyond = (x < bound) if side == "min" else (x > bound)
+    return where(beyond.data | np.isnan(bound.data) if bound.dtype.kind == "f" else beyond, bound, x)
+
+
+def _triangle(x: Tensor, diagonal: int, name: str) -> Tensor:
+    if x.ndim < 2:
+        raise ArgumentError(f"{name}(): the tensor needs at least 2 dimensions, got {x.ndim}")
+    rows, cols = x.shape[-2:]
+    keep = np.tri(rows, cols, diagonal, dtype=bool) if name == "tril" else ~np.tri(rows, cols, diagonal - 1, dtype=bool)
+    return where(keep, x, np.zeros((), x.dtype))
+
+
+def _diagonal_places(rows: int, cols: int, offset: int):
+    """(row indices, column indices) of the diagonal ``offset`` of a rows x cols matrix."""
+    length = max(0, min(rows, cols - offset) if offset >= 0 else min(rows + offset, cols))
+    steps = np.arange(length)
+    return (steps, steps + offset) if offset >= 0 else (steps - offset, steps)
+
+
+def _integer_index(index, name: str) -> np.ndarray:
+    index = index.data if isinstance(index, Tensor) else np.asarray(index)
+    if index.dtype.kind not in "iu":
+        raise ArgumentError(f"{name}(): the index must be an integer tensor, got dtype {index.dtype}")
+    return index
+
+
+def _check_bounds(index: np.ndarray, size: int, dim: int, name: str) -> None:
+    """PyTorch refuses an index outside [0, size) here (a negative one too)."""
+    bad = (index < 0) | (index >= size)
+    if bad.any():
+        raise ArgumentError(f"{name}(): index {index[bad].flat[0]} is out of bounds for dimension {dim} with size "
+                            f"{size}")
+
+
+def _scatter_places(x: Tensor, dim, index, src, name: str):
+    """Check a scatter's arguments as PyTorch does; return the places it writes (one index array per
+    axis, for ``out[places] = ...``) and the part of ``src`` it reads (shaped like ``index``)."""
+    d = _wrap_dim(dim, x.ndim, name)
+    index = _integer_index(index, name)
+    if x.ndim == 0 and index.ndim == 0:
+        index, shape = index.reshape(1), (1,)  # a 0-d tensor scatters as a 1-element one
+    else:
+        shape = x.shape
+    if index.ndim != len(shape):
+        raise ArgumentError(f"{name}(): index has {index.ndim} dimensions, the tensor {x.ndim}")
+    if isinstance(src, Tensor):
+        if src.dtype != x.dtype:
+            raise ArgumentError(f"{name}(): expected the tensor and src to have the same dtype, got {x.dtype} and "
+                                f"{src.dtype}")
+        src_shape = src.shape if src.ndim else (1,) * index.ndim
+        if src.ndim != x.ndim and src.ndim:
+            raise ArgumentError(f"{name}(): src has {src.ndim} dimensions, the tensor {x.ndim}")
+    else:
+        src_shape = index.shape  # a number: written everywhere the index names
+    if any(i > s for i, s in zip(index.shape, src_shape)) or \
+            any(i > n for a, (i, n) in enumerate(zip(index.shape, shape)) if a != d):
+        raise ArgumentError(f"{name}(): index {index.shape} must be no larger than the tensor {x.shape} apart from "
+                            f"dimension {d}, and no larger than src {tuple(src_shape)}")
+    _check_bounds(index, shape[d], d, name)
+    grid = np.ogrid[tuple(slice(n) for n in index.shape)]
+    places = tuple(index if a == d else grid[a] for a in range(index.ndim))
+    if x.ndim == 0:
+        places = ()  # (the only place there is)
+    if isinstance(src, Tensor):
+        part = src.reshape(src_shape)[tuple(slice(n) for n in index.shape)] if src.ndim else src.reshape(src_shape)
+        return places, part.reshape(()) if x.ndim == 0 else part
+    return places, Tensor._wrap(np.full(() if x.ndim == 0 else index.shape, src, dtype=x.dtype), None)
+
+
+def _running_extreme(x: Tensor, dim, better, name: str):
+    """cummax / cummin: the running best along ``dim`` (``better`` is np.maximum or np.minimum) and
+    the index it came from, the later one on a tie, as PyTorch; NaN propagates and takes its own index."""
+    d = _wrap_dim(dim, x.ndim, name)
+    data = x.data if x.ndim else x.data.reshape(1)
+    best = better.accumulate(data, axis=d)
+    new_best = data == best
+    if data.dtype.kind == "f":
+        new_best |= np.isnan(data)
+    positions = np.arange(data.shape[d]).reshape((-1,) + (1,) * (data.ndim - d - 1))
+    indices = np.maximum.accumulate(np.where(new_best, positions, 0), axis=d).astype(np.int64)
+    if x.ndim == 0:
+        return ValuesIndices(x.clone(), Tensor._wrap(indices.reshape(()), None))
+    indices = Tensor._wrap(indices, None)
+    return ValuesIndices(x.gather(d, indices), indices)
+
+
+def _repeat_counts(repeats, n: int, output_size) -> np.ndarray:
+    """repeat_interleave's ``repeats`` as one count per element of a dimension of size ``n``."""
+    counts = _integer_index(repeats, "repeat_interleave")
+    if counts.ndim > 1:
+        raise ArgumentError(f"repeat_interleave(): repeats must be a number or a 1-D tensor, got shape {counts.shape}")
+    if counts.size == 1:
+        counts = np.full(n, counts.reshape(()))
+    elif counts.shape != (n,):
+        raise ArgumentError(f"repeat_interleave(): {counts.size} repeats for a dimension of size {n}")
+    if (counts < 0).any():
+        raise ArgumentError("repeat_interleave(): repeats cannot be negative")
+    if output_size is not None and int(counts.sum()) != output_size:
+        raise ArgumentError(f"repeat_interleave(): output_size {output_size} is not the total count {counts.sum()}")
+    return counts
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Tensor:
+    """``input.repeat_interleave(repeats, dim)``; ``repeat_interleave(counts)`` alone gives each
+    position i ``counts[i]`` times: [1, 2] -> [0, 1, 1]."""
+    if repeats is None:
+        counts = _repeat_counts(input, np.size(_integer_index(input, "repeat_interleave")), output_size)
+        return Tensor._wrap(np.repeat(np.arange(counts.size), counts).astype(np.int64), None)
+    return _tensor(input).repeat_interleave(repeats, dim, output_size=output_size)
+
+
+def meshgrid(*tensors, indexing: str = "ij") -> tuple:
+    """Coordinate grids from 1-D (or 0-d) tensors: output i varies along dimension i (``indexing="ij"``,
+    the default) or, with ``indexing="xy"``, the first two swap places (x along columns)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tensors[0]
+    tensors = [_tensor(t) for t in tensors]
+    if not tensors:
+        raise ArgumentError("meshgrid(): expects at least one tensor")
+    if indexing not in ("ij", "xy"):
+        raise ArgumentError(f"meshgrid(): indexing must be 'ij' or 'xy', got {indexing!r}")
+    if any(t.ndim > 1 for t in tensors) or len({t.dtype for t in tensors}) > 1:
+        raise ArgumentError(f"meshgrid(): expects 0-d or 1-d tensors of one dtype, got shapes "
+                            f"{[t.shape for t in tensors]} and dtypes {[str(t.dtype) for t in tensors]}")
+    axes = list(range(len(tensors)))
+    if indexing == "xy" and len(axes) > 1:
+        axes[0], axes[1] = 1, 0
+    shape = [0] * len(tensors)
+    for t, a in zip(tensors, axes):
+        shape[a] = t.numel()
+    return tuple(t.reshape(tuple(-1 if i == a else 1 for i in range(len(shape)))).expand(tuple(shape))
+                 for t, a in zip(tensors, axes))
 
 
 engine.Tensor = ops.Tensor = Tensor  # the engine and the ops need the class; they cannot import this module
@@ -1545,3 +2174,11 @@ _ARRAY_FUNCTIONS = {
     np.einsum: lambda subscripts, *operands: einsum(subscripts, *operands),
     np.cumsum: lambda x, axis=None: _tensor(x).flatten().cumsum(0) if axis is None else _tensor(x).cumsum(axis),
 }
+
+# NumPy functions on Tensors for the ops added in section 2 of issue 11 (rules call np.cosh and np.sinh on Tensors)
+_UFUNCS.update({
+    np.tan: Tensor.tan, np.arcsin: Tensor.asin, np.arccos: Tensor.acos, np.arctan: Tensor.atan,
+    np.sinh: Tensor.sinh, np.cosh: Tensor.cosh, np.arcsinh: Tensor.asinh, np.arccosh: Tensor.acosh,
+    np.arctanh: Tensor.atanh, np.exp2: Tensor.exp2, np.log2: Tensor.log2, np.log10: Tensor.log10,
+    np.arctan2: atan2, np.logaddexp: logaddexp, np.fmod: fmod, np.copysign: copysign, np.hypot: hypot,
+})

@@ -44,13 +44,6 @@ NOTES = {
           "이 파일이 아니라 Markdown 파일을 고칠 것.*",
 }
 
-# TODO(explain): both tutorials have a placeholder section "Watching the backward pass step by step"
-# (Korean: "Backward pass를 한 단계씩 지켜보기"), marked <!-- TODO(explain) --> in the Markdown. It is for
-# tinygrad_np.explain on the XOR network of section 4 (`twin`, `xor_inputs`, `xor_y`): the backward
-# pass step by step, and for one weight the chain-rule product beside the numbers. When explain exists,
-# write its python blocks there (in both languages), and `--update-outputs` fills in what they print.
-
-
 def parse(text: str) -> list[tuple[str, str]]:
     """Split Markdown into ("markdown" | "python" | "text", content) parts, in order."""
     parts, lines, kind, buf = [], text.splitlines(), "markdown", []

@@ -5,7 +5,8 @@
 The engine itself is :mod:`tinygrad_np.autograd.engine`.
 """
 
-from . import engine
+from . import engine, functional
+from .anomaly import detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly
 from .engine import (
     Function,
     Node,
@@ -26,6 +27,7 @@ from .engine import (
 )
 
 __all__ = ["Function", "Node", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-           "sum_to_shape", "mark_modified", "named_call", "engine",
+           "sum_to_shape", "mark_modified", "named_call", "engine", "functional",
+           "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
            # for nn.Module and the drawing: which module and named call an op ran in
            "context_stack", "module_stack", "enter_module", "exit_module", "run_backward"]

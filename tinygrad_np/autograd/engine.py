@@ -31,6 +31,7 @@ import weakref
 
 import numpy as np
 
+from .. import _memory
 from ..errors import ArgumentError
 
 __all__ = ["Function", "Node", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "grad", "backward",
@@ -203,8 +204,9 @@ _modified: dict = {}  # id(base array) -> (creation number at the change, what c
 
 
 def _base(array):
-    while array.base is not None:
-        array = array.base
+    owner = array.base
+    while owner is not None:
+        array, owner = owner, getattr(owner, "base", None)  # (an owner may be no array: bytes, a memoryview)
     return array
 
 
@@ -397,15 +399,9 @@ def new_node(op) -> Node:
 
 
 # Each node keeps its output's shape. A new shape tuple per node would be one more object for the
-# cyclic garbage collector to count and walk (it cost 10% of a small op): nodes share one tuple per shape.
+# cyclic garbage collector to count and walk (it cost 10% of a small op): nodes share one tuple per
+# shape (run_backward empties the table now and then: it only saves memory).
 _shapes: dict = {}
-
-
-def _shape_of(shape: tuple) -> tuple:
-    if len(_shapes) > 4096:  # (a bound on the memory it holds; sharing is only an economy)
-        _shapes.clear()
-    _shapes[shape] = shape
-    return shape
 
 
 def record(op, node, out, inputs, keep_output, edges, needs, attrs=NO_ATTRS):
@@ -433,7 +429,7 @@ def record(op, node, out, inputs, keep_output, edges, needs, attrs=NO_ATTRS):
     node.inputs = inputs
     node.output = out if keep_output else None
     shape = out.shape
-    node.shape = _shapes.get(shape) or _shape_of(shape)
+    node.shape = _shapes.setdefault(shape, shape)
     node.dtype = out.dtype
     node.seq = next(_creation_order)
     node.needs_input_grad = needs
@@ -469,6 +465,26 @@ class _FreedBy:
                 f"forward again), or pass retain_graph=True to keep them.")
 
 
+class _Freeing:
+    """A backward pass's freeing: ``marker`` (a _FreedBy) is what freed nodes keep, None with
+    ``retain_graph``; as a context, it notes an error that stops the pass (for the next one to report)."""
+
+    def __init__(self, retain_graph: bool):
+        self.marker = None if retain_graph else _FreedBy()
+        if len(_shapes) > 4096:  # (a pass is a good moment to trim the table of shapes, see record)
+            _shapes.clear()
+        if _memory.applied is None:  # the first pass: keep freed memory for the next step (see _memory.py)
+            _memory.keep_freed_memory()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, tb):
+        if error is not None and self.marker is not None:
+            self.marker.error = f"{kind.__name__}: {error}"
+        return False
+
+
 def sum_to_shape(grad, shape: tuple):
     """Sum a broadcast gradient back to ``shape``: extra leading axes, then size-1 axes.
 
@@ -486,6 +502,8 @@ def sum_to_shape(grad, shape: tuple):
 def _fit(node, edge, g):
     """The gradient ``node``'s rule sent along ``edge``, checked against the edge's shape and dtype:
     summed back if it has the broadcast shape, cast if it has another dtype."""
+    if g.shape == edge.shape and g.dtype is edge.dtype:
+        return g
     if g.shape != edge.shape:
         try:
             broadcastable = g.ndim >= len(edge.shape) and np.broadcast_shapes(edge.shape, g.shape) == g.shape
@@ -512,55 +530,47 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
     one) and no ``.grad`` is touched. ``observe(node, g, pairs)``, if given, sees each rule's incoming
     gradient and the (edge, gradient) pairs it sent.
     """
-    sink = _Sink(inputs, create_graph)
-    freed_by = None if retain_graph else _FreedBy()
-    if _anomaly_mode:
-        observe = _anomaly_observe if observe is None else _both(observe, _anomaly_observe)
+    sink, freeing, observe = _Sink(inputs, create_graph), _Freeing(retain_graph), _observer(observe)
     heap, pending = [], {}  # negated creation numbers of waiting nodes (a max-heap); seq -> [node, gradient]
-    lone = lone_g = node = rule = None
-    arrivals = [(root.grad_fn or root, g) for root, g in zip(roots, root_grads)]
-    with _GradModeContext(create_graph):
-        try:
-            while True:
-                for edge, g in arrivals:  # hand each gradient on: to a node's sum, or to a leaf
-                    if g is None:
-                        continue
-                    if type(edge) is Node:
-                        if rule is None or not rule.elementwise and (g.shape != edge.shape or
-                                                                     g.dtype is not edge.dtype):
-                            g = _fit(node, edge, g)
-                        if edge is lone:
-                            lone_g = lone_g + g  # out of place: g may be shared
-                        elif lone is None and not heap:
-                            lone, lone_g = edge, g
-                        else:  # a second waiting node: the frontier lives in the heap from now on
-                            if lone is not None:
-                                _wait(heap, pending, lone, lone_g)
-                                lone = lone_g = None
-                            _wait(heap, pending, edge, g)
-                    elif isinstance(edge, Tensor) and edge._requires_grad:  # a leaf (other edges are constants)
-                        sink.leaf(edge, g if rule is not None and rule.elementwise else _fit(node, edge, g))
-                if lone is not None:
-                    node, g, lone, lone_g = lone, lone_g, None, None  # no reference past its use
-                elif heap:
-                    node, g = pending.pop(-heapq.heappop(heap))
-                else:
-                    break
-                if node.hooks is not None or sink.wanted is not None:
-                    g = sink.node(node, g)
-                rule = node.op
-                arrivals = _gradients(node, rule, g, create_graph)
-                if observe is not None:
-                    arrivals = list(arrivals)
-                    observe(node, g, arrivals)
-                if freed_by is not None:  # free what the rule needed; edges and attrs stay, for drawing
-                    node.inputs = node._saved = None
-                    node.output = freed_by
-        except BaseException as e:
-            if freed_by is not None:
-                freed_by.error = f"{type(e).__name__}: {e}"
-            raise
+    lone = lone_g = node = None
+    pairs, check = zip(map(_edge_of, roots), root_grads), True  # check: the last rule's gradients need _fit
+    with _GradModeContext(create_graph), freeing:
+        while True:
+            for edge, g in pairs:  # hand each gradient on: to the sum of a waiting node, or to a leaf
+                if g is None:
+                    continue
+                if type(edge) is Node:
+                    if check and (g.shape != edge.shape or g.dtype is not edge.dtype):
+                        g = _fit(node, edge, g)
+                    if lone is None and not heap:
+                        lone, lone_g = edge, g
+                    else:  # a node with several consumers, or a second waiting node
+                        lone, lone_g = _gather(heap, pending, lone, lone_g, edge, g)
+                elif isinstance(edge, Tensor):  # a leaf, or a constant Tensor (other edges are constants too)
+                    sink.leaf(edge, g, node if check else None)
+            if lone is not None:
+                node, g, lone, lone_g = lone, lone_g, None, None  # no reference past its use
+            elif heap:
+                node, g = pending.pop(-heapq.heappop(heap))
+            else:
+                break
+            pairs = _gradients(node, g, create_graph, sink, observe)
+            check = not node.op.elementwise
+            if freeing.marker is not None:  # free what the rule needed; edges and attrs stay, for drawing
+                node.inputs = node._saved = None
+                node.output = freeing.marker
     return sink.results
+
+
+def _gather(heap, pending, lone, lone_g, node, g):
+    """Add ``g`` to ``node``'s gradient when the frontier is not a lone new node: to ``lone``'s, or
+    in the heap (where ``lone`` goes too once a second node waits). Returns the new (lone, lone_g)."""
+    if node is lone:
+        return lone, lone_g + g  # out of place: g may be shared
+    if lone is not None:
+        _wait(heap, pending, lone, lone_g)
+    _wait(heap, pending, node, g)
+    return None, None
 
 
 def _wait(heap, pending, node, g):
@@ -573,31 +583,49 @@ def _wait(heap, pending, node, g):
         waiting[1] = waiting[1] + g
 
 
-def _gradients(node, rule, g, create_graph: bool):
-    """Run ``node``'s rule on the summed gradient ``g``: one gradient per edge, as (edge, grad) pairs."""
+def _gradients(node, g, create_graph: bool, sink, observe):
+    """Run ``node``'s rule on the summed gradient ``g`` (after its hooks): (edge, gradient) pairs,
+    which ``observe`` sees first."""
+    if node.hooks is not None or sink.wanted is not None:
+        g = sink.node(node, g)
     if node.seq < _last_modified:
         _check_not_modified(node)
     try:
-        grads = _backward_on_graph(node, g) if create_graph else rule.backward(node, g)
+        grads = _backward_on_graph(node, g) if create_graph else node.op.backward(node, g)
     except Exception:
         if node.freed:  # say why the saved values are gone, not what the rule tripped on
             raise RuntimeError(node.output.message(node)) from None
         raise
     edges = node.next
     if type(grads) is tuple and len(grads) == len(edges):
-        return zip(edges, grads)
-    if len(edges) == 1 and type(grads) is not tuple:  # a one-input rule may return its gradient bare
-        return ((edges[0], grads),)
-    n = len(grads) if type(grads) is tuple else 1
-    raise RuntimeError(f"{node.name}.backward returned {n} gradients, expected {len(edges)}")
+        pairs = zip(edges, grads)
+    elif len(edges) == 1 and type(grads) is not tuple:  # a one-input rule may return its gradient bare
+        pairs = ((edges[0], grads),)
+    else:
+        n = len(grads) if type(grads) is tuple else 1
+        raise RuntimeError(f"{node.name}.backward returned {n} gradients, expected {len(edges)}")
+    if observe is not None:
+        pairs = list(pairs)
+        observe(node, g, pairs)
+    return pairs
 
 
-def _both(first, second):
-    def observe(*args):
-        first(*args)
-        second(*args)
+def _edge_of(tensor):
+    return tensor.grad_fn or tensor
 
-    return observe
+
+def _observer(observe):
+    """What sees each rule's gradients: ``observe``, then anomaly mode's check while it is on."""
+    if not _anomaly_mode or _anomaly_observe is None:
+        return observe
+    if observe is None:
+        return _anomaly_observe
+
+    def both(*args):
+        observe(*args)
+        _anomaly_observe(*args)
+
+    return both
 
 
 class _Sink:
@@ -610,7 +638,12 @@ class _Sink:
         self.results = [None] * (0 if inputs is None else len(inputs))
         self.handed_out: set[int] = set()
 
-    def leaf(self, tensor, g):
+    def leaf(self, tensor, g, check_against=None):
+        """A gradient for a leaf; ``check_against``: the node whose rule sent it, if it needs _fit."""
+        if not tensor._requires_grad:  # a constant Tensor: no gradient wanted
+            return
+        if check_against is not None:
+            g = _fit(check_against, tensor.data, g)  # (the array's shape and dtype: no Tensor properties)
         if tensor._hooks is not None:
             g = _run_hooks(tensor._hooks, g)
         if self.wanted is None:

@@ -14,6 +14,7 @@ import numbers
 import numpy as np
 
 from .. import creation
+from ..autograd.engine import mark_modified
 from ..errors import ArgumentError
 from ..tensor import Tensor, _cropped, _pad_widths, _result_dtype, _to_array, pad_, where
 from .primitives import (
@@ -530,10 +531,12 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             rm = running_mean.data if isinstance(running_mean, Tensor) else running_mean
             rm *= 1 - momentum
             rm += momentum * mean.data.reshape(c)
+            mark_modified(rm, "batch_norm (running_mean update)")
         if running_var is not None:
             rv = running_var.data if isinstance(running_var, Tensor) else running_var
             rv *= 1 - momentum
             rv += (momentum * count / (count - 1)) * var.data.reshape(c)
+            mark_modified(rv, "batch_norm (running_var update)")
         out = centred / (var + eps).sqrt()
     else:
         if running_mean is None or running_var is None:
@@ -593,7 +596,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
         rows = np.unique(idx)
         norms = np.linalg.norm(weight.data[rows], ord=norm_type, axis=1)
         too_long = norms > max_norm
-        weight.data[rows[too_long]] *= (max_norm / (norms[too_long] + 1e-7))[:, None].astype(weight.dtype)
+        if too_long.any():
+            weight.data[rows[too_long]] *= (max_norm / (norms[too_long] + 1e-7))[:, None].astype(weight.dtype)
+            mark_modified(weight.data, "embedding(max_norm)")
     out = weight[idx]
     if padding_idx is not None:
         keep = (idx != padding_idx % num)[..., None]

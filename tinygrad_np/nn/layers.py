@@ -8,6 +8,7 @@ import numbers
 import numpy as np
 
 from .. import dtypes
+from ..autograd.engine import mark_modified
 from ..errors import ArgumentError
 from ..tensor import Tensor
 from . import functional as F
@@ -393,9 +394,9 @@ class _BatchNorm(Module):
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            for buffer, value in ((self.running_mean, 0), (self.running_var, 1), (self.num_batches_tracked, 0)):
+                buffer.data[...] = value
+                mark_modified(buffer.data, "reset_running_stats")
 
     def forward(self, x):
         if x.ndim not in self._input_dims:
@@ -415,6 +416,7 @@ class _BatchNorm(Module):
                            self.weight, self.bias, use_batch_stats, factor, self.eps)
         if counting:  # only once the batch passed F.batch_norm's checks: a refused batch changes nothing
             self.num_batches_tracked.data[...] += 1
+            mark_modified(self.num_batches_tracked.data, f"{type(self).__name__} (num_batches_tracked)")
         return out
 
     def extra_repr(self) -> str:
@@ -484,6 +486,7 @@ class Embedding(Module):
         init.normal_(self.weight)
         if self.padding_idx is not None:
             self.weight.data[self.padding_idx] = 0
+            mark_modified(self.weight.data, "Embedding.reset_parameters")
 
     def forward(self, x):
         return F.embedding(x, self.weight, self.padding_idx, self.max_norm, self.norm_type)

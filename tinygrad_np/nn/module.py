@@ -70,6 +70,92 @@ def _as_buffer(name, value):
     raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor, ndarray or None expected)")
 
 
+class _BackwardHooks:
+    """One call's share of ``register_full_backward_hook``: the Tensor arguments that require grad pass
+    through one GradientTap node, whose gradient hook sees all their gradients at once; hooks on the
+    outputs collect ``grad_output`` first (outputs are made later, so their gradients arrive earlier)."""
+
+    def __init__(self, module, args):
+        self.module, self.n_args = module, len(args)
+        self.positions = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
+        self.grad_output, self.waiting = (), 0
+
+    def tap_inputs(self, args):
+        if not self.positions:
+            return args
+        from .primitives import GradientTap
+
+        xs = [args[i] for i in self.positions]
+        self.shapes, self.dtypes = [x.shape for x in xs], [x.dtype for x in xs]
+        tap = GradientTap.apply(*xs)
+        tap.register_hook(self._grad_inputs)
+        args = list(args)
+        if len(xs) == 1:
+            args[self.positions[0]] = tap
+        else:
+            start = 0
+            for i, x in zip(self.positions, xs):
+                piece = tap[start:start + x.data.size].reshape(x.shape)
+                args[i] = piece if piece.dtype == x.dtype else piece.astype(x.dtype)
+                start += x.data.size
+        return tuple(args)
+
+    def watch_outputs(self, output):
+        outputs = output if isinstance(output, tuple | list) else (output,)
+        self.grad_output = [None] * len(outputs)
+        for i, out in enumerate(outputs):
+            if isinstance(out, Tensor) and out.requires_grad:
+                self.waiting += 1
+                out.register_hook(lambda g, i=i: self._grad_output(i, g))
+
+    def _grad_output(self, i, g):
+        self.grad_output[i] = g
+        self.waiting -= 1
+        if not self.positions and self.waiting == 0:  # no input needs a gradient: PyTorch calls the hook now
+            self._call((None,) * self.n_args)
+
+    def _call(self, grad_input: tuple) -> tuple:
+        for hook in tuple(self.module._backward_hooks.values()):
+            changed = hook(self.module, grad_input, tuple(self.grad_output))
+            if changed is not None:
+                changed = tuple(changed) if isinstance(changed, tuple | list) else (changed,)
+                if len(changed) != len(grad_input):
+                    raise RuntimeError(f"a full backward hook of {type(self.module).__name__} returned "
+                                       f"{len(changed)} gradients for {len(grad_input)} inputs")
+                grad_input = changed
+        return grad_input
+
+    def _grad_inputs(self, g):
+        """The tap's gradient: unpack it into grad_input, run the hooks, pack what they return."""
+        shapes = self.shapes
+        pieces, start = [], 0
+        for shape, dtype in zip(shapes, self.dtypes):
+            size = int(np.prod(shape))
+            piece = g if len(shapes) == 1 else g[start:start + size].reshape(shape)
+            pieces.append(piece if piece.dtype == dtype else piece.astype(dtype))
+            start += size
+        grad_input = [None] * self.n_args
+        for i, piece in zip(self.positions, pieces):
+            grad_input[i] = piece
+        grad_input = self._call(tuple(grad_input))
+        new = []
+        for i, shape in zip(self.positions, shapes):
+            piece = grad_input[i]
+            if piece is None:
+                piece = Tensor._wrap(np.zeros(shape, dtype=g.dtype), None)
+            elif not isinstance(piece, Tensor):
+                piece = Tensor._wrap(np.asarray(piece, dtype=g.dtype), None)
+            if tuple(piece.shape) != tuple(shape):
+                raise RuntimeError(f"a full backward hook of {type(self.module).__name__} returned a gradient of "
+                                   f"shape {tuple(piece.shape)} for an input of shape {tuple(shape)}")
+            new.append(piece)
+        if len(new) == 1:
+            return new[0]
+        from ..tensor import cat
+
+        return cat([p.reshape(-1) for p in new])
+
+
 class Module:
     """Base class of all layers and models. Subclass it, call ``super().__init__()`` first,
     assign parameters and submodules as attributes, and define ``forward``::
@@ -95,6 +181,7 @@ class Module:
         d["training"] = True
         d["_forward_pre_hooks"] = {}
         d["_forward_hooks"] = {}
+        d["_backward_hooks"] = {}
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} has no forward(); define forward(self, ...) in the subclass")
@@ -105,6 +192,9 @@ class Module:
                 changed = hook(self, args)
                 if changed is not None:
                     args = changed if isinstance(changed, tuple) else (changed,)
+        backward_hooks = _BackwardHooks(self, args) if self._backward_hooks and autograd.is_grad_enabled() else None
+        if backward_hooks is not None:
+            args = backward_hooks.tap_inputs(args)
         entry = autograd.enter_module(self)
         try:
             output = self.forward(*args, **kwargs)
@@ -115,6 +205,8 @@ class Module:
                 changed = hook(self, args, output)
                 if changed is not None:
                     output = changed
+        if backward_hooks is not None:
+            backward_hooks.watch_outputs(output)
         return output
 
     # ------------------------------------------------------------------ hooks
@@ -127,6 +219,16 @@ class Module:
         """Call ``hook(module, args, output)`` after each forward (to record or inspect activations);
         if it returns something, that replaces the output. ``handle.remove()`` takes it off."""
         return RemovableHandle(self._forward_hooks, hook)
+
+    def register_full_backward_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` once the gradients with respect to the module's
+        inputs are computed, as in PyTorch: ``grad_input`` has one entry per positional argument of the
+        call (None for an argument that is not a Tensor requiring grad), ``grad_output`` one per output.
+        If it returns a tuple like ``grad_input``, those gradients flow on instead. Hooks run in the
+        order they were registered; ``handle.remove()`` takes one off."""
+        if not callable(hook):
+            raise TypeError(f"register_full_backward_hook(): expected a function, got {type(hook).__name__}")
+        return RemovableHandle(self._backward_hooks, hook)
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name: str, value) -> None:
@@ -272,7 +374,7 @@ class Module:
         return {k: v for k, v in self.__dict__.items() if k not in _CACHES}
 
     def __setstate__(self, state):
-        self.__dict__.update({"_forward_pre_hooks": {}, "_forward_hooks": {}, **state})
+        self.__dict__.update({"_forward_pre_hooks": {}, "_forward_hooks": {}, "_backward_hooks": {}, **state})
 
     def _walk(self) -> list:
         """Every distinct module, depth first, this one first (no names: the fast path; cached)."""
@@ -468,6 +570,7 @@ class Module:
         for target, value in updates:
             if target.data.flags.writeable:
                 target.data[...] = value  # in place, like PyTorch's copy_: anything holding the array sees it
+                autograd.mark_modified(target.data, "load_state_dict")
             else:
                 target.data = np.array(value, dtype=target.dtype)
         return IncompatibleKeys(missing, unexpected)

@@ -12,6 +12,8 @@ NumPy arrays and Tensors share (or dispatch on the type), so they are twice diff
   kernel offsets (speed; MaxPool also for PyTorch's tie rule).
 * ``CrossEntropyFn``: log-softmax + negative log-likelihood (speed and stability).
 * ``BinaryCrossEntropyFn``, ``Softplus``: PyTorch's clamped and overflow-free forms (stability).
+* ``GradientTap``: an identity on a module's inputs, packed into one node, so that one gradient
+  hook sees the gradients of all of them at once (``Module.register_full_backward_hook``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from ..tensor import Tensor
 
 __all__ = [
     "Windows", "WindowsTranspose", "windows", "col2im", "LinearFn", "WindowSum", "MaxPool", "CrossEntropyFn",
-    "BinaryCrossEntropyFn", "Softplus", "window_output_size", "window_argmax",
+    "BinaryCrossEntropyFn", "Softplus", "window_output_size", "window_argmax", "GradientTap",
 ]
 
 
@@ -214,6 +216,32 @@ class MaxPool(Function):
             else:
                 grad[where] += g * m
         return grad
+
+
+# ----------------------------------------------------------------------------- backward hooks of modules
+class GradientTap(Function):
+    """The identity on one tensor, or on several packed into one flat array (their ravelled values, one
+    after the other): one node then receives the gradients of all of them, and a gradient hook on its
+    output sees them together (unpack with ``tap[start:stop].reshape(shape)``)."""
+
+    saves_inputs = saves_output = False
+    formula = "∂/∂xᵢ = gᵢ (identity; several inputs: g is their gradients packed one after the other)"
+
+    @staticmethod
+    def forward(ctx, *xs):
+        return xs[0].view() if len(xs) == 1 else np.concatenate([x.reshape(-1) for x in xs])
+
+    @staticmethod
+    def backward(ctx, g):
+        if len(ctx.next) == 1:
+            return g
+        grads, start = [], 0
+        for i in range(len(ctx.next)):
+            shape = ctx.input_shape(i)
+            size = int(np.prod(shape))
+            grads.append(g[start:start + size].reshape(shape))
+            start += size
+        return tuple(grads)
 
 
 # ----------------------------------------------------------------------------- linear

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd import mark_modified
 from ..tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
@@ -36,7 +37,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
     coef = max_norm / (float(total) + 1e-6)
     if not coef >= 1.0:  # also NaN: the grads become NaN, as in PyTorch
         for p in params:
-            _scale_grad(p, coef)
+            _scale_grad(p, coef, "clip_grad_norm_")
     return Tensor._wrap(total, None)
 
 
@@ -47,13 +48,15 @@ def clip_grad_value_(parameters, clip_value: float) -> None:
         g = p.grad.data
         if g.flags.writeable and p.grad.grad_fn is None:
             np.clip(g, -clip_value, clip_value, out=g)
+            mark_modified(g, "clip_grad_value_")
         else:
             p.grad = Tensor._wrap(np.clip(g, -clip_value, clip_value), None)
 
 
-def _scale_grad(p: Tensor, coef: float) -> None:
+def _scale_grad(p: Tensor, coef: float, what: str) -> None:
     g = p.grad.data
     if g.flags.writeable and p.grad.grad_fn is None:
         g *= coef
+        mark_modified(g, what)  # (a gradient used in an op, as a constant, was saved by it)
     else:  # a read-only array or a gradient with a graph: replace it instead
         p.grad = Tensor._wrap(g * coef, None)

@@ -1,7 +1,9 @@
 """The ``Optimizer`` base class: parameter groups, per-parameter state, state dicts.
 
 Updates run on the NumPy arrays behind the parameters (``p.data``), in place, so a step
-never records a graph and allocates at most one scratch array per parameter.
+never records a graph and allocates at most one scratch array per parameter. Each update is
+noted (``mark_modified``): a graph that saved a parameter's old values refuses to backpropagate
+through them afterwards (``loss.backward(retain_graph=True); opt.step(); loss.backward()``).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from ..autograd import enable_grad
+from ..autograd import enable_grad, mark_modified
 from ..tensor import Tensor
 
 __all__ = ["Optimizer", "required"]
@@ -117,6 +119,7 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         self._check_grads()
+        what = f"{type(self).__name__}.step"
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
@@ -126,6 +129,7 @@ class Optimizer:
                 if state is None:
                     state = self.state[p] = {}
                 self._update(p.data, g, state, group)
+                mark_modified(p.data, what)
         return loss
 
     def _check_grads(self) -> None:

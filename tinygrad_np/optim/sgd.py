@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd import mark_modified
 from .optimizer import Optimizer, _check_nonneg, required
 
 __all__ = ["SGD"]
@@ -46,6 +47,7 @@ class SGD(Optimizer):
                 if p.grad is not None:
                     data = p.data
                     data -= lr * p.grad.data
+                    mark_modified(data, "SGD.step")
         return None
 
     def _update(self, p, g, state, group):

@@ -7,9 +7,10 @@ See docs/testing.md.
 """
 
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .reference import reference_grad
 
 __all__ = [
-    "GradcheckError", "gradcheck", "gradgradcheck",
+    "GradcheckError", "gradcheck", "gradgradcheck", "reference_grad",
     "ndarrays", "tensors", "broadcastable_shapes", "valid_axes", "op_property_test",
 ]
 

@@ -35,6 +35,7 @@ _LEGEND = {"param": "parameter", "input": "input", "op": "op", "intermediate": "
            "output": "output", "module": "folded module"}  # fmt: skip
 _BAD = {"color": "red", "fontcolor": "red", "penwidth": "2.5", "fillcolor": "#f8d7da", "style": "filled,bold"}
 _GRAD_EDGE = {"dir": "back", "color": "#c0392b", "fontcolor": "#c0392b"}
+_HIGHLIGHT = {"color": "#d63384", "penwidth": "3"}  # draw_graph(highlight=...): an op, its output, its edges
 _JUPYTER_NAME = re.compile(r"_+\d*")  # Jupyter's output history (_, __, _12) in locals()
 
 
@@ -108,6 +109,8 @@ def _emit(nodes, edges, modules, notes, rankdir, backward, legend, title):
         if node["bad"]:
             lines.append(node["bad"] + "!")
             attrs.update(_BAD)
+        if node.get("highlight"):
+            attrs.update(_HIGHLIGHT)
         graph.node(k, label=graphviz.nohtml("\\n".join(lines)), **attrs)
 
     by_group, groups = defaultdict(list), set()
@@ -136,8 +139,11 @@ def _emit(nodes, edges, modules, notes, rankdir, backward, legend, title):
     for g in children[None]:
         add_cluster(dot, g)
     for a, b, label in edges:
-        grad_edge = backward and label and nodes[a]["kind"] in TENSOR_KINDS
-        dot.edge(a, b, **({"label": label} if label else {}), **(_GRAD_EDGE if grad_edge else {}))
+        marked = nodes[b].get("highlight") and nodes[b]["kind"] == "op" or nodes[a].get("highlight") and \
+            nodes[a]["kind"] == "op"
+        grad_edge = label and (marked or backward and nodes[a]["kind"] in TENSOR_KINDS)  # a gradient flows back
+        style = {**(_GRAD_EDGE if grad_edge else {}), **(_HIGHLIGHT if marked else {})}
+        dot.edge(a, b, **({"label": label} if label else {}), **style)
     if legend:
         kinds = [k for k in _LEGEND if any(node["kind"] == k for node in nodes.values())]
         with dot.subgraph(name="cluster_legend") as c:
@@ -152,7 +158,7 @@ def _emit(nodes, edges, modules, notes, rankdir, backward, legend, title):
 
 
 def draw_graph(*roots, names=None, show_data=False, show_grad=True, model=None, depth=None, rankdir="LR",
-               max_nodes=150, backward=False, legend=True, title=None):
+               max_nodes=150, backward=False, legend=True, title=None, highlight=None):
     """Draw the graph that produced ``roots`` (one Tensor or several) and return a ``graphviz.Digraph``.
 
     * ``names``: a dict like ``locals()`` mapping name -> Tensor (other values are ignored) to label tensors;
@@ -167,6 +173,10 @@ def draw_graph(*roots, names=None, show_data=False, show_grad=True, model=None, 
     * ``backward``: label each tensor -> op edge with the gradient flowing back along it (shape, norm),
       from ``.grad`` (leaves, ``retain_grad()``) or recomputed while the graph is not yet freed.
     * ``rankdir``: "LR" (left to right) or "TB" (top to bottom). ``legend``: add a legend. ``title``: a title.
+    * ``highlight``: ``{op: {"grad_out": text, "grad_inputs": [text or None per input]}}`` with recorded ops
+      (a tensor's ``grad_fn``) as keys: each is drawn highlighted with its output box and edges, and the texts
+      label the edge to its output (the gradient it receives) and the edges from its inputs (the gradients it
+      sends back). ``tinygrad_np.explain`` uses it to show one step of the backward pass.
 
     Jupyter displays the returned graph inline; ``render(graph, "graph.svg")`` writes a file.
     """
@@ -185,7 +195,7 @@ def draw_graph(*roots, names=None, show_data=False, show_grad=True, model=None, 
     values = reachable(roots, _named_tensors(names))
     grads = known_grads(roots, values, recompute=backward) if show_grad or backward else {}
     nodes, edges = build(roots, values, _tensor_names(names, model), params, modules, show_data, show_grad,
-                          grads, backward)  # fmt: skip
+                          grads, backward, highlight)  # fmt: skip
     total, notes = len(nodes), []
     if depth is not None:
         nodes, edges = fold_modules(nodes, edges, modules, depth)

@@ -149,8 +149,9 @@ def known_grads(roots, values, recompute: bool) -> dict[int, np.ndarray]:
 
 
 # ----------------------------------------------------------------------------- building the picture
-def build(roots, values, names, params, modules, show_data, show_grad, grads, backward):
-    """Nodes (key -> dict of kind, lines, group, bad, ...) and edges (src, dst, label) of the full graph."""
+def build(roots, values, names, params, modules, show_data, show_grad, grads, backward, highlight=None):
+    """Nodes (key -> dict of kind, lines, group, bad, ...) and edges (src, dst, label) of the full graph.
+    ``highlight``: see draw_graph; highlighted ops and their output boxes get ``highlight=True``."""
     nodes, edges, keys = {}, [], {}
     root_ids = {id(r.grad_fn if r.grad_fn is not None else r) for r in roots}
     module_of = {id(m): name for name, m in modules.items()}
@@ -188,16 +189,21 @@ def build(roots, values, names, params, modules, show_data, show_grad, grads, ba
         if ctx is None:
             continue
         op = key(id(ctx), "op")
+        marked = highlight.get(ctx) if highlight else None
+        if marked is not None:
+            nodes[key(v.key, "t")]["highlight"] = True
         attrs = [f"{k}={_short(a)}" for k, a in ctx.attrs.items() if a is not None and a is not False]
         inputs = [data_of.get(id(e)) for e in _inputs(ctx)]
         known = v.data is not None and all(d is not None for d in inputs)
         origin = _nonfinite(v.data) if known and not any(_nonfinite(d) for d in inputs) else None
         nodes[op] = dict(kind="op", lines=[ctx.name] + attrs[:3], group=group, op=ctx.name,
-                         bad=origin and f"{origin} starts here")  # fmt: skip
-        edges.append((op, key(v.key, "t"), None))
+                         bad=origin and f"{origin} starts here", highlight=marked is not None)  # fmt: skip
+        sent = list((marked or {}).get("grad_inputs") or ())
+        edges.append((op, key(v.key, "t"), (marked or {}).get("grad_out")))
         for i, e in enumerate(ctx.next):
             if hasattr(e, "grad_fn") or hasattr(e, "seq"):  # a Tensor or a node: a box
-                edges.append((key(id(e), "t"), op, grad_label(id(e)) if backward and e is not None else None))
+                label = sent[i] if i < len(sent) else grad_label(id(e)) if backward and e is not None else None
+                edges.append((key(id(e), "t"), op, label))
             elif isinstance(e, (int, float, np.ndarray)) and np.ndim(e) == 0:  # a scalar constant
                 nodes[f"{op}_c{i}"] = dict(kind="const", lines=[_num(e)], group=group, bad=None)
                 edges.append((f"{op}_c{i}", op, None))
