@@ -478,6 +478,253 @@ def losses_and_containers(torch):
     same("repr nn.Unflatten", repr(nn.Unflatten(1, (2, 3))), repr(torch.nn.Unflatten(1, (2, 3))))
 
 
+def _dtype(t) -> str:
+    return str(t.dtype).replace("torch.", "")
+
+
+def _outcome(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)``'s dtype and values, or the fact that it raised (PyTorch raises RuntimeError;
+    ours may raise TypeError or IndexError, as documented)."""
+    try:
+        out = fn(*args, **kwargs)
+    except Exception:  # noqa: BLE001 - the classes differ on purpose
+        return "raises"
+    return _dtype(out), np.asarray(out.data if isinstance(out, tg.Tensor) else out.numpy()).tolist()
+
+
+def _dtype_of(outcome):
+    return outcome if outcome == "raises" else outcome[0]
+
+
+def _first(fn):
+    """``fn`` returning only the first element of its result (the values of a (values, indices) pair)."""
+    return lambda *args, **kwargs: fn(*args, **kwargs)[0]
+
+
+def _second(fn):
+    return lambda *args, **kwargs: fn(*args, **kwargs)[1]
+
+
+def _index_with(make, index):
+    """``index`` with its lists made index tensors by ``make``."""
+    return tuple(make(v) if isinstance(v, list) else v for v in index)
+
+
+def edges(torch):
+    """Issue 11's section 1: ops at their edges (integers, bool, zero, NaN, float16, indexing)."""
+    import operator
+
+    tF = torch.nn.functional
+    torch.set_default_dtype(torch.float32)  # the dtype checks below are about the default float
+    dtypes = {"int8": tg.int8, "uint8": tg.uint8, "int16": tg.int16, "int32": tg.int32, "int64": tg.int64,
+              "bool": tg.bool}
+    values = {"int8": [-128, -5, 0, 7, 127], "uint8": [0, 5, 3, 200, 255], "int16": [-300, 0, 1, 7, 32767],
+              "int32": [-(2**31), -8, 0, 32, 2**31 - 1], "int64": [-(2**63), -8, 1, 32, 6],
+              "bool": [True, False, True, False, True]}
+
+    def both(name, data=None):
+        data = np.array(values[name] if data is None else data, dtype=dtypes[name])
+        return tg.tensor(data), torch.tensor(data)
+
+    def agree(name, fn, *pairs, torch_fn=None, **kwargs):
+        """``fn`` (or ``torch_fn`` on the PyTorch side) on our and PyTorch's halves of each (ours, theirs) pair."""
+        same(name, _outcome(fn, *[p[0] for p in pairs], **kwargs),
+             _outcome(torch_fn or fn, *[p[1] for p in pairs], **kwargs))
+
+    # bitwise: every pair of dtypes, and Python scalars on either side
+    symbols = {"&": operator.and_, "|": operator.or_, "^": operator.xor, "<<": operator.lshift, ">>": operator.rshift}
+    for sym, op in symbols.items():
+        for a_name in values:
+            for b_name in values:
+                b = both(b_name) if sym not in "<<>>" or b_name == "bool" else both(b_name, [0, 1, 3, 7, 2])
+                agree(f"{a_name} {sym} {b_name}", op, both(a_name), b)
+            for scalar in (3, -1, 300, 2**40, True, 1.5):
+                agree(f"{a_name} {sym} {scalar!r}", op, both(a_name), (scalar, scalar))
+                agree(f"{scalar!r} {sym} {a_name}", op, (scalar, scalar), both(a_name))
+        agree(f"float32 {sym} float32", op, (tg.ones(2), torch.ones(2)), (tg.ones(2), torch.ones(2)))
+    for name in values:
+        pair = both(name)
+        agree(f"~{name}", operator.invert, pair)
+        for shift in (0, 7, 8, 15, 31, 32, 63, 64, 70, -1):
+            if name != "bool" and np.iinfo(dtypes[name]).min <= shift <= np.iinfo(dtypes[name]).max:
+                shifts = both(name, [shift] * 5)
+                agree(f"{name} << {shift} (a tensor)", operator.lshift, pair, shifts)
+                agree(f"{name} >> {shift} (a tensor)", operator.rshift, pair, shifts)
+            agree(f"{name} << {shift}", operator.lshift, pair, (shift, shift))
+            agree(f"{name} >> {shift}", operator.rshift, pair, (shift, shift))
+
+        # min, max and their family, computed directly on integers and bools
+        for method in ("min", "max", "amin", "amax", "sum", "prod", "cumsum", "abs", "neg", "sign", "argmin",
+                       "argmax"):
+            if name == "bool" and method in ("abs", "argmin", "argmax"):
+                continue  # PyTorch refuses these on bool; NumPy's answers (identity, index) are kept here
+            args = (0,) if method == "cumsum" else ()
+            agree(f"{name}.{method}()", lambda t, m=method, a=args: getattr(t, m)(*a), pair)
+        agree(f"{name}.min(0)", _first(lambda t: t.min(0)), pair)
+        agree(f"{name}.min(0) indices", _second(lambda t: t.min(0)), pair)
+        flipped = (pair[0].flip(0), pair[1].flip(0))
+        agree(f"minimum({name}, flipped)", tg.minimum, pair, flipped, torch_fn=torch.minimum)
+        agree(f"maximum({name}, flipped)", tg.maximum, pair, flipped, torch_fn=torch.maximum)
+        for descending in (False, True):
+            agree(f"{name}.sort(descending={descending})", _first(lambda t, d=descending: t.sort(descending=d)),
+                  pair, torch_fn=_first(lambda t, d=descending: t.sort(descending=d, stable=True)))
+            agree(f"{name}.argsort(descending={descending})", lambda t, d=descending: t.argsort(descending=d),
+                  pair, torch_fn=lambda t, d=descending: t.argsort(descending=d, stable=True))
+        if name != "bool":  # (PyTorch has no topk of bools; ours sorts them as 0 and 1)
+            agree(f"{name}.topk(2)", _first(lambda t: t.topk(2)), pair)
+        for low, high in ((2, 7), (2.5, 7.5), (0, 1)):
+            agree(f"{name}.clip({low}, {high})", lambda t, lo=low, hi=high: t.clip(lo, hi), pair)
+        # float functions of integers: the default float, or an error where PyTorch has one
+        for method in ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "erf", "expm1", "log1p", "rsqrt",
+                       "reciprocal", "mean", "var", "std", "norm"):
+            with np.errstate(all="ignore"):
+                ours = _outcome(lambda t, m=method: getattr(t, m)(), pair[0])
+                theirs = _outcome(lambda t, m=method: getattr(t, m)(), pair[1])
+            same(f"{name}.{method}() dtype", _dtype_of(ours), _dtype_of(theirs))
+            if ours != "raises" and theirs != "raises":
+                report(f"{name}.{method}() values", np.float64(ours[1]), np.float64(theirs[1]), tol=1e-6,
+                       relative=True)
+        for method in ("logsumexp", "softmax", "log_softmax"):
+            same(f"{name}.{method}(0) dtype", _dtype_of(_outcome(lambda t, m=method: getattr(t, m)(0), pair[0])),
+                 _dtype_of(_outcome(lambda t, m=method: getattr(t, m)(0), pair[1])))
+        for fn in ("relu", "gelu", "silu", "elu", "softplus", "leaky_relu", "mish", "hardswish", "tanh", "sigmoid",
+                   "softsign", "relu6"):
+            if name != "bool":
+                same(f"F.{fn}({name}) dtype", _dtype_of(_outcome(getattr(F, fn), pair[0])),
+                     _dtype_of(_outcome(getattr(tF, fn), pair[1])))
+        if name != "bool":
+            for other in (2, 3.0):
+                same(f"{name} / {other!r} dtype", _dtype_of(_outcome(operator.truediv, pair[0], other)),
+                     _dtype_of(_outcome(operator.truediv, pair[1], other)))
+            nonzero = (pair[0].clip(1, 100), pair[1].clip(1, 100))
+            for mode in ("trunc", "floor"):
+                agree(f"div({name}, nonzero, rounding_mode={mode!r})", tg.div, pair, nonzero, torch_fn=torch.div,
+                      rounding_mode=mode)
+            agree(f"{name} // 0", operator.floordiv, pair, (0, 0))
+
+    # pow at zero: first order against PyTorch everywhere, second order where PyTorch's is not its 0 * inf
+    grid = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 2.0, -2.0, 0.5, 0.0])
+    exps = np.array([0.0, 1.0, 2.0, 0.5, 3.0, 0.0, 2.0, -1.5, -1.0])
+    with np.errstate(all="ignore"):
+        compare("x ** y at x = 0 (and y = 0)", operator.pow, operator.pow, grid, exps)
+        for c in (0, 0.0, 1, 2, 0.5, -1, 3, 1.5):
+            compare(f"x ** {c!r} at 0, -1, 2", lambda x, c=c: x**c, lambda x, c=c: x**c, np.array([0.0, -1.0, 2.0]))
+        for c in (0, 0.0, 1, 2, 0.5):
+            compare(f"{c!r} ** x at 0, 1, -1, 0.5", lambda x, c=c: c**x, lambda x, c=c: c**x,
+                    np.array([0.0, 1.0, -1.0, 0.5]))
+        for c in (0, 2, 3):
+            ours = tg.tensor(np.zeros(2), requires_grad=True)
+            theirs = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+            (g,) = tg.grad((ours**c).sum(), [ours], create_graph=True)
+            (tgr,) = torch.autograd.grad((theirs**c).sum(), [theirs], create_graph=True)
+            second = tg.grad(g.sum(), [ours])[0] if g.requires_grad else tg.zeros(2)
+            tsecond = torch.autograd.grad(tgr.sum(), [theirs])[0] if tgr.requires_grad else torch.zeros(2)
+            report(f"second derivative of x ** {c} at 0", second, tsecond)
+
+    # indexing: integers next to index arrays (values and gradients)
+    data = RNG.standard_normal((2, 3, 4, 5))
+    every = slice(None)
+    indexes = [(0, every, [0, 1]), (every, 0, every, [0, 1]), (0, every, every, [[0], [1]]), (0, Ellipsis, [0, 1]),
+               (None, 0, every, [0, 1]), (0, every, None, [0, 1]), (0, every, [0, 1], 0), (0, 0, every, [0, 1]),
+               (0, every, [True, False, True, False]), ([0], every, 0, [0, 1]), ([0, 1], 0, [0, 1]),
+               (1, [[0, 1], [2, 0]], slice(1, 3), [[1, 1], [0, 0]]), ([1, 0], every, [2, 2])]
+    for index in indexes:
+        compare(f"t[{index}]", lambda t, i=index: t[_index_with(tg.tensor, i)],
+                lambda t, i=index: t[_index_with(torch.tensor, i)], data)
+
+    # shapes of 0-d and all-axes reductions
+    compare("cumsum of a 0-d tensor", lambda t: t.cumsum(0), lambda t: t.cumsum(0), np.array(1.5))
+    compare("logsumexp(dim=None) (PyTorch: dim=(0, 1))", lambda t: t.logsumexp(dim=None),
+            lambda t: t.logsumexp(dim=(0, 1)), data[0, 0])
+
+    # NaN and inf propagate
+    with np.errstate(all="ignore"):
+        for bad in (np.nan, np.inf, -np.inf):
+            row = np.array([bad, 3.0, 4.0, 1.0])
+            ours, theirs = tg.tensor(row), torch.tensor(row)
+            for p in (2, 1, 3, 0.5, np.inf, -np.inf):
+                report(f"norm(p={p}) of {row}", ours.norm(p), theirs.norm(p))
+            compare(f"norm() gradient at {bad}", lambda t: t.norm(), lambda t: t.norm(), row)
+            report(f"F.normalize of {row}", F.normalize(ours, dim=0), tF.normalize(theirs, dim=0))
+            report(f"cosine_similarity with {bad}", F.cosine_similarity(ours[None], ours[None] + 1),
+                   tF.cosine_similarity(theirs[None], theirs[None] + 1))
+            for method in ("max", "min", "amax", "amin", "argmax", "argmin"):
+                report(f"{method}() with {bad}", getattr(ours, method)(), getattr(theirs, method)())
+            report(f"max(0) indices with {bad}", ours.max(0)[1], theirs.max(0)[1])
+            for descending in (False, True):
+                report(f"sort(descending={descending}) with {bad}", ours.sort(descending=descending)[0],
+                       theirs.sort(descending=descending)[0])
+            report(f"topk(2) with {bad}", ours.topk(2)[0], theirs.topk(2)[0])
+            compare(f"maximum and minimum with {bad}", lambda x, y: tg.maximum(x, y) + tg.minimum(x, y),
+                    lambda x, y: torch.maximum(x, y) + torch.minimum(x, y), row, row[::-1].copy())
+            p_ours, p_theirs = nn.Parameter(np.ones(4)), torch.nn.Parameter(torch.ones(4, dtype=torch.float64))
+            p_ours.grad, p_theirs.grad = tg.tensor(row.copy()), torch.tensor(row.copy())
+            report(f"clip_grad_norm_ total with {bad}", nn.utils.clip_grad_norm_([p_ours], 1.0),
+                   torch.nn.utils.clip_grad_norm_([p_theirs], 1.0))
+            report(f"clip_grad_norm_ gradients with {bad}", p_ours.grad, p_theirs.grad)
+
+    # index values out of range: both refuse
+    matrix = (tg.tensor(data[0, 0]), torch.tensor(data[0, 0]))
+    for index in ([[-1], [0], [0]], [[5], [0], [0]]):
+        agree(f"gather(1, {index}) raises", lambda t, i: t.gather(1, i), matrix,
+              (tg.tensor(index), torch.tensor(index)))
+    for index in ([-1], [3]):
+        agree(f"embedding({index}) raises", F.embedding, (tg.tensor(index), torch.tensor(index)),
+              (tg.ones(3, 2), torch.ones(3, 2)), torch_fn=tF.embedding)
+        agree(f"cross_entropy target {index} raises", F.cross_entropy, (tg.zeros(1, 3), torch.zeros(1, 3)),
+              (tg.tensor(index), torch.tensor(index)), torch_fn=tF.cross_entropy)
+
+    # float16 accumulates in float32. PyTorch's CPU log_softmax and logsumexp of 100 000 equal float16 values
+    # give inf; ours are compared with the float32 result rounded to float16 instead.
+    halves = (tg.tensor(np.ones(100_000, np.float16)), torch.tensor(np.ones(100_000, np.float16)))
+    for method in ("sum", "mean", "var", "std", "norm"):
+        agree(f"float16 {method}() of 100 000 ones", lambda t, m=method: getattr(t, m)(), halves)
+    agree("float16 softmax of 100 000 ones", lambda t: t.softmax(0)[:3], halves)
+    for method in ("log_softmax", "logsumexp"):
+        same(f"float16 {method} of 100 000 ones (vs float32 rounded)", _outcome(getattr(halves[0], method), 0),
+             _outcome(lambda t, m=method: getattr(t.float(), m)(0).half(), halves[1]))
+    logits = (RNG.standard_normal((300, 10)) * 3).astype(np.float16)
+    targets = RNG.integers(0, 10, 300)
+    cases = [("cross_entropy", lambda x: F.cross_entropy(x, tg.tensor(targets)),
+              lambda x: tF.cross_entropy(x, torch.tensor(targets))),
+             ("mse_loss", lambda x: F.mse_loss(x, x * 0.5), lambda x: tF.mse_loss(x, x * 0.5)),
+             ("l1_loss", lambda x: F.l1_loss(x, x * 0.5), lambda x: tF.l1_loss(x, x * 0.5)),
+             ("huber_loss", lambda x: F.huber_loss(x, x * 0.5), lambda x: tF.huber_loss(x, x * 0.5)),
+             ("layer_norm", lambda x: F.layer_norm(x, (10,)), lambda x: tF.layer_norm(x, (10,))),
+             ("log_softmax(1)", lambda x: x.log_softmax(1), lambda x: x.log_softmax(1)),
+             ("normalize", F.normalize, tF.normalize)]
+    for name, ours_fn, torch_fn in cases:
+        ours, theirs = ours_fn(tg.tensor(logits)), torch_fn(torch.tensor(logits))
+        same(f"float16 {name} dtype", _dtype(ours), _dtype(theirs))
+        scale = float(np.abs(theirs.detach().numpy().astype(np.float64)).max())
+        report(f"float16 {name} values (float16 rounding: 2e-3 of the largest)", ours.double() / scale,
+               theirs.double() / scale, tol=2e-3)
+
+    # the surface that modifies existing methods
+    x = RNG.standard_normal((3, 4))
+    compare("div(rounding_mode='trunc') (zero gradient)", lambda t: tg.div(t * 3, 0.7, rounding_mode="trunc"),
+            lambda t: torch.div(t * 3, 0.7, rounding_mode="trunc"), x)
+    compare("div(rounding_mode='floor') (zero gradient)", lambda t: t.div(0.7, rounding_mode="floor"),
+            lambda t: t.div(0.7, rounding_mode="floor"), x)
+    compare("sum(dtype=float32) of float64", lambda t: t.sum(dtype=tg.float32).double(),
+            lambda t: t.sum(dtype=torch.float32).double(), x, tol=1e-6)
+    compare("prod(1, dtype=float32)", lambda t: t.prod(1, dtype=tg.float32).double(),
+            lambda t: t.prod(1, dtype=torch.float32).double(), x, tol=1e-6)
+    for fn in ("var_mean", "std_mean"):
+        for kwargs in ({}, {"dim": 1}, {"dim": 0, "correction": 0, "keepdim": True}):
+            def spread_and_mean(lib, t, f=fn, k=kwargs):
+                spread, mean = getattr(lib, f)(t, **k)
+                return spread * 2 + mean
+
+            compare(f"{fn} {kwargs}", partial(spread_and_mean, tg), partial(spread_and_mean, torch), x)
+    for pad in ((-1, 1), (1, -2, -1, 0), (-1, -2, 2, -1)):
+        for mode in ("constant", "reflect", "replicate", "circular"):
+            shape = (1, 2, 4, 5)[: len(pad) // 2 + 2]  # (PyTorch's other modes pad 1 dim of 3-D input, 2 of 4-D)
+            compare(f"pad {pad} {mode}", partial(F.pad, pad=pad, mode=mode), partial(tF.pad, pad=pad, mode=mode),
+                    RNG.standard_normal(shape))
+    torch.set_default_dtype(torch.float64)
+
+
 def op_surface(torch):
     """The ops added for issue 11, section 2: values and gradients at random points, special values and
     zeros, integer indices and dtypes against PyTorch's."""
@@ -696,7 +943,7 @@ def main():
 
     torch.set_default_dtype(torch.float64)
     for part in (losses, layers, optimizers, pytorch_spellings, recurrent, activations, conv_and_pooling, resampling,
-                 attention, losses_and_containers, op_surface, char_gpt):
+                 attention, losses_and_containers, op_surface, char_gpt, edges):
         part(torch)
     print(f"\n{count[0]} comparisons; largest absolute difference {largest['absolute'][0]:.1e} "
           f"({largest['absolute'][1]}), largest relative {largest['relative'][0]:.1e} ({largest['relative'][1]})")

@@ -1,10 +1,15 @@
 """tinygrad_np: a small, verified reverse-mode autograd on NumPy."""
 
+import types
+
+import numpy as np
+
 from . import data, nn, ops, optim, testing, viz
 from .autograd import Function, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
     Generator,
     arange,
+    as_tensor,
     bernoulli,
     default_generator,
     empty,
@@ -31,9 +36,12 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .dtypes import finfo, get_default_dtype, iinfo, set_default_dtype
+from .errors import ArgumentError
 from .explain import explain
 from .serialization import load, save
 from .tensor import (
+    Size,
     Tensor,
     add,
     allclose,
@@ -41,6 +49,7 @@ from .tensor import (
     cat,
     concatenate,
     copysign,
+    device,
     div,
     einsum,
     floor_divide,
@@ -59,13 +68,23 @@ from .tensor import (
     remainder,
     repeat_interleave,
     stack,
+    std_mean,
     sub,
     tensor,
+    var_mean,
     where,
 )
 from .tensor import pad_ as pad
 
-float32, float64, int64, int32, bool_ = "float32", "float64", "int64", "int32", "bool"  # dtype names, as in torch
+# dtype names, as in torch: NumPy dtype objects, so they work wherever a dtype is accepted and
+# ``t.dtype == tinygrad_np.float32`` compares as PyTorch code expects
+float16 = half = np.dtype(np.float16)
+float32 = float = np.dtype(np.float32)
+float64 = double = np.dtype(np.float64)
+uint8, int8, int16 = np.dtype(np.uint8), np.dtype(np.int8), np.dtype(np.int16)
+int32 = int = np.dtype(np.int32)
+int64 = long = np.dtype(np.int64)
+bool_ = bool = np.dtype(np.bool_)
 
 
 def _unary(name):
@@ -87,6 +106,10 @@ split, chunk, unbind, gather, masked_fill = map(_unary, ["split", "chunk", "unbi
 isnan, isinf, isfinite, all, any, norm = map(_unary, ["isnan", "isinf", "isfinite", "all", "any", "norm"])
 sort, argsort, topk, erf, bmm, numel, prod = map(_unary, ["sort", "argsort", "topk", "erf", "bmm", "numel", "prod"])
 inference_mode = no_grad  # PyTorch's stricter no_grad; here they are the same
+
+
+# PyTorch code picks its device with ``torch.cuda.is_available()``: here there is only the CPU
+cuda = types.SimpleNamespace(is_available=lambda: False, device_count=lambda: 0)
 
 
 def is_tensor(obj) -> bool:

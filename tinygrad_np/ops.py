@@ -30,8 +30,9 @@ import string
 
 import numpy as np
 
+from . import dtypes
 from .autograd.engine import NEEDS, Function, new_node, record, sum_to_shape
-from .dtypes import DEFAULT_FLOAT, PYTHON_SCALARS, result_dtype, to_array
+from .dtypes import PYTHON_SCALARS, result_dtype, to_array
 from .errors import ArgumentError
 
 Tensor = None  # set by tensor.py (which imports this module)
@@ -76,7 +77,7 @@ def _one_input_apply(op):
             return record(op, node, forward(node, data) if fn is None else fn(data),
                           (data,) if keep_input else None, keep_output, (x.grad_fn or x,), NEEDS[1])
         if float_result and data.dtype.kind != "f":  # (a tensor that requires grad is a float one)
-            data = data.astype(DEFAULT_FLOAT)
+            data = data.astype(dtypes.DEFAULT_FLOAT)
         return record(op, node, forward(node, data) if fn is None else fn(data), None, False, None, None)
 
     apply.__name__ = apply.__qualname__ = op.__name__.lower()
@@ -180,7 +181,11 @@ def _promoted(op, apply, a, b):
     # a Python int or bool with an integer or bool tensor: NumPy keeps the tensor's dtype, and no
     # gradient can flow
     node = new_node(op)
-    return record(op, node, op.forward(node, _array(a), _array(b)), None, False, None, None)
+    try:
+        out = op.forward(node, _array(a), _array(b))
+    except ValueError as e:  # e.g. shapes that do not broadcast, an integer to a negative integer power
+        raise ArgumentError(f"{op.__name__}: {e}") from None
+    return record(op, node, out, None, False, None, None)
 
 
 def as_operand(x, like):
@@ -193,7 +198,7 @@ def as_operand(x, like):
         x = x.item()  # NumPy scalars are weak like Python scalars, as in PyTorch (float32 * np.float64(2) -> float32)
     kind = type(x)
     if kind is float:
-        return x if like.data.dtype.kind == "f" else Tensor._wrap(np.asarray(x, dtype=DEFAULT_FLOAT), None)
+        return x if like.data.dtype.kind == "f" else Tensor._wrap(np.asarray(x, dtype=dtypes.DEFAULT_FLOAT), None)
     if kind is int or kind is bool:
         return x
     if isinstance(x, Tensor):
@@ -266,9 +271,12 @@ class Pow(Binary):
         need_a, need_b = ctx.needs_input_grad
         grad_a = grad_b = None
         base_is_0 = _array(a) == 0
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             if need_a:
-                grad_a = np.where(base_is_0 & (_array(b) == 0), 0, g * b * a ** (b - 1))
+                if type(b) in PYTHON_SCALARS and b == 0:  # x ** 0 is the constant 1: zeros, with no graph
+                    grad_a = _zeros(g)                    # under create_graph (whose 0·inf would be nan)
+                else:  # (masking only at a = 0 keeps the second derivative in b right: ∂/∂b (b·a^(b−1)) = 1/a at b = 0)
+                    grad_a = np.where(base_is_0 & (_array(b) == 0), 0, g * b * a ** (b - 1))
             if need_b:
                 grad_b = np.where(base_is_0 & (_array(b) >= 0), 0, g * ctx.output * np.log(a))
         return grad_a, grad_b
@@ -276,15 +284,24 @@ class Pow(Binary):
 
 class Maximum(Binary):
     fn = np.maximum
+    beats = np.greater  # (np.less for Minimum)
     saves_inputs = True
     formula = "∂/∂a = g where a > b, g/2 where a = b;  ∂/∂b likewise"
 
     @staticmethod
     def backward(ctx, g):
         a, b = _array(ctx.inputs[0]), _array(ctx.inputs[1])
-        # share of the gradient that goes to a: 1 where a wins, 1/2 on ties, 0 where b wins
-        share_a = np.where(a == b, 0.5, a > b).astype(ctx.dtype)
-        return g * share_a, g * (1 - share_a)
+        # each side's share of the gradient: 1/2 on ties, 0 where the other side wins, else 1 (so, as
+        # in PyTorch, both sides get g where a NaN makes every comparison false)
+        tie, beats = a == b, ctx.op.beats
+        return tuple(g * np.where(tie, 0.5, ~beats(other, mine)).astype(ctx.dtype) if need else None
+                     for mine, other, need in ((a, b, ctx.needs_input_grad[0]), (b, a, ctx.needs_input_grad[1])))
+
+
+class Minimum(Maximum):
+    fn = np.minimum
+    beats = np.less
+    formula = "∂/∂a = g where a < b, g/2 where a = b;  ∂/∂b likewise"
 
 
 class Remainder(Binary):
@@ -592,7 +609,13 @@ class Sum(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        return x.sum(axis=axis, keepdims=keepdims)
+        char = x.dtype.char
+        if char in "fd":  # float32 and float64, the common case (a dtype= argument would cost a µs)
+            return x.sum(axis=axis, keepdims=keepdims)
+        if char == "e":  # float16: accumulated in float32, as PyTorch does, then rounded once
+            with np.errstate(over="ignore"):  # (beyond float16's range: inf, as in PyTorch)
+                return x.sum(axis=axis, keepdims=keepdims, dtype=np.float32).astype(np.float16)
+        return x.sum(axis=axis, keepdims=keepdims, dtype=x.dtype)  # (an int32 stays int32: sum(dtype=...))
 
     @staticmethod
     def backward(ctx, g):
@@ -608,7 +631,13 @@ class Prod(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        return x.prod(axis=axis, keepdims=keepdims)
+        char = x.dtype.char
+        if char in "fd":
+            return x.prod(axis=axis, keepdims=keepdims)
+        if char == "e":  # float16: accumulated in float32, as PyTorch does
+            with np.errstate(over="ignore"):
+                return x.prod(axis=axis, keepdims=keepdims, dtype=np.float32).astype(np.float16)
+        return x.prod(axis=axis, keepdims=keepdims, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx, g):
@@ -647,7 +676,13 @@ class Cumsum(Function):
 
     @staticmethod
     def forward(ctx, x, axis):
-        return np.cumsum(x, axis=axis)
+        char = x.dtype.char
+        if char in "fd":
+            return np.cumsum(x, axis=axis)
+        if char == "e":  # float16: accumulated in float32, as PyTorch does
+            with np.errstate(over="ignore"):
+                return np.cumsum(x, axis=axis, dtype=np.float32).astype(np.float16)
+        return np.cumsum(x, axis=axis, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx, g):
@@ -656,11 +691,12 @@ class Cumsum(Function):
 
 
 class Max(Function):
+    pick = np.maximum  # (np.minimum for Min)
     formula = "∂/∂x = g at the maximum (shared equally between ties), else 0"
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        top = x.max(axis=axis, keepdims=True)
+        top = ctx.op.pick.reduce(x, axis=axis, keepdims=True)
         return top if keepdims else top.reshape(()) if axis is None else top.squeeze(axis)
 
     @staticmethod
@@ -671,6 +707,11 @@ class Max(Function):
             top, g = _keep_reduced_axes(top, axis, x.ndim), _keep_reduced_axes(g, axis, x.ndim)
         winners = x == top
         return g * (winners / winners.sum(axis=axis, keepdims=True).astype(x.dtype))  # ties split equally
+
+
+class Min(Max):
+    pick = np.minimum  # computed directly: -max(-x) is wrong for unsigned integers, int min and bools
+    formula = "∂/∂x = g at the minimum (shared equally between ties), else 0"
 
 
 # ---------------------------------------------------------------- linear algebra

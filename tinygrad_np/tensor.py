@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import collections
 import functools
+import math
 import numbers
 import weakref
 
 import numpy as np
 
-from . import ops
+from . import dtypes, ops
 from .autograd import engine
 from .autograd.engine import NodeHooks, mark_modified, run_backward
-from .dtypes import DEFAULT_FLOAT, to_array
 from .dtypes import result_dtype as _result_dtype
+from .dtypes import to_array
 from .errors import ArgumentError
 from .hooks import RemovableHandle
 
@@ -65,7 +66,7 @@ def _normalize_axis(axis, keepdims, dim, keepdim, ndim: int, *, allow_none: bool
                              f"{-max(ndim, 1)} to {max(ndim, 1) - 1}")
         out.append(int(a) % max(ndim, 1))
     if len(set(out)) != len(out):
-        raise ValueError(f"repeated axis in {axis!r}")
+        raise ArgumentError(f"repeated axis in {axis!r}")
     if ndim == 0:  # as in PyTorch, dim 0 or -1 of a 0-d tensor is the tensor itself: reduce over nothing
         return (), bool(keepdims)
     return tuple(out), bool(keepdims)
@@ -76,6 +77,114 @@ def _shape_args(shape) -> tuple:
     if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
         shape = shape[0]
     return tuple(int(s) for s in shape)
+
+
+def _bitwise_pair(ufunc, symbol: str):
+    """The methods for ``t <symbol> other`` and the reflected ``other <symbol> t``."""
+
+    def op(self, other):
+        return _bitwise(ufunc, symbol, self, other)
+
+    def reflected(self, other):
+        return _bitwise(ufunc, symbol, other, self)
+
+    op.__doc__ = f"``self {symbol} other`` on integer or bool tensors (PyTorch's ``{ufunc.__name__}``)."
+    return op, reflected
+
+
+class device:
+    """PyTorch's ``torch.device``: ``device("cpu")``, ``device("cuda", 0)``, ``device("cuda:0")``. Any
+    device can be named, but tensors live only on the CPU: giving another device to a factory or to
+    ``.to()`` is an error. Compares equal to its name (``t.device == "cpu"``)."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type="cpu", index=None):
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        kind, _, number = str(type).partition(":")
+        self.type, self.index = kind, int(number) if number else index
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self):
+        return f"device(type={self.type!r}" + ("" if self.index is None else f", index={self.index}") + ")"
+
+    def __eq__(self, other):
+        return isinstance(other, (device, str)) and str(self) == str(other)
+
+    def __hash__(self):
+        return hash(str(self))
+
+
+_CPU = device("cpu")
+
+
+class Size(tuple):
+    """A shape, as ``torch.Size``: a tuple (so it compares equal to one) with ``numel()``. ``t.size()``
+    returns one; ``t.shape`` stays a plain tuple, which is four times faster to get on every op."""
+
+    __slots__ = ()
+
+    def numel(self) -> int:
+        return math.prod(self)
+
+    def __repr__(self):
+        return f"Size({list(self)})"
+
+
+def is_device(x) -> bool:
+    """A device name ("cpu", "cuda:0") or object (a ``device``, or anything whose ``.type`` is such a
+    name, like ``torch.device``), as opposed to a dtype ("float32", np.float64)."""
+    if isinstance(x, str):
+        try:
+            np.dtype(x)
+        except TypeError:
+            return True
+        return False
+    return isinstance(getattr(x, "type", None), str)
+
+
+def check_device(device, what: str) -> None:
+    """Accept ``None`` and the CPU (``"cpu"``, ``"cpu:0"``, or an object whose ``.type`` is "cpu");
+    anything else is an error: tinygrad_np computes with NumPy, on the CPU only."""
+    if device is None:
+        return
+    kind = device.type if isinstance(getattr(device, "type", None), str) else str(device)
+    if kind.split(":")[0] != "cpu":
+        raise ArgumentError(f"{what}: tinygrad_np runs on the CPU only, not on {device!r}")
+
+
+def _float_reduction(integers: str = "refuse"):
+    """Decorate a reduction of floats (mean, var, softmax, norm, ...) with PyTorch's dtype rules:
+    ``dtype=`` casts the input first; float16 input is computed in float32 and rounded back once at
+    the end (PyTorch accumulates half precision in float32: a float16 mean of 100 000 ones is 1, not
+    inf); integer and bool input is refused (PyTorch cannot infer the result's dtype), or with
+    ``integers="promote"`` becomes the default float (as ``logsumexp``)."""
+
+    def decorate(method):
+        name = method.__name__
+
+        @functools.wraps(method)
+        def reduce(self, *args, dtype=None, **kwargs):
+            x = self if dtype is None else self.astype(dtype)
+            kind = x.data.dtype
+            if kind.char in "fd":  # float32, float64: the common case
+                return method(x, *args, **kwargs)
+            if kind.char == "e":
+                with np.errstate(over="ignore"):  # (a float32 result beyond float16's range is inf, as in PyTorch)
+                    return method(x.astype(np.float32), *args, **kwargs).astype(np.float16)
+            if kind.kind != "f":
+                if integers == "refuse":
+                    raise TypeError(f"{name}(): expected a floating-point tensor, got dtype {kind}: convert it with "
+                                    f".float() or pass dtype=, as in PyTorch")
+                x = x.astype(dtypes.DEFAULT_FLOAT)
+            return method(x, *args, **kwargs)
+
+        return reduce
+
+    return decorate
 
 
 class Tensor:
@@ -233,8 +342,8 @@ class Tensor:
         return self.data.dtype
 
     def size(self, dim: int | None = None):
-        """The shape (PyTorch's ``size()``), or one dimension of it."""
-        return self.data.shape if dim is None else self.data.shape[dim]
+        """The shape as a :class:`Size` (PyTorch's ``size()``), or the size of one dimension."""
+        return Size(self.data.shape) if dim is None else self.data.shape[dim]
 
     def numel(self) -> int:
         return self.data.size
@@ -250,8 +359,8 @@ class Tensor:
 
     def item(self):
         if self.data.size != 1:
-            raise ValueError(f"item(): only one-element tensors can be converted, this one has shape {self.shape}; "
-                             f"pick one element first (t[0].item()), reduce it (t.sum().item()) or use .tolist()")
+            raise ArgumentError(f"item(): only one-element tensors can be converted, this one has shape {self.shape}; "
+                                f"pick one element first (t[0].item()), reduce it (t.sum().item()) or use .tolist()")
         return self.data.item()
 
     def tolist(self):
@@ -299,7 +408,7 @@ class Tensor:
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="Tensor(", precision=4)
         extra = ""
-        if self.dtype != DEFAULT_FLOAT:
+        if self.dtype != dtypes.DEFAULT_FLOAT:
             extra += f", dtype={self.dtype}"
         if self.grad_fn is not None:
             extra += f", grad_fn=<{self.grad_fn.name}>"
@@ -316,23 +425,27 @@ class Tensor:
             return Tensor._wrap(self.data.astype(dtype), None)
         return ops.Cast.apply(self, dtype=dtype)
 
-    def to(self, *args, dtype=None, device=None) -> Tensor:
-        """``t.to(dtype)``, ``t.to(other_tensor)``; ``t.to("cpu")`` and ``device="cpu"`` are accepted
-        so that code written for PyTorch runs (the CPU is the only device)."""
+    def to(self, *args, dtype=None, device=None, non_blocking: bool = False, copy: bool = False) -> Tensor:
+        """``t.to(dtype)``, ``t.to(other_tensor)`` (its dtype), ``t.to(device)``, ``t.to(device, dtype)``
+        and the keyword forms, as in PyTorch. The device must be the CPU (``"cpu"``, ``"cpu:0"``,
+        ``device("cpu")`` or ``torch.device("cpu")``); anything else is an error."""
         for arg in args:
             if isinstance(arg, Tensor):
                 dtype = arg.dtype
-            elif isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda", "mps"):
+            elif isinstance(arg, bool):
+                continue  # non_blocking: nothing to wait for on the CPU
+            elif is_device(arg):
                 device = arg
             else:
                 dtype = arg
-        if device is not None and str(device) != "cpu":
-            raise ValueError(f"to(): tinygrad_np runs on the CPU only, not on {device!r}")
-        return self if dtype is None else self.astype(dtype)
+        check_device(device, "to()")
+        out = self if dtype is None else self.astype(dtype)
+        return out.clone() if copy and out is self else out
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> device:
+        """The device the tensor lives on: always ``device("cpu")`` (which equals ``"cpu"``)."""
+        return _CPU
 
     def cpu(self) -> Tensor:
         return self
@@ -362,17 +475,21 @@ class Tensor:
         return str(self.dtype) if dtype is None else self.astype(dtype)
 
     # new tensors with this one's dtype, outside the graph (PyTorch's new_*)
-    def new_tensor(self, data) -> Tensor:
-        return Tensor(data, dtype=self.dtype)
+    # (``dtype=`` and ``device=`` as in PyTorch: another dtype, the CPU)
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return tensor(data, requires_grad, self.dtype if dtype is None else dtype, device)
 
-    def new_full(self, size, fill_value) -> Tensor:
-        return Tensor._wrap(np.full(_shape_args((size,)), fill_value, dtype=self.dtype), None)
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+        check_device(device, "new_full()")
+        dtype = self.dtype if dtype is None else dtype
+        out = Tensor._wrap(np.full(_shape_args((size,)), fill_value, dtype=dtype), None)
+        return out.requires_grad_() if requires_grad else out
 
-    def new_zeros(self, *size) -> Tensor:
-        return self.new_full(_shape_args(size), 0)
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return self.new_full(_shape_args(size), 0, dtype, device, requires_grad)
 
-    def new_ones(self, *size) -> Tensor:
-        return self.new_full(_shape_args(size), 1)
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return self.new_full(_shape_args(size), 1, dtype, device, requires_grad)
 
     # ------------------------------------------------------------------ NumPy interop
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
@@ -534,16 +651,19 @@ class Tensor:
     def __ne__(self, other):
         return _compare(np.not_equal, self, other)
 
+    # bitwise ops on integer and bool tensors (on bool: logical), outside the graph, in PyTorch's dtypes
     def __invert__(self):
-        if self.dtype != np.bool_:
-            raise TypeError("~ is only defined for bool tensors")
-        return Tensor._wrap(~self.data, None)
+        if self.data.dtype.kind not in "biu":
+            raise TypeError(f"~ is only defined for integer and bool tensors, got dtype {self.dtype}")
+        return Tensor._wrap(np.invert(self.data), None)
 
-    def __and__(self, other):
-        return _compare(np.logical_and, self, other)
-
-    def __or__(self, other):
-        return _compare(np.logical_or, self, other)
+    bitwise_not = __invert__
+    __and__, __rand__ = bitwise_and, _ = _bitwise_pair(np.bitwise_and, "&")
+    __or__, __ror__ = bitwise_or, _ = _bitwise_pair(np.bitwise_or, "|")
+    __xor__, __rxor__ = bitwise_xor, _ = _bitwise_pair(np.bitwise_xor, "^")
+    __lshift__, __rlshift__ = bitwise_left_shift, _ = _bitwise_pair(np.left_shift, "<<")
+    __rshift__, __rrshift__ = bitwise_right_shift, _ = _bitwise_pair(np.right_shift, ">>")
+    del _
 
     # ------------------------------------------------------------------ elementwise
     exp, log, sqrt = ops.Exp.apply, ops.Log.apply, ops.Sqrt.apply
@@ -561,9 +681,13 @@ class Tensor:
 
     def round(self, decimals: int = 0):
         """Round half to even (NumPy's and PyTorch's rule), to ``decimals`` places."""
+        if self.data.dtype == np.bool_:  # (NumPy would give float16)
+            raise TypeError("round(): not defined for bool tensors, as in PyTorch; convert them with .float()")
         return ops.Round.apply(self) if decimals == 0 else ops.Round.apply(self, decimals=decimals)
 
-    sign = ops.Sign.apply
+    def sign(self):
+        """-1, 0 or 1 (a bool tensor is its own sign, as in PyTorch); its gradient is zero."""
+        return ops.Sign.apply(self) if self.data.dtype != np.bool_ else self.clone()
 
     def __round__(self, ndigits=None):  # round(t) and round(t, 2), as in PyTorch: a Tensor
         return self.round(0 if ndigits is None else ndigits)
@@ -601,10 +725,27 @@ class Tensor:
         return self * self
 
     def clip(self, min=None, max=None):
-        """Limit values to [min, max]; the gradient passes where min <= x <= max."""
+        """Limit values to [min, max]; the gradient passes where min <= x <= max. As in PyTorch, a float
+        bound makes an integer tensor float, a bool tensor becomes int64, and Tensor bounds (which get
+        their gradient where they bind) promote with the tensor."""
         if min is None and max is None:
-            raise ValueError("clip(): at least one of min and max must be given")
-        return ops.Clip.apply(self, min=min, max=max)
+            raise ArgumentError("clip(): at least one of min and max must be given")
+        bounds = [b.item() if isinstance(b, np.generic) else b for b in (min, max)]
+        if any(b is not None and type(b) not in (int, float, bool) for b in bounds):
+            low, high = (None if b is None else _tensor(b) for b in bounds)  # max(x, min), then min(.., max)
+            out = self if low is None else where(self < low, low, self)
+            return out if high is None else where(out > high, high, out)
+        x, (low, high) = self, bounds
+        if x.data.dtype.kind != "f":
+            if isinstance(low, float) or isinstance(high, float):
+                x = x.astype(dtypes.DEFAULT_FLOAT)
+            else:
+                x = x.astype(np.int64) if x.data.dtype == np.bool_ else x
+                info = np.iinfo(x.dtype)
+                if any(b is not None and not info.min <= b <= info.max for b in bounds):
+                    raise ArgumentError(f"clip(): bounds {min}, {max} cannot be converted to {x.dtype} without "
+                                        f"overflow; convert the tensor first (e.g. .long())")
+        return ops.Clip.apply(x, min=low, max=high)
 
     clamp = clip
 
@@ -615,16 +756,27 @@ class Tensor:
         return minimum(self, other)
 
     # ------------------------------------------------------------------ reductions
-    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
+        """Sum over ``dim``/``axis`` (all by default). Integers and bools sum in int64, as in PyTorch;
+        ``dtype=`` casts the input first (``t.sum(dtype=tinygrad_np.float64)``)."""
         axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
-        return ops.Sum.apply(self, axis=axes, keepdims=keep)
+        x = self if dtype is None and self.data.dtype.kind == "f" else self._accumulator(dtype)
+        return ops.Sum.apply(x, axis=axes, keepdims=keep)
 
-    def prod(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """Product of elements; its gradient is right at zeros too (the product of the others)."""
+    def prod(self, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
+        """Product of elements; its gradient is right at zeros too (the product of the others). Integers
+        and bools multiply in int64, as in PyTorch; ``dtype=`` casts the input first."""
         axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
-        return ops.Prod.apply(self, axis=axes, keepdims=keep)
+        return ops.Prod.apply(self._accumulator(dtype), axis=axes, keepdims=keep)
+
+    def _accumulator(self, dtype):
+        """The tensor a sum or product runs on: cast to ``dtype`` if given, else integers and bools to int64."""
+        if dtype is not None:
+            return self.astype(dtype)
+        return self if self.data.dtype.kind == "f" else self.astype(np.int64)
 
     @engine.named_call("mean")
+    @_float_reduction()
     def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
         count = self.data.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
@@ -664,18 +816,23 @@ class Tensor:
 
     def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """Largest values over ``dim``/``axis`` (an int, a tuple, or None for all); ties share the gradient."""
-        axes, keep = _normalize_axis(axis, keepdim if keepdims is None else keepdims, dim, None, self.ndim)
-        if self.data.size == 0:
-            raise ValueError(f"max() of an empty tensor (shape {self.shape}): the maximum of no values is undefined; "
-                             f"check where it became empty, or reduce over a dim of nonzero size")
-        return ops.Max.apply(self, axis=axes, keepdims=keep)
+        return self._reduce_extreme(ops.Max, dim, keepdim, axis, keepdims)
 
     @engine.named_call("amin")
     def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """Smallest values over ``dim``/``axis``; ties share the gradient."""
-        return -((-self).amax(dim, keepdim, axis=axis, keepdims=keepdims))
+        return self._reduce_extreme(ops.Min, dim, keepdim, axis, keepdims)
+
+    def _reduce_extreme(self, op, dim, keepdim, axis, keepdims):
+        axes, keep = _normalize_axis(axis, keepdim if keepdims is None else keepdims, dim, None, self.ndim)
+        if self.data.size == 0:
+            name = op.__name__.lower()
+            raise ArgumentError(f"{name}() of an empty tensor (shape {self.shape}): the {name}imum of no values is "
+                                f"undefined; check where it became empty, or reduce over a dim of nonzero size")
+        return op.apply(self, axis=axes, keepdims=keep)
 
     @engine.named_call("var")
+    @_float_reduction()
     def var(self, axis=None, keepdims=False, *, dim=None, keepdim=None, correction=None, unbiased=None, ddof=None):
         """Variance. Like PyTorch the default is the unbiased estimate (``correction=1``);
         pass ``ddof=0`` (NumPy's name) or ``correction=0`` for the population variance."""
@@ -691,17 +848,23 @@ class Tensor:
         return (centred * centred).sum(axes, keepdims=keep) * (1.0 / (count - corr))
 
     @engine.named_call("std")
+    @_float_reduction()
     def std(self, axis=None, keepdims=False, *, dim=None, keepdim=None, correction=None, unbiased=None, ddof=None):
         """Standard deviation (same defaults as :meth:`var`)."""
         spread = self.var(axis, keepdims, dim=dim, keepdim=keepdim, correction=correction, unbiased=unbiased, ddof=ddof)
         return spread.sqrt()
 
     @engine.named_call("logsumexp")
-    def logsumexp(self, axis=_LAST_AXIS, keepdims=False, *, dim=None, keepdim=None):
-        """log(sum(exp(x))) over ``axis`` (default: the last one; None: all), computed stably by
+    @_float_reduction(integers="promote")
+    def logsumexp(self, axis=_LAST_AXIS, keepdims=False, *, dim=_LAST_AXIS, keepdim=None):
+        """log(sum(exp(x))) over ``axis``/``dim`` (default: the last one; None: all), computed stably by
         shifting by the (constant) maximum."""
-        if axis is _LAST_AXIS:
-            axis = -1 if dim is None else None
+        if axis is _LAST_AXIS and dim is _LAST_AXIS:
+            axis, dim = -1, None
+        elif axis is _LAST_AXIS:
+            axis = None
+        elif dim is _LAST_AXIS:
+            dim = None
         axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
         shift = self.data.max(axis=axes, keepdims=True)
         shift = np.where(np.isfinite(shift), shift, 0)  # an all -inf row stays -inf, not nan
@@ -709,6 +872,7 @@ class Tensor:
         return out if keep else out.reshape(_reduced_shape(self.shape, axes))
 
     @engine.named_call("softmax")
+    @_float_reduction()
     def softmax(self, axis=None, *, dim=None):
         """exp(x) / sum(exp(x)) along ``axis`` (default: the last one), shifted by the maximum for stability."""
         ax = _one_axis(axis, dim, self.ndim)
@@ -716,12 +880,14 @@ class Tensor:
         return e / e.sum(ax, keepdims=True)
 
     @engine.named_call("log_softmax")
+    @_float_reduction()
     def log_softmax(self, axis=None, *, dim=None):
         """x - logsumexp(x) along ``axis`` (default: the last one)."""
         ax = _one_axis(axis, dim, self.ndim)
         return self - self.logsumexp(ax, keepdims=True)
 
     @engine.named_call("norm")
+    @_float_reduction()
     def norm(self, p=2, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """The p-norm over ``dim`` (all elements by default): ``p`` = 2 (or ``"fro"``), 1, any
         other p > 0, ``inf`` or ``-inf``. At an all-zero input the gradient is 0, as in PyTorch."""
@@ -734,14 +900,17 @@ class Tensor:
         if p == 1:
             return self.abs().sum(axes, keep)
         total = (self * self if p == 2 else self.abs() ** p).sum(axes, keep)
-        nonzero = total > 0  # total ** (1 / p) has an infinite slope at 0: take the zero branch there
+        nonzero = total != 0  # total ** (1 / p) has an infinite slope at 0: take the zero branch there (NaN goes on)
         return where(nonzero, where(nonzero, total, 1.0) ** (1.0 / p), 0.0)
 
     def cumsum(self, axis=None, *, dim=None):
         """Running sum along one axis: PyTorch's ``dim`` or NumPy's ``axis`` (one of them is required)."""
         if axis is None and dim is None:
             raise TypeError("cumsum(): give the axis, as dim= (PyTorch) or axis= (NumPy)")
-        return ops.Cumsum.apply(self, axis=_one_axis(axis, dim, self.ndim))
+        ax = _one_axis(axis, dim, self.ndim)
+        if ax is None:  # a 0-d tensor: its own running sum, still 0-d (np.cumsum would flatten it)
+            return self.clone() if self.data.dtype.kind == "f" else self.astype(np.int64)
+        return ops.Cumsum.apply(self if self.data.dtype.kind == "f" else self.astype(np.int64), axis=ax)
 
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
@@ -758,10 +927,12 @@ class Tensor:
         ax = _one_axis(axis, dim, self.ndim)
         if ax is None:  # a 0-d tensor
             return Tensor._wrap(np.asarray(0), None)
-        data = self.data
-        if descending:  # a stable sort of the negated values keeps ties in their original order
-            data = -(data.astype(np.int64) if data.dtype.kind in "bu" else data)
-        return Tensor._wrap(np.argsort(data, axis=ax, kind="stable"), None)
+        if not descending:
+            return Tensor._wrap(np.argsort(self.data, axis=ax, kind="stable"), None)
+        # descending: the ascending order of the reversed values, read backwards, keeps ties in their
+        # original order and puts NaN first, as PyTorch (negating would wrap unsigned values and keep NaN last)
+        backwards = np.flip(np.argsort(np.flip(self.data, ax), axis=ax, kind="stable"), ax)
+        return Tensor._wrap(self.shape[ax] - 1 - backwards, None)
 
     @engine.named_call("sort")
     def sort(self, dim: int = -1, descending: bool = False, *, axis=None):
@@ -775,9 +946,9 @@ class Tensor:
         """The ``k`` largest (``largest=False``: smallest) ``(values, indices)`` along ``dim``, in order."""
         ax = _one_axis(None, dim, self.ndim)
         if ax is None:
-            raise ValueError("topk(): the tensor needs at least one dimension")
+            raise ArgumentError("topk(): the tensor needs at least one dimension")
         if not 0 <= k <= self.shape[ax]:
-            raise ValueError(f"topk(): k={k} is out of range for a dimension of size {self.shape[ax]}")
+            raise ArgumentError(f"topk(): k={k} is out of range for a dimension of size {self.shape[ax]}")
         order = self.argsort(ax, descending=largest).data
         indices = Tensor._wrap(np.take(order, np.arange(k), axis=ax), None)
         return ValuesIndices(self.gather(ax, indices), indices)
@@ -796,9 +967,10 @@ class Tensor:
             return self
         return ops.Reshape.apply(self, shape=shape)
 
-    def _reshape_error(self, shape) -> ValueError:
-        return ValueError(f"reshape(): cannot reshape a tensor of shape {self.shape} ({self.data.size} elements) into "
-                          f"{shape}; the new shape must hold {self.data.size} elements (one size may be -1, inferred)")
+    def _reshape_error(self, shape) -> ArgumentError:
+        return ArgumentError(f"reshape(): cannot reshape a tensor of shape {self.shape} ({self.data.size} elements) "
+                             f"into {shape}; the new shape must hold {self.data.size} elements (one size may be -1, "
+                             f"inferred)")
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1):
         if self.ndim == 0:
@@ -809,7 +981,7 @@ class Tensor:
     def permute(self, *dims):
         dims = _shape_args(dims)
         if sorted(d % max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
-            raise ValueError(f"permute(): {dims} is not a permutation of the {self.ndim} dimensions")
+            raise ArgumentError(f"permute(): {dims} is not a permutation of the {self.ndim} dimensions")
         return ops.Permute.apply(self, axes=tuple(d % self.ndim for d in dims))
 
     def transpose(self, *dims):
@@ -854,8 +1026,8 @@ class Tensor:
         try:
             np.broadcast_to(np.empty(self.shape, np.int8), shape)
         except ValueError:
-            raise ValueError(f"expand(): cannot broadcast shape {self.shape} to {shape}; only dimensions of size 1 "
-                             f"can be expanded (and new ones added in front)") from None
+            raise ArgumentError(f"expand(): cannot broadcast shape {self.shape} to {shape}; only dimensions of size 1 "
+                                f"can be expanded (and new ones added in front)") from None
         if shape == self.shape:
             return self
         return ops.Expand.apply(self, shape=shape)
@@ -866,8 +1038,11 @@ class Tensor:
         return self.expand(other.shape)
 
     def __getitem__(self, index):
+        index = _index_arrays(index)
         try:
-            return ops.Getitem.apply(self, index=_index_arrays(index))
+            if type(index) is _Selected:  # integers first, then the rest (see _index_arrays)
+                return ops.Getitem.apply(ops.Getitem.apply(self, index=index.first), index=index.rest)
+            return ops.Getitem.apply(self, index=index)
         except IndexError as e:
             raise _index_error(e, self.shape) from None
 
@@ -886,12 +1061,12 @@ class Tensor:
         n = self.shape[dim]
         if isinstance(split_size_or_sections, numbers.Integral):
             if split_size_or_sections <= 0:
-                raise ValueError(f"split(): split_size must be positive, got {split_size_or_sections}")
+                raise ArgumentError(f"split(): split_size must be positive, got {split_size_or_sections}")
             sizes = [min(split_size_or_sections, n - i) for i in range(0, n, split_size_or_sections)]
         else:
             sizes = list(split_size_or_sections)
             if sum(sizes) != n:
-                raise ValueError(f"split(): sizes {sizes} do not add up to {n}, the size of dim {dim}")
+                raise ArgumentError(f"split(): sizes {sizes} do not add up to {n}, the size of dim {dim}")
         lead = (slice(None),) * (dim % self.ndim)
         ends = np.cumsum([0] + sizes)
         return tuple(self[lead + (slice(int(a), int(b)),)] for a, b in zip(ends[:-1], ends[1:]))
@@ -912,7 +1087,7 @@ class Tensor:
         """Tile the tensor ``sizes[i]`` times along dimension i (PyTorch's ``repeat``, NumPy's ``tile``)."""
         sizes = _shape_args(sizes)
         if len(sizes) < self.ndim:
-            raise ValueError(f"repeat(): {len(sizes)} sizes for a tensor with {self.ndim} dimensions")
+            raise ArgumentError(f"repeat(): {len(sizes)} sizes for a tensor with {self.ndim} dimensions")
         shape = (1,) * (len(sizes) - self.ndim) + self.shape
         # a new axis of size r before each axis of size n, expanded to r, then merged with it: r * n
         spread = self.reshape(tuple(d for n in shape for d in (1, n)))
@@ -929,9 +1104,12 @@ class Tensor:
         """``out[i][j] = t[i][index[i][j]]`` for ``dim=1`` (and so on): PyTorch's ``gather``."""
         index = np.asarray(index.data if isinstance(index, Tensor) else index)
         dim = dim % self.ndim
+        if index.dtype.kind not in "iu":
+            raise TypeError(f"gather(): index must hold integers, got dtype {index.dtype}; convert it with .long()")
         if index.ndim != self.ndim or any(index.shape[a] > self.shape[a] for a in range(self.ndim) if a != dim):
-            raise ValueError(f"gather(): index of shape {index.shape} does not fit a tensor of shape {self.shape} "
-                             f"along dim {dim}")
+            raise ArgumentError(f"gather(): index of shape {index.shape} does not fit a tensor of shape {self.shape} "
+                                f"along dim {dim}")
+        _check_index_range("gather()", index, self.shape[dim], dim)
         grid = np.ogrid[tuple(slice(n) for n in index.shape)]
         return self[tuple(index if a == dim else grid[a] for a in range(self.ndim))]
 
@@ -944,17 +1122,20 @@ class Tensor:
     def bmm(self, other):
         """Batched matrix product of two 3-D tensors, (b, n, k) @ (b, k, m) -> (b, n, m)."""
         if self.ndim != 3 or np.ndim(other) != 3:
-            raise ValueError(f"bmm(): expects two 3-D tensors, got shapes {self.shape} and {np.shape(other)}")
+            raise ArgumentError(f"bmm(): expects two 3-D tensors, got shapes {self.shape} and {np.shape(other)}")
         return matmul(self, other)
 
     def t(self):
         """Transpose of a tensor with at most two dimensions (PyTorch's ``t()``)."""
         if self.ndim > 2:
-            raise ValueError(f"t(): expects at most 2 dimensions, got {self.ndim}; use transpose(d0, d1)")
+            raise ArgumentError(f"t(): expects at most 2 dimensions, got {self.ndim}; use transpose(d0, d1)")
         return self.T
 
     # method forms of the operators, under PyTorch's names: x.add(y) is x + y
-    add, sub, mul, div, pow, neg = __add__, __sub__, __mul__, __truediv__, __pow__, __neg__
+    add, sub, mul, pow, neg = __add__, __sub__, __mul__, __pow__, __neg__
+
+    def div(self, other, *, rounding_mode=None):
+        return div(self, other, rounding_mode=rounding_mode)
     remainder, floor_divide = __mod__, __floordiv__
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
@@ -1297,25 +1478,53 @@ ValuesIndices = collections.namedtuple("ValuesIndices", ["values", "indices"])
 
 
 # ============================================================================ functions
-def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
-    """Same as ``Tensor(data, ...)`` (PyTorch's spelling)."""
+def tensor(data, requires_grad: bool = False, dtype=None, device=None) -> Tensor:
+    """Same as ``Tensor(data, ...)`` (PyTorch's spelling); ``device`` must be the CPU."""
+    check_device(device, "tensor()")
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
 _as_operand = ops.as_operand
 _div, _pow, _remainder = ops.Div.apply, ops.Pow.apply, ops.Remainder.apply
-_floor_divide, _maximum = ops.FloorDivide.apply, ops.Maximum.apply
+_floor_divide, _maximum, _minimum = ops.FloorDivide.apply, ops.Maximum.apply, ops.Minimum.apply
 
 
 def _scaled(other, alpha):
     return (other.data if isinstance(other, Tensor) else np.asarray(other)) * alpha
 
 
-def div(a, b) -> Tensor:
+def div(a, b, *, rounding_mode=None) -> Tensor:
+    """``a / b``: true division, where integers give the default float (int / int -> float32), or with
+    ``rounding_mode`` ``"trunc"`` (toward zero) or ``"floor"`` (toward minus infinity), which keep
+    integers integral and have a zero gradient, as ``torch.div``."""
+    if rounding_mode is not None:
+        return _rounded_div(a, b, rounding_mode)
     # true division of integers gives the default float, as in PyTorch (int / int -> float32)
     if not (isinstance(a, Tensor) and a.data.dtype.kind == "f" or isinstance(b, Tensor) and b.data.dtype.kind == "f"):
-        a, b = (t.astype(DEFAULT_FLOAT) if isinstance(t, Tensor) else t for t in (a, b))
+        a, b = (t.astype(dtypes.DEFAULT_FLOAT) if isinstance(t, Tensor) else t for t in (a, b))
     return _div(a, b)
+
+
+def _is_integral(x) -> bool:
+    """An integer or bool Tensor or array, or a Python or NumPy integer."""
+    if isinstance(x, Tensor):
+        return x.data.dtype.kind in "biu"  # (a float tensor, the common case, is decided here)
+    if isinstance(x, np.ndarray):
+        return x.dtype.kind in "biu"
+    return isinstance(x, numbers.Integral)
+
+
+def _rounded_div(a, b, rounding_mode: str) -> Tensor:
+    if rounding_mode == "floor":
+        return floor_divide(a, b)
+    if rounding_mode != "trunc":
+        raise ArgumentError(f"div(): rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+    if not _integer_division(a, b):
+        return div(a, b).trunc()
+    floor = floor_divide(a, b)  # trunc differs from floor by one where the exact quotient is negative
+    a_data, b_data = (x.data if isinstance(x, Tensor) else x for x in (a, b))
+    inexact = (np.remainder(a_data, b_data) != 0) & ((np.asarray(a_data) < 0) != (np.asarray(b_data) < 0))
+    return Tensor._wrap(floor.data + inexact.astype(floor.dtype), None)
 
 
 def pow(a, b) -> Tensor:
@@ -1324,12 +1533,24 @@ def pow(a, b) -> Tensor:
 
 def remainder(a, b) -> Tensor:
     """``a % b``, with the sign of ``b`` (Python's and NumPy's rule, as ``torch.remainder``)."""
+    _integer_division(a, b)
     return _remainder(a, b)
 
 
 def floor_divide(a, b) -> Tensor:
     """``a // b``, rounded toward minus infinity (as ``torch.floor_divide``); its gradient is zero."""
+    _integer_division(a, b)
     return _floor_divide(a, b)
+
+
+def _integer_division(a, b) -> bool:
+    """Whether ``a`` and ``b`` are both integers (or bools); if so, a zero divisor is refused, as PyTorch does
+    (NumPy would give 0 with a warning)."""
+    if not (_is_integral(a) and _is_integral(b)):
+        return False
+    if np.any(np.asarray(b.data if isinstance(b, Tensor) else b) == 0):
+        raise ArgumentError("integer division by zero (ZeroDivisionError); divide floats to get inf or nan")
+    return True
 
 
 def neg(a) -> Tensor:
@@ -1344,7 +1565,20 @@ def maximum(a, b) -> Tensor:
 @engine.named_call("minimum")
 def minimum(a, b) -> Tensor:
     """Elementwise minimum; where a == b each side gets half the gradient."""
-    return -maximum(-_tensor(a), -_tensor(b))
+    return _minimum(a, b)
+
+
+def var_mean(input, dim=None, *, correction=None, keepdim: bool = False, unbiased=None):
+    """``(variance, mean)`` over ``dim`` (all by default), as ``torch.var_mean``; the variance is
+    :meth:`Tensor.var`'s (unbiased unless ``correction=0`` or ``unbiased=False``)."""
+    x = _tensor(input)
+    return x.var(dim, keepdim, correction=correction, unbiased=unbiased), x.mean(dim, keepdim)
+
+
+def std_mean(input, dim=None, *, correction=None, keepdim: bool = False, unbiased=None):
+    """``(standard deviation, mean)`` over ``dim``, as ``torch.std_mean``."""
+    x = _tensor(input)
+    return x.std(dim, keepdim, correction=correction, unbiased=unbiased), x.mean(dim, keepdim)
 
 
 def where(condition, a, b) -> Tensor:
@@ -1368,12 +1602,12 @@ def matmul(a, b) -> Tensor:
     """Matrix product with NumPy's rules: 1-D operands are promoted and the added axis removed."""
     a, b = _tensor(a), _tensor(b)
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError("matmul(): both operands need at least one dimension (use * for scalars)")
+        raise ArgumentError("matmul(): both operands need at least one dimension (use * for scalars)")
     if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
-        raise ValueError(f"matmul(): shapes {a.shape} and {b.shape} do not align ({a.shape[-1]} != "
-                         f"{b.shape[-2 if b.ndim > 1 else 0]}): the first's last dimension must equal the second's "
-                         f"{'second-to-last' if b.ndim > 1 else 'only'} dimension; transpose one (b.T) if it is the "
-                         f"wrong way round")
+        raise ArgumentError(f"matmul(): shapes {a.shape} and {b.shape} do not align ({a.shape[-1]} != "
+                            f"{b.shape[-2 if b.ndim > 1 else 0]}): the first's last dimension must equal the second's "
+                            f"{'second-to-last' if b.ndim > 1 else 'only'} dimension; transpose one (b.T) if it is "
+                            f"the wrong way round")
     if a.dtype != b.dtype:
         dtype = _result_dtype(a.dtype, b.dtype)
         a, b = a.astype(dtype), b.astype(dtype)
@@ -1381,7 +1615,7 @@ def matmul(a, b) -> Tensor:
         try:
             return ops.Matmul.apply(a, b)
         except ValueError:
-            raise ValueError(f"matmul(): batch shapes of {a.shape} and {b.shape} do not broadcast") from None
+            raise ArgumentError(f"matmul(): batch shapes of {a.shape} and {b.shape} do not broadcast") from None
     out = ops.Matmul.apply(a.reshape(1, -1) if a.ndim == 1 else a, b.reshape(-1, 1) if b.ndim == 1 else b)
     if a.ndim == 1:
         out = out.squeeze(-2)
@@ -1404,12 +1638,13 @@ def einsum(subscripts: str, *operands) -> Tensor:
     inputs, arrow, output = spec.partition("->")
     terms = inputs.split(",")
     if len(terms) != len(operands):
-        raise ValueError(f"einsum(): '{subscripts}' names {len(terms)} operands, got {len(operands)}")
+        raise ArgumentError(f"einsum(): '{subscripts}' names {len(terms)} operands, got {len(operands)}")
     if "..." in spec:  # name the dimensions '...' stands for with unused letters, aligned from the right
         spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in spec]
         counts = [x.ndim - len(t.replace("...", "")) if "..." in t else 0 for t, x in zip(terms, operands)]
         if min(counts) < 0 or max(counts) > len(spare):
-            raise ValueError(f"einsum(): '{subscripts}' does not fit operands of shapes {[x.shape for x in operands]}")
+            raise ArgumentError(f"einsum(): '{subscripts}' does not fit operands of shapes "
+                                f"{[x.shape for x in operands]}")
         batch = "".join(spare[: max(counts)])
         terms = [t.replace("...", batch[len(batch) - n:]) for t, n in zip(terms, counts)]
         if arrow:
@@ -1421,7 +1656,7 @@ def einsum(subscripts: str, *operands) -> Tensor:
         inputs = ",".join(terms)
     for term, x in zip(terms, operands):
         if (term and not term.isalpha()) or len(term) != x.ndim:
-            raise ValueError(f"einsum(): '{term}' does not name the dimensions of an operand of shape {x.shape}")
+            raise ArgumentError(f"einsum(): '{term}' does not name the dimensions of an operand of shape {x.shape}")
     if not arrow:  # NumPy's implicit output: the letters used once, in alphabetical order
         output = "".join(sorted(c for c in set(inputs) - {","} if inputs.count(c) == 1))
     dtypes = {x.dtype for x in operands}
@@ -1431,23 +1666,23 @@ def einsum(subscripts: str, *operands) -> Tensor:
     try:
         return ops.Einsum.apply(*operands, terms=tuple(terms), output=output)
     except ValueError as e:
-        raise ValueError(f"einsum('{subscripts}'): {e}") from None
+        raise ArgumentError(f"einsum('{subscripts}'): {e}") from None
 
 
 def cat(tensors, dim: int = 0, *, axis=None) -> Tensor:
     """Join tensors along an existing dimension."""
     tensors = [_tensor(t) for t in tensors]
     if not tensors:
-        raise ValueError("cat(): expected a non-empty sequence of tensors")
+        raise ArgumentError("cat(): expected a non-empty sequence of tensors")
     ax = dim if axis is None else axis
     nd = tensors[0].ndim
     if nd == 0:
-        raise ValueError("cat(): zero-dimensional tensors cannot be concatenated")
+        raise ArgumentError("cat(): zero-dimensional tensors cannot be concatenated")
     ax = ax % nd
     for t in tensors:
         if t.ndim != nd or t.shape[:ax] + t.shape[ax + 1 :] != tensors[0].shape[:ax] + tensors[0].shape[ax + 1 :]:
-            raise ValueError(f"cat(): shapes {[t.shape for t in tensors]} differ outside dimension {ax}; all "
-                             f"dimensions but the one joined along (dim={ax}) must match")
+            raise ArgumentError(f"cat(): shapes {[t.shape for t in tensors]} differ outside dimension {ax}; all "
+                                f"dimensions but the one joined along (dim={ax}) must match")
     dtype = tensors[0].dtype
     for t in tensors[1:]:
         dtype = _result_dtype(dtype, t.dtype)
@@ -1462,19 +1697,33 @@ def stack(tensors, dim: int = 0, *, axis=None) -> Tensor:
     """Join tensors of one shape along a new dimension."""
     tensors = [_tensor(t) for t in tensors]
     if not tensors:
-        raise ValueError("stack(): expected a non-empty sequence of tensors")
+        raise ArgumentError("stack(): expected a non-empty sequence of tensors")
     if len({t.shape for t in tensors}) != 1:
-        raise ValueError(f"stack(): all tensors need the same shape, got {[t.shape for t in tensors]}; reshape or "
-                         f"pad them to one shape, or join them along an existing dimension with cat()")
+        raise ArgumentError(f"stack(): all tensors need the same shape, got {[t.shape for t in tensors]}; reshape "
+                            f"or pad them to one shape, or join them along an existing dimension with cat()")
     ax = dim if axis is None else axis
     return cat([t.unsqueeze(ax) for t in tensors], ax)
 
 
 def pad_(x, pad, value=0.0) -> Tensor:
     """Constant padding. ``pad`` is PyTorch's flat form (left, right) pairs starting from the
-    last dimension, e.g. ``(1, 1, 2, 2)``, or NumPy's per-axis ``((before, after), ...)``."""
+    last dimension, e.g. ``(1, 1, 2, 2)``, or NumPy's per-axis ``((before, after), ...)``.
+    A negative width crops instead, as in PyTorch (the cropped elements get a zero gradient)."""
     x = _tensor(x)
-    return ops.Pad.apply(x, widths=_pad_widths(x, pad), value=value)
+    x, widths = _cropped(x, _pad_widths(x, pad))
+    return ops.Pad.apply(x, widths=widths, value=value)
+
+
+def _cropped(x: Tensor, widths: tuple):
+    """Negative padding crops, as in PyTorch: ``x`` without the cropped elements, and the padding that is
+    left to do (every width >= 0)."""
+    if all(b >= 0 and a >= 0 for b, a in widths):
+        return x, widths
+    for (b, a), n in zip(widths, x.shape):
+        if n + min(b, 0) + min(a, 0) < 0:
+            raise ArgumentError(f"pad(): padding ({b}, {a}) crops more than the {n} elements of a dimension")
+    x = x[tuple(slice(-min(b, 0), n + min(a, 0)) for (b, a), n in zip(widths, x.shape))]
+    return x, tuple((max(b, 0), max(a, 0)) for b, a in widths)
 
 
 def _pad_widths(x: Tensor, pad) -> tuple:
@@ -1483,19 +1732,68 @@ def _pad_widths(x: Tensor, pad) -> tuple:
     if pad and isinstance(pad[0], (tuple, list)):
         widths = [tuple(int(v) for v in p) for p in pad]
         if len(widths) != x.ndim:
-            raise ValueError(f"pad(): {len(widths)} (before, after) pairs for a tensor with {x.ndim} dimensions")
+            raise ArgumentError(f"pad(): {len(widths)} (before, after) pairs for a tensor with {x.ndim} dimensions")
     else:
         if len(pad) % 2 or len(pad) // 2 > x.ndim:
-            raise ValueError(f"pad(): padding {pad} needs an even length of at most 2*{x.ndim}")
+            raise ArgumentError(f"pad(): padding {pad} needs an even length of at most 2*{x.ndim}")
         pairs = [(int(pad[i]), int(pad[i + 1])) for i in range(0, len(pad), 2)]
         widths = [(0, 0)] * (x.ndim - len(pairs)) + pairs[::-1]
-    if any(b < 0 or a < 0 for b, a in widths):
-        raise ValueError("pad(): negative padding is not supported")
     return tuple(widths)
 
 
 def _tensor(x) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor._wrap(_to_array(x), None)
+
+
+def _bitwise(ufunc, symbol: str, a, b) -> Tensor:
+    """``a <symbol> b`` for integer or bool operands, in the dtype PyTorch gives: two tensors promote; a Python
+    int or bool keeps the tensor's dtype (wrapping into it, as ``uint8 & -1`` does), except that an int
+    with a bool tensor gives int64. Shifts past the width give 0 (or -1 for a negative value shifted right)."""
+    a, b = _integer_operand(a, symbol), _integer_operand(b, symbol)
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        dtype = np.result_type(a.dtype, b.dtype)
+    else:
+        arr, scalar = (a, b) if isinstance(a, np.ndarray) else (b, a)
+        dtype = arr.dtype if arr.dtype != np.bool_ or type(scalar) is bool else np.dtype(np.int64)
+    if dtype == np.bool_ and symbol in ("<<", ">>"):
+        raise TypeError(f"{symbol} is not defined for bool tensors; convert them with .long() first")
+    a, b = (_wrapped(x, dtype) for x in (a, b))
+    try:
+        return Tensor._wrap(np.asarray(ufunc(a, b)), None)
+    except ValueError as e:
+        raise ArgumentError(f"{symbol}: {e}") from None
+
+
+def _integer_operand(x, symbol: str):
+    """An operand of a bitwise op: an integer or bool array, or a Python int or bool."""
+    if isinstance(x, np.generic):
+        x = x.item()
+    if type(x) is bool or isinstance(x, numbers.Integral) and not isinstance(x, Tensor):
+        return x
+    x = x.data if isinstance(x, Tensor) else _to_array(x)
+    if x.dtype.kind not in "biu":
+        raise TypeError(f"{symbol} is only defined for integer and bool tensors, got dtype {x.dtype}")
+    return x
+
+
+def _wrapped(x, dtype: np.dtype) -> np.ndarray:
+    """``x`` in ``dtype``; a Python int wraps around into it (two's complement), as PyTorch's C++ cast does."""
+    if isinstance(x, np.ndarray):
+        return x.astype(dtype, copy=False)
+    if dtype != np.bool_:
+        bits = 8 * dtype.itemsize
+        x = int(x) % (1 << bits)
+        if dtype.kind == "i" and x >= 1 << (bits - 1):
+            x -= 1 << bits
+    return np.asarray(x, dtype)
+
+
+def _check_index_range(fn: str, index: np.ndarray, size: int, dim: int) -> None:
+    """Refuse indices outside [0, size), as PyTorch does (NumPy would count a negative one from the end).
+    The test runs in the index's own dtype, so a huge unsigned value cannot wrap to a valid one."""
+    if index.size and (index.min() < 0 or index.max() >= size):
+        bad = index[(index < 0) | (index >= size)].flat[0]
+        raise IndexError(f"{fn}: index {bad} is out of bounds for dimension {dim} with size {size}")
 
 
 def _compare(ufunc, a, b) -> Tensor:
@@ -1506,7 +1804,7 @@ def _compare(ufunc, a, b) -> Tensor:
 
 def _single(axes):
     if len(axes) != 1:
-        raise ValueError(f"expected a single axis, got {axes}")
+        raise ArgumentError(f"expected a single axis, got {axes}")
     return axes[0]
 
 
@@ -1525,11 +1823,15 @@ def _reduced_shape(shape, axes):
 
 
 def _assign(index, value):
-    """The in-place write ``array[index] = value``."""
+    """The in-place write ``array[index] = value`` (for an index split by _index_arrays: through the view
+    its integers select, which basic indexing makes)."""
     value = value.data if isinstance(value, Tensor) else value
 
     def write(array):
-        array[index] = value
+        if type(index) is _Selected:
+            array[index.first][index.rest] = value
+        else:
+            array[index] = value
 
     return write
 
@@ -1544,15 +1846,53 @@ def _index_error(error: IndexError, shape: tuple) -> IndexError:
     return IndexError(f"{error} (indexing a tensor of shape {shape}); {hint}")
 
 
+_Selected = collections.namedtuple("_Selected", ["first", "rest"])
+
+
 def _index_arrays(index):
-    """Tensors inside an index become their arrays (integer or boolean indexing)."""
+    """Tensors inside an index become their arrays (integer or boolean indexing).
+
+    An index that mixes integers with index arrays follows PyTorch, not NumPy: PyTorch selects at
+    the integers first and then indexes the rest, so ``t[0, :, [0, 1]]`` of a (2, 3, 4) tensor is
+    ``t[0][:, [0, 1]]``, of shape (3, 2), where NumPy counts the integer as one more index array
+    and moves the broadcast dimensions to the front, (2, 3). Such an index comes back as
+    ``_Selected(first, rest)``: the integer selection, then the index of what it leaves.
+    """
     if isinstance(index, Tensor):
         return index.data
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else np.asarray(i) if isinstance(i, list) else i for i in index)
+        index = tuple([i.data if isinstance(i, Tensor) else np.asarray(i) if isinstance(i, list) else i for i in index])
+        if np.ndarray in map(type, index) and any(map(_is_integer, index)):
+            return _integers_first(index)
+        return index
     if isinstance(index, list):  # a list index means integer-array indexing, as in NumPy
         return np.asarray(index)
     return index
+
+
+def _is_integer(i) -> bool:
+    """An integer index: a Python or NumPy integer, or a 0-d integer array (from a 0-d Tensor)."""
+    if type(i) is np.ndarray:
+        return i.ndim == 0 and i.dtype.kind in "iu"
+    return type(i) is not bool and isinstance(i, numbers.Integral)
+
+
+def _integers_first(index: tuple):
+    """Split an index into PyTorch's two steps: the integers (a basic selection, which keeps every other
+    dimension), then the other entries on what is left."""
+    first, rest = [], []
+    for i in index:
+        if _is_integer(i):
+            first.append(int(i))
+        elif i is None or i is Ellipsis:  # None adds a dimension only in the second step
+            first += [i] if i is Ellipsis else []
+            rest.append(i)
+        else:  # a slice, an index array, or a mask (which spans as many dimensions as it has)
+            first += [slice(None)] * (i.ndim if type(i) is np.ndarray and i.dtype == np.bool_ else 1)
+            rest.append(i)
+    if not any(type(i) is np.ndarray and i.ndim > 0 for i in rest):  # only 0-d arrays: NumPy's rule is PyTorch's
+        return index
+    return _Selected(tuple(first), tuple(rest))
 
 
 # ============================================================================ more of PyTorch's surface (issue 11, §2)
@@ -1832,6 +2172,12 @@ _UFUNCS = {
     np.greater_equal: Tensor.__ge__,
     np.less: Tensor.__lt__,
     np.less_equal: Tensor.__le__,
+    np.bitwise_and: Tensor.__and__,
+    np.bitwise_or: Tensor.__or__,
+    np.bitwise_xor: Tensor.__xor__,
+    np.left_shift: Tensor.__lshift__,
+    np.right_shift: Tensor.__rshift__,
+    np.invert: Tensor.__invert__,
     np.equal: lambda a, b: _compare(np.equal, a, b),
     np.not_equal: lambda a, b: _compare(np.not_equal, a, b),
 }

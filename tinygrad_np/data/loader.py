@@ -8,8 +8,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .. import creation
-from ..tensor import DEFAULT_FLOAT, Tensor
+from .. import creation, dtypes
+from ..tensor import Tensor
 from .dataset import TensorDataset
 
 __all__ = ["DataLoader", "default_collate"]
@@ -149,5 +149,5 @@ def default_collate(samples: list):
     if isinstance(first, numbers.Integral):
         return Tensor._wrap(np.array(samples, dtype=np.int64), None)
     if isinstance(first, numbers.Real):
-        return Tensor._wrap(np.array(samples, dtype=DEFAULT_FLOAT), None)
+        return Tensor._wrap(np.array(samples, dtype=dtypes.DEFAULT_FLOAT), None)
     raise TypeError(f"default_collate(): cannot batch samples of type {type(first).__name__}; pass a collate_fn")

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import dtypes
 from ..autograd import named_call
+from ..errors import ArgumentError
 from ..tensor import Tensor, where
 from . import functional as F
 from .module import Module
@@ -117,7 +119,7 @@ def softsign(input) -> Tensor:
     """``x / (1 + |x|)``."""
     x = F._tensor(input)
     if x.dtype.kind != "f":
-        x = x.astype(np.float32)  # PyTorch gives the default float for integer input
+        x = x.astype(dtypes.DEFAULT_FLOAT)  # PyTorch gives the default float for integer input
     return x / (x.abs() + 1.0)
 
 
@@ -137,12 +139,12 @@ def glu(input, dim: int = -1) -> Tensor:
     """Gated linear unit: split ``input`` in halves ``a, b`` along ``dim``; ``a * sigmoid(b)``."""
     x = F._float_tensor(input, "glu")
     if x.ndim == 0:
-        raise ValueError("glu(): does not support 0-d tensors (there is no dimension to halve)")
+        raise ArgumentError("glu(): does not support 0-d tensors (there is no dimension to halve)")
     axis = dim % x.ndim if -x.ndim <= dim < x.ndim else None
     if axis is None:
         raise IndexError(f"glu(): dim {dim} is out of range for a tensor of {x.ndim} dimensions")
     if x.shape[axis] % 2:
-        raise ValueError(f"glu(): halving dimension must be even, but dimension {dim} has size {x.shape[axis]}")
+        raise ArgumentError(f"glu(): halving dimension must be even, but dimension {dim} has size {x.shape[axis]}")
     a, b = x.split(x.shape[axis] // 2, axis)
     return a * b.sigmoid()
 

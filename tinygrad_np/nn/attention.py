@@ -7,8 +7,10 @@ import math
 
 import numpy as np
 
+from .. import dtypes
 from ..autograd import named_call
-from ..tensor import DEFAULT_FLOAT, Tensor, cat, pad_, where
+from ..errors import ArgumentError
+from ..tensor import Tensor, cat, pad_, where
 from . import functional as F
 from . import init
 from .layers import Linear
@@ -61,14 +63,14 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
     k = F._float_tensor(key, "scaled_dot_product_attention", "key")
     v = F._float_tensor(value, "scaled_dot_product_attention", "value")
     if min(q.ndim, k.ndim, v.ndim) < 2:
-        raise ValueError(f"scaled_dot_product_attention(): query, key and value must have at least 2 dimensions, "
-                         f"got shapes {q.shape}, {k.shape}, {v.shape}")
+        raise ArgumentError(f"scaled_dot_product_attention(): query, key and value must have at least 2 dimensions, "
+                            f"got shapes {q.shape}, {k.shape}, {v.shape}")
     if not q.dtype == k.dtype == v.dtype:
         raise TypeError(f"scaled_dot_product_attention(): query, key and value must have the same dtype, got "
                         f"{q.dtype}, {k.dtype} and {v.dtype}")
     if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
-        raise ValueError(f"scaled_dot_product_attention(): query (..., L, E), key (..., S, E) and value (..., S, Ev) "
-                         f"do not fit: shapes {q.shape}, {k.shape}, {v.shape}")
+        raise ArgumentError(f"scaled_dot_product_attention(): query (..., L, E), key (..., S, E) and value "
+                            f"(..., S, Ev) do not fit: shapes {q.shape}, {k.shape}, {v.shape}")
     if is_causal and attn_mask is not None:
         raise ValueError("scaled_dot_product_attention(): give attn_mask or is_causal=True, not both")
     if not 0.0 <= dropout_p <= 1.0:
@@ -95,8 +97,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
 def _share_heads(q: Tensor, kv: Tensor) -> Tensor:
     """Repeat each of kv's heads (axis -3) for its group of query heads (PyTorch's repeat_interleave)."""
     if q.ndim < 3 or kv.ndim < 3 or q.shape[-3] % kv.shape[-3]:
-        raise ValueError(f"scaled_dot_product_attention(): with enable_gqa, the query's heads (axis -3) must be a "
-                         f"multiple of the key's and value's, got shapes {q.shape} and {kv.shape}")
+        raise ArgumentError(f"scaled_dot_product_attention(): with enable_gqa, the query's heads (axis -3) must be a "
+                            f"multiple of the key's and value's, got shapes {q.shape} and {kv.shape}")
     group = q.shape[-3] // kv.shape[-3]
     if group == 1:
         return kv
@@ -140,7 +142,7 @@ class MultiheadAttention(Module):
         self.kdim, self.vdim = kdim or embed_dim, vdim or embed_dim
         self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
         self.dropout, self.batch_first, self.add_zero_attn = dropout, batch_first, add_zero_attn
-        dtype = np.dtype(DEFAULT_FLOAT if dtype is None else dtype)
+        dtype = np.dtype(dtypes.DEFAULT_FLOAT if dtype is None else dtype)
 
         def param(*shape):
             return Parameter(np.zeros(shape, dtype))

@@ -7,6 +7,7 @@ Values and gradients follow PyTorch's definitions.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 
@@ -15,7 +16,8 @@ import numpy as np
 from .. import creation
 from ..autograd import named_call
 from ..autograd.engine import mark_modified
-from ..tensor import Tensor, _pad_widths, _result_dtype, _to_array, pad_, where
+from ..errors import ArgumentError
+from ..tensor import Tensor, _cropped, _pad_widths, _result_dtype, _to_array, pad_, where
 from .primitives import (
     BinaryCrossEntropyFn,
     CrossEntropyFn,
@@ -89,6 +91,25 @@ def _tuple(value, n: int, name: str) -> tuple:
     return value
 
 
+def _float32_inside(fn):
+    """Run ``fn`` on float16 input in float32 and round the result back once: PyTorch computes
+    half-precision losses and normalisations with float32 accumulators (a float16 sum of many
+    squared errors would overflow). Every float16 Tensor argument is cast; gradients flow back in float16."""
+
+    @functools.wraps(fn)
+    def run(input, *args, **kwargs):
+        if not (isinstance(input, Tensor) and input.data.dtype == np.float16):
+            return fn(input, *args, **kwargs)
+        out = fn(_up(input), *map(_up, args), **{k: _up(v) for k, v in kwargs.items()})
+        return out.astype(np.float16) if isinstance(out, Tensor) and out.data.dtype.kind == "f" else out
+
+    return run
+
+
+def _up(value):
+    return value.astype(np.float32) if isinstance(value, Tensor) and value.data.dtype == np.float16 else value
+
+
 # ============================================================================ activations
 def linear(input, weight, bias=None) -> Tensor:
     """``input @ weight.T + bias`` with ``weight`` of shape (out_features, in_features), as in PyTorch."""
@@ -99,13 +120,13 @@ def linear(input, weight, bias=None) -> Tensor:
     wd = weight.data
     if wd.ndim != 2 or x.data.ndim == 0 or x.data.shape[-1] != wd.shape[1]:
         if wd.ndim != 2:
-            raise ValueError(f"linear(): weight must be 2-D (out_features, in_features), got shape {wd.shape}")
-        raise ValueError(
+            raise ArgumentError(f"linear(): weight must be 2-D (out_features, in_features), got shape {wd.shape}")
+        raise ArgumentError(
             f"linear(): input of shape {x.shape} does not match weight of shape {wd.shape} "
             f"(expected input.shape[-1] == {wd.shape[1]})"
         )
     if bias is not None and bias.data.shape != (wd.shape[0],):
-        raise ValueError(f"linear(): bias must have shape ({wd.shape[0]},), got {bias.shape}")
+        raise ArgumentError(f"linear(): bias must have shape ({wd.shape[0]},), got {bias.shape}")
     if x.data.dtype != wd.dtype or (bias is not None and bias.data.dtype != wd.dtype):
         x, weight, bias = _same_dtype(x.astype(wd.dtype) if x.dtype.kind != "f" else x, weight, bias)
     return LinearFn.apply(x, weight, bias)
@@ -116,7 +137,7 @@ def relu(input) -> Tensor:
 
 
 def leaky_relu(input, negative_slope: float = 0.01) -> Tensor:
-    return _tensor(input).leaky_relu(negative_slope)
+    return _float_tensor(input, "leaky_relu").leaky_relu(negative_slope)
 
 
 def sigmoid(input) -> Tensor:
@@ -191,18 +212,20 @@ def pad(input, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
         return pad_(x, pad, value)
     if mode not in _PAD_MODES:
         raise ValueError(f"pad(): mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
-    for axis, (before, after) in enumerate(_pad_widths(x, pad)):
+    x, widths = _cropped(x, _pad_widths(x, pad))  # negative widths crop first, as in PyTorch
+    for axis, (before, after) in enumerate(widths):
         n = x.shape[axis]
         if before or after:
             limit = n - 1 if mode == "reflect" else n if mode == "circular" else None
             if n == 0 or (limit is not None and max(before, after) > limit):
-                raise ValueError(f"pad(): {mode} padding ({before}, {after}) is too wide for a dimension of {n}")
+                raise ArgumentError(f"pad(): {mode} padding ({before}, {after}) is too wide for a dimension of {n}")
             index = np.pad(np.arange(n), (before, after), mode=_PAD_MODES[mode])
             x = x[(slice(None),) * axis + (index,)]
     return x
 
 
 @named_call("normalize")
+@_float32_inside
 def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """``input / max(norm(input, p, dim), eps)``: unit p-norm along ``dim`` (zero rows stay zero)."""
     x = _float_tensor(input, "normalize")
@@ -228,7 +251,8 @@ def _spatial_input(input, fn: str, d: int = 2):
     if x.ndim == d + 1:
         return x.unsqueeze(0), True
     if x.ndim != d + 2:
-        raise ValueError(f"{fn}(): expected a {d + 1}-D (unbatched) or {d + 2}-D (batched) input, got shape {x.shape}")
+        raise ArgumentError(f"{fn}(): expected a {d + 1}-D (unbatched) or {d + 2}-D (batched) input, got shape "
+                            f"{x.shape}")
     return x, False
 
 
@@ -242,7 +266,7 @@ def _padded(x: Tensor, padding: tuple, value: float = 0.0) -> Tensor:
 def _check_windows(fn: str, shape: tuple, kernel, stride, dilation) -> tuple:
     out = tuple(window_output_size(n, k, s, dl) for n, k, s, dl in zip(shape, kernel, stride, dilation))
     if any(o <= 0 for o in out):
-        raise ValueError(
+        raise ArgumentError(
             f"{fn}(): the (padded) input of spatial size {shape} is smaller than the kernel {kernel} "
             f"(dilation {dilation}): output size would be {out}; use a larger input, more padding or a smaller kernel"
         )
@@ -258,10 +282,10 @@ def _conv_pads(padding, kernel, stride, dilation, fn: str = "conv2d") -> tuple:
         return ((0, 0), (0, 0))
     if padding == "same":
         if stride != (1, 1):
-            raise ValueError(f"{fn}(): padding='same' is only supported with stride 1")
+            raise ArgumentError(f"{fn}(): padding='same' is only supported with stride 1")
         total = [dl * (k - 1) for dl, k in zip(dilation, kernel)]
         return tuple((t // 2, t - t // 2) for t in total)
-    raise ValueError(f"{fn}(): padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+    raise ArgumentError(f"{fn}(): padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
 
 
 @named_call("conv2d")
@@ -282,7 +306,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
     ``"valid"`` or ``"same"`` (stride 1 only)."""
     weight = _float_tensor(weight, "conv1d", "weight")
     if weight.ndim != 3:
-        raise ValueError(f"conv1d(): weight must be 3-D (out_channels, in_channels/groups, k), got {weight.shape}")
+        raise ArgumentError(f"conv1d(): weight must be 3-D (out_channels, in_channels/groups, k), got {weight.shape}")
     return _conv(input, weight.unsqueeze(2), bias, stride, padding, dilation, groups, "conv1d", d=1)
 
 
@@ -293,23 +317,24 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, fn, d=2):
     weight = _float_tensor(weight, fn, "weight")
     bias = None if bias is None else _float_tensor(bias, fn, "bias")
     if weight.ndim != 4:
-        raise ValueError(f"{fn}(): weight must be 4-D (out_channels, in_channels/groups, kh, kw), got {weight.shape}")
+        raise ArgumentError(f"{fn}(): weight must be 4-D (out_channels, in_channels/groups, kh, kw), got "
+                            f"{weight.shape}")
     n, c, h, w = x.shape
     o, cg, kh, kw = weight.shape
     if groups < 1 or c % groups or o % groups:
-        raise ValueError(f"{fn}(): groups={groups} must divide in_channels={c} and out_channels={o}")
+        raise ArgumentError(f"{fn}(): groups={groups} must divide in_channels={c} and out_channels={o}")
     if cg * groups != c:
         hint = ("; is the input channels-last (N, H, W, C)? Use x.permute(0, 3, 1, 2)" if x.shape[-1] == cg * groups
                 else f"; build the layer with in_channels={c}, or check the input")
-        raise ValueError(
+        raise ArgumentError(
             f"{fn}(): input has {c} channels (axis 1) but weight of shape {weight.shape} expects {cg * groups} "
             f"(in_channels/groups={cg}, groups={groups}){hint}"
         )
     if bias is not None and bias.shape != (o,):
-        raise ValueError(f"{fn}(): bias must have shape ({o},), got {bias.shape}")
+        raise ArgumentError(f"{fn}(): bias must have shape ({o},), got {bias.shape}")
     stride, dilation = _tuple(stride, 2, "stride"), _tuple(dilation, 2, "dilation")
     if any(v < 1 for v in stride + dilation):
-        raise ValueError(f"{fn}(): stride {stride} and dilation {dilation} must be positive")
+        raise ArgumentError(f"{fn}(): stride {stride} and dilation {dilation} must be positive")
     kernel = (kh, kw)
     pads = _conv_pads(padding, kernel, stride, dilation, fn)
     x, weight, bias = _same_dtype(x, weight, bias)
@@ -345,28 +370,28 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     weight = _float_tensor(weight, "conv_transpose2d", "weight")
     bias = None if bias is None else _float_tensor(bias, "conv_transpose2d", "bias")
     if weight.ndim != 4:
-        raise ValueError(f"conv_transpose2d(): weight must be 4-D (in_channels, out_channels/groups, kh, kw), "
-                         f"got {weight.shape}")
+        raise ArgumentError(f"conv_transpose2d(): weight must be 4-D (in_channels, out_channels/groups, kh, kw), "
+                            f"got {weight.shape}")
     n, c, h, w = x.shape
     cin, og, kh, kw = weight.shape
     if groups < 1 or c % groups or cin != c:
-        raise ValueError(f"conv_transpose2d(): input has {c} channels, weight {weight.shape} expects {cin} "
-                         f"(groups={groups} must divide it)")
+        raise ArgumentError(f"conv_transpose2d(): input has {c} channels, weight {weight.shape} expects {cin} "
+                            f"(groups={groups} must divide it)")
     o = og * groups
     if bias is not None and bias.shape != (o,):
-        raise ValueError(f"conv_transpose2d(): bias must have shape ({o},), got {bias.shape}")
+        raise ArgumentError(f"conv_transpose2d(): bias must have shape ({o},), got {bias.shape}")
     stride, dilation = _tuple(stride, 2, "stride"), _tuple(dilation, 2, "dilation")
     padding, output_padding = _tuple(padding, 2, "padding"), _tuple(output_padding, 2, "output_padding")
     if any(v < 1 for v in stride + dilation) or any(v < 0 for v in padding + output_padding):
-        raise ValueError("conv_transpose2d(): stride and dilation must be positive, padding non-negative")
+        raise ArgumentError("conv_transpose2d(): stride and dilation must be positive, padding non-negative")
     if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
-        raise ValueError(f"conv_transpose2d(): output_padding {output_padding} must be smaller than stride "
-                         f"{stride} or dilation {dilation}")
+        raise ArgumentError(f"conv_transpose2d(): output_padding {output_padding} must be smaller than stride "
+                            f"{stride} or dilation {dilation}")
     kernel = (kh, kw)
     full = tuple((m - 1) * s + d * (k - 1) + 1 + op
                  for m, s, d, k, op in zip((h, w), stride, dilation, kernel, output_padding))
     if any(f - 2 * p <= 0 for f, p in zip(full, padding)):
-        raise ValueError(f"conv_transpose2d(): padding {padding} leaves no output (uncropped size {full})")
+        raise ArgumentError(f"conv_transpose2d(): padding {padding} leaves no output (uncropped size {full})")
     x, weight, bias = _same_dtype(x, weight, bias)
     # (N, g, H*W, C_in/g) @ (g, C_in/g, C_out/g*kh*kw): every pixel's contribution to its window
     pixels = x.reshape(n, groups, c // groups, h * w).permute(0, 1, 3, 2)
@@ -386,9 +411,9 @@ def _pool_args(fn, kernel_size, stride, padding, dilation):
     padding = _tuple(padding, 2, "padding")
     dilation = _tuple(dilation, 2, "dilation")
     if any(p > k // 2 for p, k in zip(padding, kernel)):
-        raise ValueError(f"{fn}(): padding {padding} must be at most half the kernel size {kernel}")
+        raise ArgumentError(f"{fn}(): padding {padding} must be at most half the kernel size {kernel}")
     if any(v < 1 for v in kernel + stride + dilation):
-        raise ValueError(f"{fn}(): kernel_size, stride and dilation must be positive")
+        raise ArgumentError(f"{fn}(): kernel_size, stride and dilation must be positive")
     return kernel, stride, tuple((p, p) for p in padding), dilation
 
 
@@ -497,12 +522,12 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """
     x = _float_tensor(input, "batch_norm")
     if x.ndim < 2:
-        raise ValueError(f"batch_norm(): expected input of shape (N, C, ...), got {x.shape}")
+        raise ArgumentError(f"batch_norm(): expected input of shape (N, C, ...), got {x.shape}")
     c = x.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
         if t is not None and tuple(np.shape(t.data if isinstance(t, Tensor) else t)) != (c,):
-            raise ValueError(f"batch_norm(): {name} must have shape ({c},) for input of shape {x.shape}, "
-                             f"got {np.shape(t.data if isinstance(t, Tensor) else t)}")
+            raise ArgumentError(f"batch_norm(): {name} must have shape ({c},) for input of shape {x.shape}, "
+                                f"got {np.shape(t.data if isinstance(t, Tensor) else t)}")
     shape = (1, c) + (1,) * (x.ndim - 2)
     axes = (0,) + tuple(range(2, x.ndim))
     if training:
@@ -527,7 +552,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         out = centred / (var + eps).sqrt()
     else:
         if running_mean is None or running_var is None:
-            raise ValueError("batch_norm(): running_mean and running_var are needed when training=False")
+            raise ArgumentError("batch_norm(): running_mean and running_var are needed when training=False")
         rm = np.asarray(running_mean.data if isinstance(running_mean, Tensor) else running_mean)
         rv = np.asarray(running_var.data if isinstance(running_var, Tensor) else running_var)
         scale = (1.0 / np.sqrt(rv.astype(x.dtype) + eps)).reshape(shape)
@@ -540,6 +565,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 
 @named_call("layer_norm")
+@_float32_inside
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
     """Normalise over the trailing ``normalized_shape`` axes (biased variance), then scale and shift."""
     x = _float_tensor(input, "layer_norm")
@@ -547,7 +573,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
         normalized_shape, numbers.Integral) else tuple(int(n) for n in normalized_shape)
     k = len(normalized_shape)
     if k == 0 or x.shape[-k:] != normalized_shape:
-        raise ValueError(
+        raise ArgumentError(
             f"layer_norm(): input of shape {x.shape} does not end with normalized_shape {normalized_shape}; "
             f"normalized_shape must be the input's last dimensions"
         )
@@ -604,6 +630,7 @@ def _check_same_shape(fn: str, input: Tensor, target: Tensor) -> None:
 
 
 @named_call("mse_loss")
+@_float32_inside
 def mse_loss(input, target, reduction: str = "mean") -> Tensor:
     """Mean (or sum, or elementwise) squared error. Shapes must match."""
     _check_reduction(reduction, "mse_loss")
@@ -615,6 +642,7 @@ def mse_loss(input, target, reduction: str = "mean") -> Tensor:
 
 
 @named_call("l1_loss")
+@_float32_inside
 def l1_loss(input, target, reduction: str = "mean") -> Tensor:
     """Mean (or sum, or elementwise) absolute error. Shapes must match."""
     _check_reduction(reduction, "l1_loss")
@@ -629,7 +657,7 @@ def _class_weight(weight, c: int, dtype, fn: str):
         return None
     w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=dtype)
     if w.shape != (c,):
-        raise ValueError(f"{fn}(): weight must have one entry per class, shape ({c},), got {w.shape}")
+        raise ArgumentError(f"{fn}(): weight must have one entry per class, shape ({c},), got {w.shape}")
     return w
 
 
@@ -665,6 +693,7 @@ def _class_last(x: Tensor) -> Tensor:
 
 
 @named_call("cross_entropy")
+@_float32_inside
 def cross_entropy(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
     """Cross-entropy between logits ``input`` (N, C) or (N, C, d1, ...) (or (C,)) and ``target``.
@@ -732,6 +761,7 @@ def _cross_entropy_probs(x: Tensor, target, w, reduction: str, label_smoothing: 
 
 
 @named_call("nll_loss")
+@_float32_inside
 def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities ``input`` (N, C) or (N, C, d1, ...) at integer ``target``.
 
@@ -760,11 +790,12 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
 def _check_probability_inputs(fn: str, x: Tensor, t: Tensor) -> None:
     _check_same_shape(fn, x, t)
     if x.data.size and (np.nanmin(x.data) < 0 or np.nanmax(x.data) > 1):
-        raise ValueError(f"{fn}(): all elements of input must be between 0 and 1 (probabilities; for logits use "
-                         f"binary_cross_entropy_with_logits)")
+        raise ArgumentError(f"{fn}(): all elements of input must be between 0 and 1 (probabilities; for logits use "
+                            f"binary_cross_entropy_with_logits)")
 
 
 @named_call("binary_cross_entropy")
+@_float32_inside
 def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") -> Tensor:
     """-(t log x + (1-t) log(1-x)) for probabilities ``input``; each log is clamped at -100, as in PyTorch."""
     _check_reduction(reduction, "binary_cross_entropy")
@@ -779,6 +810,7 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") ->
 
 
 @named_call("binary_cross_entropy_with_logits")
+@_float32_inside
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str = "mean",
                                      pos_weight=None) -> Tensor:
     """Sigmoid + binary cross-entropy in one stable expression:
@@ -810,6 +842,7 @@ def _legacy_reduction(size_average, reduce, reduction: str) -> str:
 
 
 @named_call("cosine_similarity")
+@_float32_inside
 def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """``sum(x1 * x2) / (max(||x1||, eps) * max(||x2||, eps))`` along ``dim``, after broadcasting
     ``x1`` and ``x2`` together (each is divided by its clamped norm first, as PyTorch does)."""
@@ -827,6 +860,7 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:
 
 
 @named_call("kl_div")
+@_float32_inside
 def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False) -> Tensor:
     """Pointwise KL divergence of log-probabilities ``input`` from ``target``:
     ``target * (log(target) - input)`` (0 where target is 0), or with ``log_target=True``
@@ -864,6 +898,7 @@ def _huber_parts(fn: str, input, target, width: float):
 
 
 @named_call("smooth_l1_loss")
+@_float32_inside
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
                    beta: float = 1.0) -> Tensor:
     """``0.5 * d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 * beta`` (d = input - target);
@@ -879,6 +914,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
 
 
 @named_call("huber_loss")
+@_float32_inside
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None) -> Tensor:
     """``0.5 * d^2`` where ``|d| < delta``, else ``delta * (|d| - 0.5 * delta)``: ``delta`` times
     ``smooth_l1_loss`` with ``beta=delta``. ``weight`` (broadcast) multiplies each element's loss.

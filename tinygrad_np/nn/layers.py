@@ -7,8 +7,10 @@ import numbers
 
 import numpy as np
 
+from .. import dtypes
 from ..autograd.engine import mark_modified
-from ..tensor import DEFAULT_FLOAT, Tensor
+from ..errors import ArgumentError
+from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .module import Module, Parameter, check_device
@@ -23,7 +25,7 @@ __all__ = [
 
 
 def _empty(*shape, dtype=None) -> Parameter:
-    return Parameter(np.zeros(shape, dtype=np.dtype(DEFAULT_FLOAT if dtype is None else dtype)))
+    return Parameter(np.zeros(shape, dtype=np.dtype(dtypes.DEFAULT_FLOAT if dtype is None else dtype)))
 
 
 def _reset_like_pytorch(weight: Parameter, bias: Parameter | None) -> None:
@@ -180,8 +182,8 @@ class Unflatten(Module):
         if sizes.count(-1) == 1 and known and shape[d] % known == 0:
             sizes[sizes.index(-1)] = shape[d] // known
         if sizes.count(-1) or int(np.prod(sizes)) != shape[d]:
-            raise ValueError(f"Unflatten: sizes {self.unflattened_size} do not multiply up to the size {shape[d]} "
-                             f"of dim {self.dim} of the input")
+            raise ArgumentError(f"Unflatten: sizes {self.unflattened_size} do not multiply up to the size {shape[d]} "
+                                f"of dim {self.dim} of the input")
         return input.reshape(shape[:d] + tuple(sizes) + shape[d + 1:])
 
     def extra_repr(self) -> str:
@@ -374,7 +376,7 @@ class _BatchNorm(Module):
         super().__init__()
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        dtype = np.dtype(DEFAULT_FLOAT if dtype is None else dtype)
+        dtype = np.dtype(dtypes.DEFAULT_FLOAT if dtype is None else dtype)
         if affine:
             self.weight = Parameter(np.ones(num_features, dtype))
             self.bias = Parameter(np.zeros(num_features, dtype))
@@ -401,9 +403,9 @@ class _BatchNorm(Module):
             dims = " or ".join(f"{d}-D" for d in self._input_dims)
             raise ValueError(f"{type(self).__name__}: expected {dims} input, got shape {x.shape}; {self._other}")
         if x.shape[1] != self.num_features:
-            raise ValueError(f"{type(self).__name__}: input has {x.shape[1]} channels (axis 1), "
-                             f"expected num_features={self.num_features}; build the layer with "
-                             f"num_features={x.shape[1]}, or check the input's layout (N, C, ...)")
+            raise ArgumentError(f"{type(self).__name__}: input has {x.shape[1]} channels (axis 1), "
+                                f"expected num_features={self.num_features}; build the layer with "
+                                f"num_features={x.shape[1]}, or check the input's layout (N, C, ...)")
         factor = 0.0 if self.momentum is None else self.momentum
         counting = self.training and self.track_running_stats
         if counting and self.momentum is None:  # cumulative moving average
@@ -446,7 +448,7 @@ class LayerNorm(Module):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(int(n) for n in normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        dtype = np.dtype(DEFAULT_FLOAT if dtype is None else dtype)
+        dtype = np.dtype(dtypes.DEFAULT_FLOAT if dtype is None else dtype)
         if elementwise_affine:
             self.weight = Parameter(np.ones(self.normalized_shape, dtype))
             self.bias = Parameter(np.zeros(self.normalized_shape, dtype)) if bias else None

@@ -18,7 +18,8 @@ import numpy as np
 
 from .. import autograd
 from ..hooks import RemovableHandle
-from ..tensor import Tensor, _to_array
+from ..tensor import Tensor, _to_array, check_device
+from ..tensor import is_device as _is_device
 
 __all__ = [
     "Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
@@ -51,28 +52,6 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
-
-
-def _is_device(x) -> bool:
-    """A device name ("cpu", "cuda:0") or object (anything whose ``.type`` is such a name), as
-    opposed to a dtype ("float32", np.float64)."""
-    if isinstance(x, str):
-        try:
-            np.dtype(x)
-        except TypeError:
-            return True
-        return False
-    return isinstance(getattr(x, "type", None), str)
-
-
-def check_device(device, what: str) -> None:
-    """Accept ``None`` and the CPU (``"cpu"``, ``"cpu:0"``, or an object whose ``.type`` is "cpu");
-    anything else is an error: tinygrad_np computes with NumPy, on the CPU only."""
-    if device is None:
-        return
-    kind = device.type if isinstance(getattr(device, "type", None), str) else str(device)
-    if kind.split(":")[0] != "cpu":
-        raise ValueError(f"{what}: tinygrad_np runs on the CPU only, not on {device!r}")
 
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import named_call
+from ..errors import ArgumentError
 from ..tensor import Tensor, where
 from . import functional as F
 from .layers import _MaxPoolNd
@@ -55,9 +56,10 @@ def _max_unpool(input, indices, kernel_size, stride, padding, output_size, fn: s
     if idx.dtype != np.int64:
         raise TypeError(f"{fn}(): indices must be int64 (as max_pool returns them), got {idx.dtype}")
     if idx.shape != x.shape:
-        raise ValueError(f"{fn}(): indices of shape {idx.shape} must have the input's shape {x.shape}")
+        raise ArgumentError(f"{fn}(): indices of shape {idx.shape} must have the input's shape {x.shape}")
     if x.ndim not in (d + 1, d + 2):
-        raise ValueError(f"{fn}(): expected a {d + 1}-D (unbatched) or {d + 2}-D (batched) input, got shape {x.shape}")
+        raise ArgumentError(f"{fn}(): expected a {d + 1}-D (unbatched) or {d + 2}-D (batched) input, got shape "
+                            f"{x.shape}")
     kernel = F._tuple(kernel_size, d, "kernel_size")
     stride = kernel if stride is None else F._tuple(stride, d, "stride")
     padding = F._tuple(padding, d, "padding")

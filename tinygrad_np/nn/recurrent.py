@@ -9,7 +9,9 @@ import math
 
 import numpy as np
 
-from ..tensor import DEFAULT_FLOAT, Tensor, cat, stack
+from .. import dtypes
+from ..errors import ArgumentError
+from ..tensor import Tensor, cat, stack
 from . import functional as F
 from . import init
 from .module import Module, Parameter
@@ -42,7 +44,7 @@ class _Recurrent(Module):
         self.bias, self.batch_first, self.dropout = bias, batch_first, dropout
         self.bidirectional, self.directions = bidirectional, 2 if bidirectional else 1
         self.proj_size = proj_size
-        dtype = np.dtype(DEFAULT_FLOAT if dtype is None else dtype)
+        dtype = np.dtype(dtypes.DEFAULT_FLOAT if dtype is None else dtype)
         rows, out = self.gates * hidden_size, proj_size or hidden_size  # out: the size of h
         for k in range(num_layers):
             cols = input_size if k == 0 else out * self.directions
@@ -79,7 +81,8 @@ class _Recurrent(Module):
                              f"got {len(parts)} part(s)")
         for part, size in zip(parts, sizes):
             if tuple(part.shape) != (count, batch, size):
-                raise ValueError(f"{name}: initial state of shape {tuple(part.shape)}, expected {(count, batch, size)}")
+                raise ArgumentError(f"{name}: initial state of shape {tuple(part.shape)}, expected "
+                                    f"{(count, batch, size)}")
         per_layer = [tuple(part[k] for part in parts) for k in range(count)]
         return [s if self.gates == 4 else s[0] for s in per_layer]
 
@@ -100,8 +103,8 @@ class _Recurrent(Module):
         elif self.batch_first:
             x = x.transpose(0, 1)
         if x.ndim != 3 or x.shape[2] != self.input_size:
-            raise ValueError(f"{type(self).__name__}: expected input (seq, batch, {self.input_size}), "
-                             f"got {tuple(x.shape)}")
+            raise ArgumentError(f"{type(self).__name__}: expected input (seq, batch, {self.input_size}), "
+                                f"got {tuple(x.shape)}")
         states = self._initial(hx, x.shape[1], x.dtype)
         finals = []
         for k in range(self.num_layers):

@@ -13,6 +13,7 @@ import numbers
 import numpy as np
 
 from ..autograd import named_call
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module
@@ -174,11 +175,11 @@ def pixel_shuffle(input, upscale_factor: int) -> Tensor:
     x = F._tensor(input)
     r = _factor(upscale_factor, "pixel_shuffle", "upscale_factor")
     if x.ndim < 3:
-        raise ValueError(f"pixel_shuffle(): expects input with at least 3 dimensions, got shape {x.shape}")
+        raise ArgumentError(f"pixel_shuffle(): expects input with at least 3 dimensions, got shape {x.shape}")
     *lead, c, h, w = x.shape
     if c % (r * r):
-        raise ValueError(f"pixel_shuffle(): the channel dimension ({c}) must be divisible by upscale_factor**2 "
-                         f"({r * r})")
+        raise ArgumentError(f"pixel_shuffle(): the channel dimension ({c}) must be divisible by upscale_factor**2 "
+                            f"({r * r})")
     k = len(lead)
     blocks = x.reshape(*lead, c // (r * r), r, r, h, w).permute(*range(k), k, k + 3, k + 1, k + 4, k + 2)
     return blocks.reshape(*lead, c // (r * r), h * r, w * r)
@@ -190,10 +191,10 @@ def pixel_unshuffle(input, downscale_factor: int) -> Tensor:
     x = F._tensor(input)
     r = _factor(downscale_factor, "pixel_unshuffle", "downscale_factor")
     if x.ndim < 3:
-        raise ValueError(f"pixel_unshuffle(): expects input with at least 3 dimensions, got shape {x.shape}")
+        raise ArgumentError(f"pixel_unshuffle(): expects input with at least 3 dimensions, got shape {x.shape}")
     *lead, c, h, w = x.shape
     if h % r or w % r:
-        raise ValueError(f"pixel_unshuffle(): height {h} and width {w} must be divisible by downscale_factor {r}")
+        raise ArgumentError(f"pixel_unshuffle(): height {h} and width {w} must be divisible by downscale_factor {r}")
     k = len(lead)
     blocks = x.reshape(*lead, c, h // r, r, w // r, r).permute(*range(k), k, k + 2, k + 4, k + 1, k + 3)
     return blocks.reshape(*lead, c * r * r, h // r, w // r)
@@ -228,8 +229,8 @@ def _window_args(fn: str, kernel_size, dilation, padding, stride) -> tuple:
     kernel, dilation = F._tuple(kernel_size, 2, "kernel_size"), F._tuple(dilation, 2, "dilation")
     padding, stride = F._tuple(padding, 2, "padding"), F._tuple(stride, 2, "stride")
     if min(kernel + dilation + stride) < 1 or min(padding) < 0:
-        raise ValueError(f"{fn}(): kernel_size {kernel}, dilation {dilation} and stride {stride} must be positive "
-                         f"and padding {padding} non-negative")
+        raise ArgumentError(f"{fn}(): kernel_size {kernel}, dilation {dilation} and stride {stride} must be positive "
+                            f"and padding {padding} non-negative")
     return kernel, dilation, padding, stride
 
 
@@ -253,7 +254,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Te
     into an (N, C, *output_size) image, overlapping windows adding up (col2im)."""
     x = F._float_tensor(input, "fold")
     if x.ndim not in (2, 3):
-        raise ValueError(f"fold(): expected a 2-D (unbatched) or 3-D (batched) input, got shape {x.shape}")
+        raise ArgumentError(f"fold(): expected a 2-D (unbatched) or 3-D (batched) input, got shape {x.shape}")
     unbatched = x.ndim == 2
     if unbatched:
         x = x.unsqueeze(0)
@@ -261,13 +262,13 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Te
     kernel, dilation, padding, stride = _window_args("fold", kernel_size, dilation, padding, stride)
     n, rows, length = x.shape
     if rows % (kernel[0] * kernel[1]):
-        raise ValueError(f"fold(): input.shape[-2] = {rows} must be divisible by the kernel's size {kernel}")
+        raise ArgumentError(f"fold(): input.shape[-2] = {rows} must be divisible by the kernel's size {kernel}")
     padded = tuple(s + 2 * p for s, p in zip(size, padding))
     oh, ow = (window_output_size(*a) for a in zip(padded, kernel, stride, dilation))
     if oh < 1 or ow < 1 or oh * ow != length:
-        raise ValueError(f"fold(): output_size {size} with kernel_size {kernel}, dilation {dilation}, padding "
-                         f"{padding} and stride {stride} has {max(oh, 0)} x {max(ow, 0)} windows, but the input "
-                         f"has {length} columns")
+        raise ArgumentError(f"fold(): output_size {size} with kernel_size {kernel}, dilation {dilation}, padding "
+                            f"{padding} and stride {stride} has {max(oh, 0)} x {max(ow, 0)} windows, but the input "
+                            f"has {length} columns")
     c = rows // (kernel[0] * kernel[1])
     cols = x.reshape(n, c, kernel[0], kernel[1], oh, ow).permute(0, 1, 4, 5, 2, 3)  # (N, C, OH, OW, kh, kw)
     out = col2im(cols, (n, c) + padded, kernel, stride, dilation)
