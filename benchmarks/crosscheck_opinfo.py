@@ -127,6 +127,31 @@ def check(torch, op, problems):
                                                  f"{[str(t.dtype) for t in theirs]}")
             if len(mine) != len(theirs) or not all(same(m, t, t.dtype, op) for m, t in zip(mine, theirs)):
                 problems["library values"].append(f"{where}: ours {mine}, torch {theirs}")
+    for sample, expected in op.kink_grads:
+        where = f"{op.name} kink {sample.describe()}"
+        leaves = []
+
+        def leaf(a, leaves=leaves):
+            t = torch.from_numpy(a.copy())
+            if a.dtype.kind == "f" and len(leaves) not in op.nondiff:
+                t.requires_grad_(True)
+            leaves.append(t)
+            return t
+
+        args = [opinfo._walk(a, leaf) if not isinstance(a, opinfo.Raw) else to_torch(torch, a) for a in sample.args]
+        fn = torch_callable(torch, op.torch)
+        out = fn(*args, **{TORCH_KWARGS.get(k, k): v for k, v in sample.kwargs.items()})
+        out = out[0] if isinstance(out, tuple) else out
+        diff = [t for t in leaves if t.requires_grad]
+        try:
+            grads = torch.autograd.grad(out, diff, grad_outputs=torch.ones_like(out), allow_unused=True)
+        except RuntimeError as e:
+            problems["table kinks"].append(f"{where}: torch raises {e}")
+            continue
+        for i, (g, e) in enumerate(zip(grads, opinfo._outputs(expected))):
+            got = np.zeros(diff[i].shape) if g is None else g.numpy()
+            if not np.allclose(got, e, rtol=1e-9, atol=1e-15, equal_nan=True):
+                problems["table kinks"].append(f"{where}: input {i}: table {np.asarray(e)}, torch {got}")
     for case in op.errors:
         where = f"{op.name} error {case.sample.describe()}"
         try:
@@ -144,7 +169,8 @@ def main(names):
     import torch
 
     torch.set_default_dtype(torch.float32)
-    problems = {k: [] for k in ("torch rejects", "table dtype", "table values", "table errors", "library raises",
+    problems = {k: [] for k in ("torch rejects", "table dtype", "table values", "table kinks", "table errors",
+                                "library raises",
                                 "library dtype", "library values")}
     entries = [op for op in opinfo.op_db() if op.torch and (not names or op.name in names)]
     for op in entries:

@@ -38,7 +38,7 @@ import numpy as np
 from ..dtypes import DEFAULT_FLOAT
 
 __all__ = [
-    "OpInfo", "Sample", "Raw", "ErrorInput", "KnownFailure", "Variant", "OP_DB", "op_db",
+    "OpInfo", "Sample", "Raw", "ErrorInput", "KnownFailure", "Variant", "op_db",
     "FLOATS", "INTEGERS", "ALL_DTYPES", "torch_result_type", "unary_samples", "binary_samples",
     "reduction_samples", "make_array", "extension_where",
 ]

@@ -126,7 +126,8 @@ def _round_extra(dtype):
     if dtype.kind != "f":
         return []
     x = make_array((2, 3), dtype, away=tuple(np.arange(-3.05, 3.1, 0.1)))
-    return [Sample(x, decimals=1), Sample(np.array([0.125, 2.5, -0.5, 1.5, 14.0, 25.0], dtype), decimals=-1, grad=False),
+    halves = np.array([0.125, 2.5, -0.5, 1.5, 14.0, 25.0], dtype)
+    return [Sample(x, decimals=1), Sample(halves, decimals=-1, grad=False),
             Sample(x, 1, name="round(t, 1)", extension=True)]  # Python's round(); PyTorch wants decimals=
 
 
@@ -222,7 +223,8 @@ def _pow_samples(dtype):
 ARITHMETIC = [
     OpInfo("add", np.add, binary_samples(), torch="torch.add", dtype_rule=promoted,
            variants=operator_forms("add", "add", numpy="add", inplace=True)),
-    OpInfo("sub", np.subtract, binary_samples(scalars=(2, -1.5, 2.5)), torch="torch.sub", dtype_rule=promoted, dtypes=NO_BOOL,
+    OpInfo("sub", np.subtract, binary_samples(scalars=(2, -1.5, 2.5)), torch="torch.sub", dtype_rule=promoted,
+           dtypes=NO_BOOL,
            variants=operator_forms("sub", "sub", numpy="subtract", inplace=True),
            errors=[ErrorInput(Sample(np.array([True]), np.array([False])), RuntimeError, "bool")]),
     OpInfo("mul", np.multiply, binary_samples(), torch="torch.mul", dtype_rule=promoted,
@@ -234,7 +236,8 @@ ARITHMETIC = [
            binary_samples(b_away=(0.0,), nonzero_int_divisor=True, grad_ok=_quotient_off_integers),
            torch="torch.floor_divide", dtype_rule=promoted, dtypes=NO_BOOL,
            variants=operator_forms("floor_divide", "floordiv", numpy="floor_divide"),
-           kink="piecewise constant: the gradient is 0 for both operands, also at the jumps",
+           kink="piecewise constant: the gradient is 0 for both operands, also at the jumps (PyTorch has no "
+                "derivative for floor_divide: its backward raises)",
            kink_grads=[(Sample(f64(1.0, -2.0), f64(0.5, 1.0)), (np.zeros(2), np.zeros(2)))]),
     OpInfo("remainder", R.remainder,
            binary_samples(b_away=(0.0,), nonzero_int_divisor=True, grad_ok=_quotient_off_integers),
@@ -321,7 +324,8 @@ def _masked_fill_samples(dtype):
     rng = np.random.default_rng(4)
     out = [Sample(make_array((2, 3), dtype, rng=rng), rng.random((2, 3)) < 0.5, v) for v in (0.0, -1.5, 2)]
     out += [Sample(make_array((2, 3), dtype, rng=rng), np.array([True, False, True]), 1),
-            Sample(make_array((), dtype, rng=rng), np.array(True), 3), Sample(np.zeros((0, 2), dtype), np.ones(2, bool), 1)]
+            Sample(make_array((), dtype, rng=rng), np.array(True), 3),
+            Sample(np.zeros((0, 2), dtype), np.ones(2, bool), 1)]
     return [s for s in out if dtype.kind == "f" or not isinstance(s.args[2], float)]
 
 
@@ -413,10 +417,12 @@ REDUCTIONS = [
                             np.array([[0.0, 6.0, 0.0], [0.0, 0.0, 0.0]]))]),
     _reduction("mean", R.reduction(np.mean), numpy="mean", dtypes=FLOATS,
                errors=[ErrorInput(Sample(np.array([1, 2])), RuntimeError, "")]),
-    _reduction("amax", R.reduction(np.max), dtypes=NO_BOOL, function=False, samples=reduction_samples(distinct=True, empty_all=False),
+    _reduction("amax", R.reduction(np.max), dtypes=NO_BOOL, function=False,
+               samples=reduction_samples(distinct=True, empty_all=False),
                kink="ties share the gradient equally", kink_grads=TIE_GRADS,
                errors=[ErrorInput(Sample(np.zeros((0,))), RuntimeError, "")]),
-    _reduction("amin", R.reduction(np.min), dtypes=NO_BOOL, function=False, samples=reduction_samples(distinct=True, empty_all=False),
+    _reduction("amin", R.reduction(np.min), dtypes=NO_BOOL, function=False,
+               samples=reduction_samples(distinct=True, empty_all=False),
                kink="ties share the gradient equally", kink_grads=_min_ties(TIE_GRADS),
                errors=[ErrorInput(Sample(np.zeros((0,))), RuntimeError, "")]),
     _reduction("max", R.extreme("max"), dtypes=NO_BOOL, samples=EXTREME_SAMPLES,
@@ -625,7 +631,8 @@ SHAPE_OPS = [
                                             ((2, 6), (6, -1), {}))),
     _shape_op("unbind", R.unbind, _samples_of(((3, 2), (), {}), ((2, 3), (1,), {}), ((2, 3, 2), (-1,), {}),
                                               ((0, 2), (1,), {}))),
-    _shape_op("clone", np.copy, _samples_of(((2, 3), (), {}), ((), (), {}), ((0,), (), {})), variants=("Tensor.clone",)),
+    _shape_op("clone", np.copy, _samples_of(((2, 3), (), {}), ((), (), {}), ((0,), (), {})),
+              variants=("Tensor.clone",)),
 ]
 
 
@@ -703,7 +710,8 @@ def _gather_samples(dtype):
     rng = np.random.default_rng(15)
     x = make_array((3, 4), dtype, rng=rng)
     return [Sample(x, 1, np.array([[0, 0], [3, 1], [2, 2]])), Sample(x, 0, np.array([[2, 0, 1, 1]])),
-            Sample(x, -1, np.array([[1], [0]])), Sample(make_array((2, 2, 3), dtype, rng=rng), 2, np.zeros((2, 1, 2), int)),
+            Sample(x, -1, np.array([[1], [0]])),
+            Sample(make_array((2, 2, 3), dtype, rng=rng), 2, np.zeros((2, 1, 2), int)),
             Sample(x, 1, np.zeros((3, 0), int))]
 
 
@@ -837,7 +845,8 @@ KNOWN = {
     "masked_fill": _known(*[(c, "masked_fill of a bool tensor with a number must stay bool (PyTorch casts the value)",
                              {"dtypes": [np.bool_], "samples": lambda s: s.args[2] not in (0, 1)}) for c in
                             ("forward", "empty_and_0d")],
-                          ("dtype", "masked_fill of a bool tensor with a number must stay bool (PyTorch casts the value)",
+                          ("dtype", "masked_fill of a bool tensor with a number must stay bool (PyTorch casts the "
+                                    "value)",
                            {"dtypes": [np.bool_], "samples": lambda s: not isinstance(s.args[2], bool)})),
     **{name: _known(("errors", ERROR_CLASS)) for name in ("matmul", "bmm", "einsum", "topk", "reshape", "permute", "t",
                                                           "expand", "repeat", "split", "cat", "stack", "pad")},
@@ -851,9 +860,10 @@ KNOWN = {
     "mean": _known(("special", F16_ACCUMULATION, {"samples": opinfo.named("float16 accumulation")}),
                    *[(c, EMPTY_NAN, {"samples": lambda s: s.arrays()[0].size == 0 and not s.kwargs})
                      for c in ("empty_and_0d", "dtype")],
-                   ("errors", "mean of an integer tensor must raise (PyTorch: 'mean(): could not infer output dtype')")),
+                   ("errors", "mean of an integer tensor must raise (PyTorch: 'could not infer output dtype')")),
     **{name: _known(("special", F16_ACCUMULATION, {"samples": opinfo.named("float16 accumulation")}),
-                    *[(c, EMPTY_NAN, {"samples": _no_degrees_of_freedom}) for c in ("forward", "empty_and_0d", "dtype")])
+                    *[(c, EMPTY_NAN, {"samples": _no_degrees_of_freedom})
+                      for c in ("forward", "empty_and_0d", "dtype")])
        for name in ("var", "std")},
     "logsumexp": _known(("forward", "logsumexp of an integer tensor subtracts its maximum in the integer dtype (uint8 "
                                     "wraps around); PyTorch converts to float first", {"dtypes": [np.uint8]}),
@@ -863,12 +873,14 @@ KNOWN = {
                        {"samples": _over_an_empty_dim}) for c in ("empty_and_0d", "dtype")],
                     *([("special", NO_NAN_PROPAGATION + ": log_softmax of a row with +inf is NaN in PyTorch",
                         {"samples": opinfo.named("NaN and inf")}),
-                       ("special", F16_ACCUMULATION, {"dtypes": [np.float16], "samples": opinfo.named("extreme logits")})]
+                       ("special", F16_ACCUMULATION,
+                        {"dtypes": [np.float16], "samples": opinfo.named("extreme logits")})]
                       if name == "log_softmax" else []))
        for name in ("softmax", "log_softmax")},
     "norm": _known(("special", NO_NAN_PROPAGATION + ": norm([nan, 1]) is 0 here",
                     {"samples": opinfo.named("NaN and inf")}),
-                   *[(c, "norm(p=0) (the count of nonzeros) is not supported", {"samples": lambda s: s.args[1:2] == (0,)})
+                   *[(c, "norm(p=0) (the count of nonzeros) is not supported",
+                      {"samples": lambda s: s.args[1:2] == (0,)})
                      for c in ("forward", "dtype", "gradcheck", "gradgradcheck", "create_graph")]),
     **{name: _known(("special", "a descending sort puts NaN last; PyTorch puts it first (NaN is the largest)",
                      {"samples": lambda s: s.args[2:3] == (True,)})) for name in ("sort", "argsort")},

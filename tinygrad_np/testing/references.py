@@ -296,3 +296,425 @@ def gelu(x, approximate="none"):
     if approximate == "tanh":
         return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
     return 0.5 * x * (1 + erf(x / math.sqrt(2)))
+
+
+# ============================================================================ nn.functional
+def _tuple(v, d):
+    return tuple(v) if isinstance(v, (tuple, list)) else (v,) * d
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    return np.where(x * beta > threshold, x, np.log1p(np.exp(-np.abs(x * beta))) / beta + np.maximum(x, 0))
+
+
+def elu(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+def celu(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0) / alpha))
+
+
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+def selu(x):
+    return SELU_SCALE * elu(x, SELU_ALPHA)
+
+
+def silu(x):
+    return x * sigmoid(x)
+
+
+def mish(x):
+    return x * np.tanh(softplus(x))
+
+
+def hardtanh(x, min_val=-1.0, max_val=1.0):
+    return np.clip(x, min_val, max_val)
+
+
+def relu6(x):
+    return np.clip(x, 0, 6)
+
+
+def hardsigmoid(x):
+    return np.clip(x / 6 + 0.5, 0, 1)
+
+
+def hardswish(x):
+    return x * hardsigmoid(x)
+
+
+def logsigmoid(x):
+    return -softplus(-x)
+
+
+def softsign(x):
+    return x / (1 + np.abs(x))
+
+
+def softmin(x, dim=None):
+    return softmax(-x, -1 if dim is None else dim)
+
+
+def glu(x, dim=-1):
+    a, b = np.split(x, 2, axis=dim)
+    return a * sigmoid(b)
+
+
+def linear(x, w, b=None):
+    out = x @ w.T
+    return out if b is None else out + b
+
+
+def _pads(padding, kernel, dilation, d):
+    if padding == "valid":
+        return [(0, 0)] * d
+    if padding == "same":  # PyTorch puts the odd one on the right
+        totals = [dl * (k - 1) for k, dl in zip(kernel, dilation)]
+        return [(t // 2, t - t // 2) for t in totals]
+    return [(p, p) for p in _tuple(padding, d)]
+
+
+def _windows(x, kernel, stride, dilation, out_sizes):
+    """For each kernel offset: (offset, the strided slice of the padded input it reads)."""
+    import itertools
+
+    for offset in itertools.product(*[range(k) for k in kernel]):
+        index = tuple(slice(o * dl, o * dl + s * (n - 1) + 1, s) for o, dl, s, n in
+                      zip(offset, dilation, stride, out_sizes))
+        yield offset, x[(Ellipsis,) + index]
+
+
+def conv(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """conv1d/conv2d (any dimension) by summing over kernel offsets; unbatched input too."""
+    unbatched = x.ndim == w.ndim - 1
+    if unbatched:
+        x = x[None]
+    d = x.ndim - 2
+    kernel, stride, dilation = w.shape[2:], _tuple(stride, d), _tuple(dilation, d)
+    x = np.pad(x, [(0, 0), (0, 0)] + _pads(padding, kernel, dilation, d))
+    out_sizes = [(n - dl * (k - 1) - 1) // s + 1 for n, k, s, dl in zip(x.shape[2:], kernel, stride, dilation)]
+    cin, cout = x.shape[1] // groups, w.shape[0] // groups
+    out = np.zeros((x.shape[0], w.shape[0], *out_sizes), dtype=np.result_type(x, w))
+    for g in range(groups):
+        xs, ws = x[:, g * cin:(g + 1) * cin], w[g * cout:(g + 1) * cout]
+        for offset, window in _windows(xs, kernel, stride, dilation, out_sizes):
+            out[:, g * cout:(g + 1) * cout] += np.einsum("nc...,oc->no...", window, ws[(Ellipsis,) + offset])
+    if b is not None:
+        out += b.reshape((1, -1) + (1,) * d)
+    return out[0] if unbatched else out
+
+
+def conv_transpose(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """conv_transpose2d: every input element adds its kernel, scaled, at stride steps; then the padding is cut off."""
+    unbatched = x.ndim == w.ndim - 1
+    if unbatched:
+        x = x[None]
+    d = x.ndim - 2
+    kernel, stride, dilation = w.shape[2:], _tuple(stride, d), _tuple(dilation, d)
+    padding, output_padding = _tuple(padding, d), _tuple(output_padding, d)
+    full = [(n - 1) * s + dl * (k - 1) + 1 + op for n, s, dl, k, op in
+            zip(x.shape[2:], stride, dilation, kernel, output_padding)]
+    cin, cout = x.shape[1] // groups, w.shape[1]
+    out = np.zeros((x.shape[0], cout * groups, *full), dtype=np.result_type(x, w))
+    for g in range(groups):
+        xs, ws = x[:, g * cin:(g + 1) * cin], w[g * cin:(g + 1) * cin]
+        for offset, window in _windows(out[:, g * cout:(g + 1) * cout], kernel, stride, dilation, x.shape[2:]):
+            window += np.einsum("nc...,co->no...", xs, ws[(Ellipsis,) + offset])
+    out = out[(Ellipsis,) + tuple(slice(p, n - p) for p, n in zip(padding, full))]
+    if b is not None:
+        out = out + b.reshape((1, -1) + (1,) * d)
+    return out[0] if unbatched else out
+
+
+def _pool_sizes(n, k, s, p, dl, ceil_mode):
+    span = n + 2 * p - dl * (k - 1) - 1
+    out = -(-span // s) + 1 if ceil_mode else span // s + 1
+    if ceil_mode and (out - 1) * s >= n + p:  # the last window must start inside the input or its left padding
+        out -= 1
+    return out
+
+
+def pool(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False, *, kind="max",
+         count_include_pad=True, divisor_override=None, d=2):
+    """max/avg pooling over the last d dimensions, with PyTorch's windows, ceil mode and divisors."""
+    kernel, padding, dilation = _tuple(kernel_size, d), _tuple(padding, d), _tuple(dilation, d)
+    stride = kernel if stride is None or stride == () else _tuple(stride, d)
+    sizes = x.shape[-d:]
+    outs = [_pool_sizes(n, k, s, p, dl, ceil_mode) for n, k, s, p, dl in zip(sizes, kernel, stride, padding, dilation)]
+    extra = [max(0, (o - 1) * s + dl * (k - 1) + 1 - (n + 2 * p)) for o, s, dl, k, n, p in
+             zip(outs, stride, dilation, kernel, sizes, padding)]
+    fill = -np.inf if kind == "max" else 0.0
+    widths = [(0, 0)] * (x.ndim - d) + [(p, p + e) for p, e in zip(padding, extra)]
+    xp = np.pad(x.astype(np.float64), widths, constant_values=fill)
+    position = np.pad(np.arange(int(np.prod(sizes))).reshape(sizes), [(p, p + e) for p, e in zip(padding, extra)],
+                      constant_values=-1)
+    # per window: the values, the flat input positions, and (avg) whether each is inside the padded input
+    inside_padded = np.pad(np.ones(sizes), [(p, p) for p in padding], constant_values=1)
+    inside_padded = np.pad(inside_padded, [(0, e) for e in extra])
+    windows = [w for _, w in _windows(xp, kernel, stride, dilation, outs)]
+    positions = [w for _, w in _windows(position, kernel, stride, dilation, outs)]
+    counted = [w for _, w in _windows(inside_padded, kernel, stride, dilation, outs)]
+    stacked = np.stack(windows, -1)
+    if kind == "max":
+        first = np.argmax(stacked, axis=-1)  # the first maximum, in window order (row-major), as PyTorch
+        values = np.take_along_axis(stacked, first[..., None], -1)[..., 0].astype(x.dtype)
+        if not return_indices:
+            return values
+        index = np.take_along_axis(np.broadcast_to(np.stack(positions, -1), stacked.shape), first[..., None], -1)
+        return values, index[..., 0].astype(np.int64)
+    total = stacked.sum(-1)
+    if divisor_override:
+        count = divisor_override
+    elif count_include_pad:
+        count = np.stack(counted, -1).sum(-1)
+    else:
+        count = (np.stack(positions, -1) >= 0).sum(-1)
+    return (total / count).astype(x.dtype)
+
+
+def max_pool(d):
+    return lambda *args, **kwargs: pool(*args, kind="max", d=d, **kwargs)
+
+
+def avg_pool(d):
+    return lambda *args, **kwargs: pool(*args, kind="avg", d=d, **kwargs)
+
+
+def max_unpool(x, indices, kernel_size, stride=None, padding=0, output_size=None, *, d=2):
+    kernel, padding = _tuple(kernel_size, d), _tuple(padding, d)
+    stride = kernel if stride is None else _tuple(stride, d)
+    if output_size is None:
+        output_size = [(n - 1) * s - 2 * p + k for n, s, p, k in zip(x.shape[-d:], stride, padding, kernel)]
+    output_size = tuple(output_size)[-d:]
+    lead = x.shape[:-d]
+    out = np.zeros(lead + (int(np.prod(output_size)),), x.dtype)
+    flat_x, flat_i = x.reshape(lead + (-1,)), indices.reshape(lead + (-1,))
+    np.put_along_axis(out, flat_i, flat_x, -1)
+    return out.reshape(lead + output_size)
+
+
+def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    if training:
+        mean, var = x.mean(axis=axes), x.var(axis=axes)
+    else:
+        mean, var = running_mean, running_var
+    out = (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    return out if bias is None else out + bias.reshape(shape)
+
+
+def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
+    axes = tuple(range(x.ndim - len(_tuple(normalized_shape, 1)), x.ndim))
+    out = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
+    if weight is not None:
+        out = out * weight
+    return out if bias is None else out + bias
+
+
+def embedding(index, weight, padding_idx=None, max_norm=None, norm_type=2.0):
+    return weight[index]
+
+
+def one_hot(index, num_classes=-1):
+    n = int(index.max()) + 1 if num_classes == -1 else num_classes
+    return (index[..., None] == np.arange(n)).astype(np.int64)
+
+
+def normalize(x, p=2.0, dim=1, eps=1e-12):
+    n = np.sum(np.abs(x) ** p, axis=dim, keepdims=True) ** (1 / p)
+    return x / np.maximum(n, eps)
+
+
+def pad_mode(x, pad, mode="constant", value=0.0):
+    widths = [(0, 0)] * (x.ndim - len(pad) // 2) + [tuple(pad[i:i + 2]) for i in range(0, len(pad), 2)][::-1]
+    if mode == "constant":
+        return np.pad(x, widths, constant_values=value)
+    return np.pad(x, widths, mode={"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode])
+
+
+def _reduce(loss, reduction):
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+
+
+def mse_loss(x, t, reduction="mean"):
+    return _reduce((x - t) ** 2, reduction)
+
+
+def l1_loss(x, t, reduction="mean"):
+    return _reduce(np.abs(x - t), reduction)
+
+
+def smooth_l1_loss(x, t, reduction="mean", beta=1.0):
+    diff = np.abs(x - t)
+    return _reduce(np.where(diff < beta, 0.5 * diff**2 / beta, diff - 0.5 * beta) if beta else diff, reduction)
+
+
+def huber_loss(x, t, reduction="mean", delta=1.0):
+    diff = np.abs(x - t)
+    return _reduce(np.where(diff < delta, 0.5 * diff**2, delta * (diff - 0.5 * delta)), reduction)
+
+
+def _class_last(x):
+    return np.moveaxis(x, 1, -1) if x.ndim > 1 else x
+
+
+def cross_entropy(x, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    logp = _class_last(log_softmax(x, dim=1 if x.ndim > 1 else 0))
+    c = logp.shape[-1]
+    w = np.ones(c) if weight is None else weight
+    if target.dtype.kind == "f":  # class probabilities
+        t = _class_last(target) * (1 - label_smoothing) + label_smoothing / c
+        loss = -(t * logp * w).sum(-1)
+        return loss.mean() if reduction == "mean" else _reduce(loss, reduction)
+    keep = target != ignore_index
+    safe = np.where(keep, target, 0)
+    picked = np.take_along_axis(logp, safe[..., None], -1)[..., 0]
+    wt = w[safe] * keep
+    loss = -(1 - label_smoothing) * picked * wt - label_smoothing / c * (logp * w).sum(-1) * keep
+    if reduction == "mean":
+        return loss.sum() / wt.sum()
+    return _reduce(loss, reduction)
+
+
+def nll_loss(x, target, weight=None, ignore_index=-100, reduction="mean"):
+    logp = _class_last(x)
+    w = np.ones(logp.shape[-1]) if weight is None else weight
+    keep = target != ignore_index
+    safe = np.where(keep, target, 0)
+    wt = w[safe] * keep
+    loss = -np.take_along_axis(logp, safe[..., None], -1)[..., 0] * wt
+    return loss.sum() / wt.sum() if reduction == "mean" else _reduce(loss, reduction)
+
+
+def binary_cross_entropy(x, t, weight=None, reduction="mean"):
+    loss = -(t * np.maximum(np.log(x), -100) + (1 - t) * np.maximum(np.log(1 - x), -100))
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+def binary_cross_entropy_with_logits(x, t, weight=None, reduction="mean", pos_weight=None):
+    p = 1 if pos_weight is None else pos_weight
+    loss = -(p * t * logsigmoid(x) + (1 - t) * logsigmoid(-x))
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+def kl_div(x, t, reduction="mean", log_target=False):
+    if log_target:
+        loss = np.exp(t) * (t - x)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            loss = np.where(t > 0, t * (np.log(np.where(t > 0, t, 1)) - x), 0.0)
+    if reduction == "batchmean":
+        return loss.sum() / x.shape[0]
+    return _reduce(loss, reduction)
+
+
+def cosine_similarity(a, b, dim=1, eps=1e-8):
+    na = np.sqrt((a * a).sum(dim))
+    nb = np.sqrt((b * b).sum(dim))
+    return (a * b).sum(dim) / np.maximum(na * nb, eps)
+
+
+def pixel_shuffle(x, r):
+    *lead, c, h, w = x.shape
+    x = x.reshape(*lead, c // (r * r), r, r, h, w)
+    n = len(lead)
+    x = x.transpose(*range(n), n, n + 3, n + 1, n + 4, n + 2)
+    return x.reshape(*lead, c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(x, r):
+    *lead, c, h, w = x.shape
+    x = x.reshape(*lead, c, h // r, r, w // r, r)
+    n = len(lead)
+    x = x.transpose(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+    return x.reshape(*lead, c * r * r, h // r, w // r)
+
+
+def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = x[None]
+    kernel, dilation, padding, stride = (_tuple(v, 2) for v in (kernel_size, dilation, padding, stride))
+    xp = np.pad(x, [(0, 0), (0, 0)] + [(p, p) for p in padding])
+    outs = [(n - dl * (k - 1) - 1) // s + 1 for n, k, s, dl in zip(xp.shape[2:], kernel, stride, dilation)]
+    cols = np.stack([w for _, w in _windows(xp, kernel, stride, dilation, outs)], 2)  # (N, C, k*k, oh, ow)
+    out = cols.reshape(x.shape[0], -1, outs[0] * outs[1])
+    return out[0] if unbatched else out
+
+
+def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    unbatched = x.ndim == 2
+    if unbatched:
+        x = x[None]
+    output_size, kernel, dilation, padding, stride = (_tuple(v, 2) for v in
+                                                      (output_size, kernel_size, dilation, padding, stride))
+    padded = [n + 2 * p for n, p in zip(output_size, padding)]
+    outs = [(n - dl * (k - 1) - 1) // s + 1 for n, k, s, dl in zip(padded, kernel, stride, dilation)]
+    c = x.shape[1] // (kernel[0] * kernel[1])
+    cols = x.reshape(x.shape[0], c, kernel[0] * kernel[1], outs[0], outs[1])
+    out = np.zeros((x.shape[0], c, *padded), x.dtype)
+    for j, (_, window) in enumerate(_windows(out, kernel, stride, dilation, outs)):
+        window += cols[:, :, j]
+    out = out[:, :, padding[0]:padded[0] - padding[0], padding[1]:padded[1] - padding[1]]
+    return out[0] if unbatched else out
+
+
+def _source(n_in, n_out, scale, mode, align_corners):
+    """The source coordinate of each output position (PyTorch's, in float32 scale where it uses float32)."""
+    dst = np.arange(n_out, dtype=np.float64)
+    if mode.startswith("nearest"):
+        s = n_in / n_out if scale is None else 1 / scale
+        s = np.float32(s)
+        src = np.floor((dst + 0.5) * s) if mode == "nearest-exact" else np.floor(dst * s)
+        return np.minimum(src.astype(np.int64), n_in - 1)
+    if align_corners:
+        return dst * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
+    s = n_in / n_out if scale is None else 1 / scale
+    return np.maximum((dst + 0.5) * s - 0.5, 0.0)
+
+
+def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
+    d = x.ndim - 2
+    if size is not None:
+        sizes, scales = _tuple(size, d), [None] * d
+    else:
+        factors = _tuple(scale_factor, d)
+        sizes = [int(np.floor(n * f)) for n, f in zip(x.shape[2:], factors)]
+        scales = [None] * d if recompute_scale_factor else factors
+    for axis, n_out, scale in zip(range(2, x.ndim), sizes, scales):
+        n_in = x.shape[axis]
+        src = _source(n_in, n_out, scale, mode, bool(align_corners))
+        if mode.startswith("nearest"):
+            x = np.take(x, src, axis=axis)
+            continue
+        i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+        i1 = np.minimum(i0 + 1, n_in - 1)
+        lam = (src - i0).reshape((n_out,) + (1,) * (x.ndim - axis - 1))
+        x = np.take(x, i0, axis=axis) * (1 - lam) + np.take(x, i1, axis=axis) * lam
+    return x
+
+
+def scaled_dot_product_attention(q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
+    scale = 1 / np.sqrt(q.shape[-1]) if scale is None else scale
+    scores = q @ np.swapaxes(k, -1, -2) * scale
+    if is_causal:
+        attn_mask = np.tril(np.ones(scores.shape[-2:], bool))
+    if attn_mask is not None:
+        scores = np.where(attn_mask, scores, -np.inf) if attn_mask.dtype == np.bool_ else scores + attn_mask
+    m = scores.max(-1, keepdims=True)
+    e = np.exp(scores - np.where(np.isfinite(m), m, 0))
+    total = e.sum(-1, keepdims=True)
+    weights = np.where(total > 0, e / np.where(total > 0, total, 1), 0.0)  # a row with no allowed key: zeros
+    return weights @ v
+
+
+def dropout(x, p=0.5, training=True):
+    if not training or p == 0:
+        return x.copy()
+    return np.zeros_like(x)  # p == 1 (the only other deterministic case)
