@@ -30,6 +30,8 @@ TORCH_KWARGS = {"axis": "dim", "keepdims": "keepdim", "ddof": "correction"}
 def torch_callable(torch, spelling):
     if spelling == "Tensor.__getitem__":
         return operator.getitem
+    if spelling == "Tensor.__setitem__":
+        return lambda t, index, value: (operator.setitem(t, index, value), t)[1]
     if spelling == "Tensor.T":
         return lambda t: t.T
     owner = torch

@@ -161,10 +161,12 @@ class KnownFailure:
     some samples. Known failures are strict: the check still runs and must fail where the note says
     (so the note goes as soon as the op is fixed), and must pass everywhere else."""
 
-    __slots__ = ("check", "dtypes", "reason", "samples")
+    __slots__ = ("check", "dtypes", "reason", "samples", "instead")
 
-    def __init__(self, check: str, reason: str, dtypes=None, samples=None):
-        self.check, self.reason = check, reason
+    def __init__(self, check: str, reason: str, dtypes=None, samples=None, instead=None):
+        # instead (errors only): the class raised today; the check then requires exactly that, so an
+        # error that stops being raised at all is still caught
+        self.check, self.reason, self.instead = check, reason, instead
         self.dtypes = None if dtypes is None else tuple(np.dtype(d) for d in dtypes)
         if isinstance(samples, str):
             name = samples
@@ -176,9 +178,14 @@ class KnownFailure:
         without a sample predicate covers the whole check, and is not asked about single samples)."""
         if check != self.check or not (self.dtypes is None or dtype is None or np.dtype(dtype) in self.dtypes):
             return False
+        if self.instead is not None:  # (check_errors handles these itself)
+            return False
         if sample is None:
             return self.samples is None
         return self.samples is not None and bool(self.samples(sample))
+
+    def covers(self, sample) -> bool:
+        return self.samples is None or bool(self.samples(sample))
 
 
 def _seed(*key) -> np.random.Generator:
@@ -255,12 +262,13 @@ BINARY_SHAPES = [((), ()), ((4,), ()), ((), (4,)), ((2, 3), (2, 3)), ((2, 3), (3
 
 
 def binary_samples(low=-3.0, high=3.0, *, low_b=None, high_b=None, b_away=(), scalars=(2, -1.5, 2.5, True),
-                   nonzero_int_divisor=False, grad_ok=None, special=True):
+                   nonzero_int_divisor=False, grad_ok=None, special=True, mixed_with=(np.float32, np.int64, np.bool_)):
     """Samples of a two-operand op: broadcasting shapes, Python scalars on either side, empty
     shapes, and every pair of special values (0 ** 0, inf - inf, NaN, ties, ...). ``b_away``: the
     second operand keeps 0.5 away from these points (divisors: ``(0,)``). ``nonzero_int_divisor``:
     integer divisors are never 0 (PyTorch raises there). ``grad_ok(a, b)``: False for a pair of float
-    arrays too close to a jump for gradient checks."""
+    arrays too close to a jump for gradient checks. ``mixed_with``: the other dtypes each dtype is
+    paired with (PyTorch's promotion), and NumPy arrays are operands too."""
     low_b = low if low_b is None else low_b
     high_b = high if high_b is None else high_b
 
@@ -282,6 +290,17 @@ def binary_samples(low=-3.0, high=3.0, *, low_b=None, high_b=None, b_away=(), sc
             out.append(Sample(a, c, name="scalar operand", grad=grad_ok is None or bool(grad_ok(a, c))))
             out.append(Sample(c, b, name="scalar first operand", grad=grad_ok is None or bool(grad_ok(c, b))))
         out += [Sample(*operands((0,), (1,), dtype, rng)), Sample(*operands((2, 0), (2, 1), dtype, rng))]
+        a, b = operands((2, 3), (3,), dtype, rng)
+        out += [Sample(Raw(a), b, name="ndarray first operand"), Sample(a, Raw(b), name="ndarray operand")]
+        for other in mixed_with:  # promotion: another dtype, as a tensor and as a 0-d tensor (which does not upcast)
+            other = np.dtype(other)
+            if other != dtype:
+                b = make_array((3,), other, low_b, high_b, rng, away=b_away, gap=0.5)
+                if nonzero_int_divisor:  # either may be the divisor here
+                    a, b = (np.where(v == 0, 1, v).astype(v.dtype) if v.dtype.kind in "iu" else v for v in (a, b))
+                out += [Sample(a, b, name=f"mixed dtypes ({other})", grad=False),
+                        Sample(b, a, name=f"mixed dtypes ({other} first)", grad=False),
+                        Sample(a, b[0].copy(), name=f"a 0-d {other} operand", grad=False)]
         if special:
             s = special_values(dtype)
             b = np.tile(s, len(s))
@@ -472,15 +491,20 @@ class Variant:
     (in place, on a copy of the first argument), ``"tinygrad_np.exp"``, ``"F.relu"``
     (``tinygrad_np.nn.functional``) and ``"np.exp"`` (NumPy's function on Tensors)."""
 
-    def __init__(self, spec: str, order=None, when=None):
+    def __init__(self, spec, order=None, when=None):
         # order: the sample's args in the order this spelling takes them; when(sample): the samples it can express
-        self.spec, self.order, self.when = spec, order, when
+        self.order, self.when, self.function = order, when, None
+        if callable(spec):  # a function of your own (a custom op, or a deliberately wrong one in a test)
+            self.function, self.spec, self.owner, self.name, self.kind = spec, spec.__name__, None, spec.__name__, \
+                "function"
+            return
+        self.spec = spec
         owner, _, name = spec.partition(".")
         self.owner, self.name = owner, name
         if owner == "Tensor":
             reflected = name.startswith("__r") and name not in ("__round__",)
-            inplace = (name.endswith("_") and not name.endswith("__")) or (name.startswith("__i") and name not in (
-                "__invert__", "__index__", "__int__"))
+            inplace = (name.endswith("_") and not name.endswith("__")) or name == "__setitem__" or (
+                name.startswith("__i") and name not in ("__invert__", "__index__", "__int__"))
             self.kind = "reflected" if reflected else "inplace" if inplace else "method"
         elif owner in ("tinygrad_np", "F", "np"):
             self.kind = "numpy" if owner == "np" else "function"
@@ -489,10 +513,12 @@ class Variant:
 
     @property
     def public_name(self):
-        """The name the coverage test counts (NumPy spellings are not tinygrad_np's own names)."""
-        return None if self.owner == "np" else self.spec
+        """The name the coverage test counts (NumPy spellings and your own functions are not tinygrad_np's names)."""
+        return None if self.owner in ("np", None) else self.spec
 
     def target(self):
+        if self.function is not None:
+            return self.function
         import tinygrad_np
         import tinygrad_np.nn.functional as F
 
@@ -666,8 +692,13 @@ def _outputs(out) -> tuple:
 
 def reference(op: OpInfo, sample: Sample):
     """The reference's outputs for a sample, as a tuple of arrays."""
+    args = sample.reference_args(op.ref_upcast, op.ref_int_to_float)
+    if op.dtype_rule is promoted:  # integer operands are brought to the result's dtype first, as PyTorch does
+        want = op.expected_dtype(sample.op_args(_tensor_of), sample.kwargs)
+        if want.kind in "biu":
+            args = _walk(args, lambda a: a.astype(want) if a.dtype.kind in "biu" else a)
     with np.errstate(all="ignore"):
-        expected = op.ref(*sample.reference_args(op.ref_upcast, op.ref_int_to_float), **sample.kwargs)
+        expected = op.ref(*args, **sample.kwargs)
     return tuple(np.asarray(e) for e in _outputs(expected))
 
 
@@ -723,6 +754,8 @@ def _run_variant(variant, sample, requires_grad=False):
 
         with no_grad(), np.errstate(all="ignore"):
             out = variant(*args, **sample.kwargs)
+        if variant.name == "__setitem__":  # t[i] = v returns nothing
+            out = args[0]
         if out is not args[0]:
             raise AssertionError(f"{variant} did not return the tensor it changed")
         return out, tensors[1:], before[1:]
@@ -737,6 +770,7 @@ def _check_unchanged(op, variant, sample, dtype, tensors, before, when="forward"
 
 
 def _inplace_fits(sample, expected, dtype_rule_result) -> bool:
+    """Whether the result can be written into the first operand (same shape and dtype), as in place needs."""
     first = sample.args[0]
     return (len(expected) == 1 and expected[0].shape == first.shape and not isinstance(dtype_rule_result, tuple)
             and dtype_rule_result == first.dtype)
@@ -864,11 +898,12 @@ def _backward_shapes(op, sample, dtype):
     if not leaves:
         return
     before = [t.data.copy() for t in leaves]
-    outs = _float_outputs(fn(*leaves))
-    if not outs:
-        _fail(op, op.op, sample, dtype, "no output requires grad, but the op is differentiable")
-    upstream = [np.ones(o.shape, o.dtype) for o in outs]
-    grads = grad(outs, leaves, grad_outputs=upstream, allow_unused=True)
+    with np.errstate(all="ignore"):
+        outs = _float_outputs(fn(*leaves))
+        if not outs:
+            _fail(op, op.op, sample, dtype, "no output requires grad, but the op is differentiable")
+        upstream = [np.ones(o.shape, o.dtype) for o in outs]
+        grads = grad(outs, leaves, grad_outputs=upstream, allow_unused=True)
     for i, (g, t) in enumerate(zip(grads, leaves)):
         if g is not None and (g.shape != t.shape or g.dtype != t.dtype):
             _fail(op, op.op, sample, dtype, f"the gradient of input {i} has shape {g.shape} and dtype {g.dtype}, "
@@ -882,7 +917,11 @@ def grad_samples(op):
 
 
 def check_no_grad(op: OpInfo):
-    """An op with no gradient (grad_order 0) returns tensors that do not require grad."""
+    """An op with no gradient (grad_order 0) returns tensors that do not require grad (an op that only
+    exists in place, such as ``fill_``, works outside the graph and has nothing to check)."""
+    if op.op.kind == "inplace":
+        return
+
     def check(sample):
         fn, leaves = _differentiable(op, sample)
         with np.errstate(all="ignore"):
@@ -1009,26 +1048,47 @@ def _class_names(error) -> str:
 
 
 def check_errors(op: OpInfo):
-    """Every invalid call raises the class PyTorch raises (user code catches it), through every variant."""
+    """Every invalid call raises the class PyTorch raises (user code catches it), through every variant.
+    Where a known failure says which class is raised ``instead``, exactly that class must be raised."""
     import re
 
     case_of = {id(case.sample): case for case in op.errors}
 
-    def check(sample):
-        case = case_of[id(sample)]
+    def expect(sample, error, match):
         for variant in op.variants:
             if not variant.applies(sample) or variant.kind == "inplace":
                 continue
             try:
                 _run_variant(variant, sample)
-            except case.error as e:
-                if not re.search(case.match, str(e)):
+            except error as e:
+                if not re.search(match, str(e)):
                     _fail(op, variant, sample, "-", f"raised {type(e).__name__}({e}), the message does not match "
-                                                    f"{case.match!r}")
+                                                    f"{match!r}")
             except Exception as e:  # noqa: BLE001 - the wrong class is the failure reported
-                _fail(op, variant, sample, "-", f"raised {type(e).__name__}({e}), PyTorch raises "
-                                                f"{_class_names(case.error)}")
+                _fail(op, variant, sample, "-", f"raised {type(e).__name__}({e}), expected {_class_names(error)}")
             else:
-                _fail(op, variant, sample, "-", f"raised nothing, PyTorch raises {_class_names(case.error)}")
+                _fail(op, variant, sample, "-", f"raised nothing, expected {_class_names(error)}")
 
-    op.each("errors", None, [case.sample for case in op.errors], check)
+    def known_instead(case):  # a note saying which class is raised today (where that is not PyTorch's)
+        return next((k for k in op.known_failures if k.check == "errors" and k.instead is not None and
+                     k.covers(case.sample) and not issubclass(k.instead, case.error)), None)
+
+    for case in op.errors:
+        known = known_instead(case)
+        if known is None:
+            continue
+        expect(case.sample, known.instead, case.match)  # today's class: an error is still raised
+        try:
+            expect(case.sample, case.error, case.match)
+        except AssertionError:
+            continue
+        raise AssertionError(f"{op.name}: {case.sample.describe()} raises {_class_names(case.error)} now; remove the "
+                             f"KnownFailure ({known.reason})")
+    plain = [case.sample for case in op.errors if known_instead(case) is None]
+    op.each("errors", None, plain, lambda sample: expect(sample, case_of[id(sample)].error, case_of[id(sample)].match))
+
+
+def check_grad_dtypes(op: OpInfo, dtype):
+    """Backward gives every float input a gradient of its own shape and dtype (mixed dtypes too), as PyTorch."""
+    samples = [s for s in regular_samples(op, dtype) if s.grad and not any(a.size == 0 for a in s.arrays())]
+    op.each("grad_dtypes", dtype, samples, lambda sample: _backward_shapes(op, sample, dtype))

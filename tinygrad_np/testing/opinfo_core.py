@@ -223,7 +223,8 @@ def _pow_samples(dtype):
 ARITHMETIC = [
     OpInfo("add", np.add, binary_samples(), torch="torch.add", dtype_rule=promoted,
            variants=operator_forms("add", "add", numpy="add", inplace=True)),
-    OpInfo("sub", np.subtract, binary_samples(scalars=(2, -1.5, 2.5)), torch="torch.sub", dtype_rule=promoted,
+    OpInfo("sub", np.subtract, binary_samples(scalars=(2, -1.5, 2.5), mixed_with=(np.float32, np.int64)),
+           torch="torch.sub", dtype_rule=promoted,
            dtypes=NO_BOOL,
            variants=operator_forms("sub", "sub", numpy="subtract", inplace=True),
            errors=[ErrorInput(Sample(np.array([True]), np.array([False])), RuntimeError, "bool")]),
@@ -233,15 +234,15 @@ ARITHMETIC = [
            variants=operator_forms("div", "truediv", numpy="true_divide", inplace=True)[:-1] + ("Tensor.__itruediv__",),
            errors=[ErrorInput(Sample(f64(1.0, 2.0), f64(1.0, 2.0, 3.0)), RuntimeError, "")]),
     OpInfo("floor_divide", R.floor_divide,
-           binary_samples(b_away=(0.0,), nonzero_int_divisor=True, grad_ok=_quotient_off_integers),
-           torch="torch.floor_divide", dtype_rule=promoted, dtypes=NO_BOOL,
+           binary_samples(b_away=(0.0,), nonzero_int_divisor=True, grad_ok=_quotient_off_integers,
+                          mixed_with=(np.float32, np.int64)), torch="torch.floor_divide", dtype_rule=promoted, dtypes=NO_BOOL,
            variants=operator_forms("floor_divide", "floordiv", numpy="floor_divide"),
            kink="piecewise constant: the gradient is 0 for both operands, also at the jumps (PyTorch has no "
                 "derivative for floor_divide: its backward raises)",
            kink_grads=[(Sample(f64(1.0, -2.0), f64(0.5, 1.0)), (np.zeros(2), np.zeros(2)))]),
     OpInfo("remainder", R.remainder,
-           binary_samples(b_away=(0.0,), nonzero_int_divisor=True, grad_ok=_quotient_off_integers),
-           torch="torch.remainder", dtype_rule=promoted, dtypes=NO_BOOL,
+           binary_samples(b_away=(0.0,), nonzero_int_divisor=True, grad_ok=_quotient_off_integers,
+                          mixed_with=(np.float32, np.int64)), torch="torch.remainder", dtype_rule=promoted, dtypes=NO_BOOL,
            variants=operator_forms("remainder", "mod", numpy="remainder"),
            kink="a % b has the sign of b; ∂/∂a = 1 and ∂/∂b = −floor(a/b), also at the jumps"),
     OpInfo("pow", np.power, _pow_samples,
@@ -281,7 +282,7 @@ COMPARISONS = [_comparison("eq", "eq", np.equal), _comparison("ne", "ne", np.not
 
 
 def _bitwise_samples(dtype):
-    out = binary_samples(-8, 8, scalars=(3, True))(dtype)
+    out = binary_samples(-8, 8, scalars=(3, True), mixed_with=(np.int64, np.bool_))(dtype)
     return [s for s in out if not any(isinstance(a, float) for a in s.args)]
 
 
@@ -779,8 +780,9 @@ EMPTY_NAN = "PyTorch gives NaN (mean, var, std of no elements; var with no degre
 UINT8_SUM = "sum/prod/cumsum of uint8 must give int64 (PyTorch), not NumPy's uint64"
 
 
-def _bool_number(sample):
-    return any(isinstance(a, bool) for a in sample.args)
+def _any_bool(sample):
+    """A bool operand: a Python bool or a bool tensor."""
+    return any(isinstance(a, bool) for a in sample.args) or any(a.dtype == np.bool_ for a in sample.arrays())
 
 
 def _plain_number(sample):
@@ -796,9 +798,17 @@ def _no_degrees_of_freedom(sample):
     return int(np.prod([x.shape[d] for d in dims])) <= 1
 
 
+def _bool_with_int(sample):
+    return "int64" in sample.name or (sample.name == "scalar operand" and _plain_number(sample))
+
+
 def _over_an_empty_dim(sample):
     x = sample.arrays()[0]
     return x.ndim > 0 and x.shape[sample.args[1] if len(sample.args) > 1 else -1] == 0
+
+
+ZERO_D_UPCASTS = ("a 0-d tensor operand must not upcast a tensor with dimensions of its category (PyTorch: float16 "
+                  "+ a 0-d float32 tensor is float16, uint8 - a 0-d int64 tensor is uint8)")
 
 
 def _known(*notes):
@@ -806,37 +816,41 @@ def _known(*notes):
 
 
 KNOWN = {
-    "neg": _known(("errors", ERROR_CLASS)),
-    "sub": _known(("errors", ERROR_CLASS)),
+    "neg": _known(("errors", ERROR_CLASS, {"instead": TypeError})),
+    "sub": _known(("errors", ERROR_CLASS, {"instead": TypeError})),
     "sign": _known(("special", "sign(NaN) is NaN here, 0 in PyTorch", {"dtypes": FLOATS}),
                    *[(c, "sign of a bool tensor raises (NumPy has no bool sign); PyTorch returns it as it is",
                       {"dtypes": [np.bool_]}) for c in ("forward", "special", "empty_and_0d", "dtype")]),
     "square": _known(("dtype", "square of a bool tensor is bool here, int64 in PyTorch", {"dtypes": [np.bool_]})),
     "clamp": _known(("dtype", "clamp of an integer tensor with float bounds gives float64 here, float32 in PyTorch",
                      {"samples": opinfo.named("float bounds")})),
-    "minimum": _known(*[(c, MIN_AS_NEG_MAX + " (minimum(t, True) raises)", {"samples": _bool_number}) for c in
-                        ("forward", "dtype", "gradcheck", "gradgradcheck", "create_graph")],
+    "minimum": _known(*[(c, MIN_AS_NEG_MAX + " (a bool operand raises)", {"samples": _any_bool}) for c in
+                        ("forward", "special", "dtype", "empty_and_0d", "gradcheck", "gradgradcheck", "create_graph",
+                         "grad_dtypes")],
                       *[("dtype", MIN_AS_NEG_MAX + " (a number operand is negated into a tensor that then promotes)",
                          {"dtypes": dtypes, "samples": lambda s, kind=kind: any(type(a) is kind for a in s.args)})
                         for dtypes, kind in (([np.float16], float), ([np.int8, np.int16, np.int32], int))],
-                      *[(c, MIN_AS_NEG_MAX, {"dtypes": [np.uint8, np.bool_]}) for c in
+                      *[(c, MIN_AS_NEG_MAX, {"dtypes": [np.uint8]}) for c in
                         ("forward", "special", "empty_and_0d", "dtype")],
                       ("special", MIN_AS_NEG_MAX, {"dtypes": INTS[1:], "samples": opinfo.named("special pairs")})),
     "amin": _known(("forward", MIN_AS_NEG_MAX, {"dtypes": [np.uint8]}), ("special", MIN_AS_NEG_MAX, {"dtypes": INTS}),
                    *[(c, "max/min over a non-empty dimension of an empty tensor is empty in PyTorch; this raises",
                       {"samples": lambda s: s.arrays()[0].size == 0}) for c in ("empty_and_0d", "dtype")],
-                   ("errors", ERROR_CLASS)),
-    "min": _known(("forward", MIN_AS_NEG_MAX, {"dtypes": [np.uint8]}), ("errors", ERROR_CLASS)),
+                   ("errors", ERROR_CLASS, {"instead": ValueError})),
+    "min": _known(("forward", MIN_AS_NEG_MAX, {"dtypes": [np.uint8]}), ("errors", ERROR_CLASS, {"instead": ValueError})),
     "amax": _known(*[(c, "max/min over a non-empty dimension of an empty tensor is empty in PyTorch; this raises",
                       {"samples": lambda s: s.arrays()[0].size == 0}) for c in ("empty_and_0d", "dtype")],
-                   ("errors", ERROR_CLASS)),
-    "max": _known(("errors", ERROR_CLASS)),
-    "argmax": _known(("errors", "argmax of an empty tensor raises ValueError here, IndexError in PyTorch")),
-    "argmin": _known(("errors", "argmin of an empty tensor raises ValueError here, IndexError in PyTorch")),
+                   ("errors", ERROR_CLASS, {"instead": ValueError})),
+    "max": _known(("errors", ERROR_CLASS, {"instead": ValueError})),
+    "argmax": _known(("errors", "argmax of an empty tensor raises ValueError here, IndexError in PyTorch",
+                      {"instead": ValueError})),
+    "argmin": _known(("errors", "argmin of an empty tensor raises ValueError here, IndexError in PyTorch",
+                      {"instead": ValueError})),
     **{name: _known(*[(c, BITWISE_LOGICAL, {"dtypes": INTS}) for c in ("forward", "special", "empty_and_0d", "dtype")],
-                    *[(c, "bool & int must promote to int64",
-                       {"dtypes": [np.bool_], "samples": lambda s: s.name == "scalar operand" and _plain_number(s)})
-                      for c in (("forward", "dtype") if name == "bitwise_or" else ("dtype",))],
+                    *[(c, "bool & an int (a number or a tensor) must promote to int64", {"dtypes": [np.bool_],
+                       "samples": _bool_with_int if c != "forward" else lambda s, name=name: "mixed dtypes (int64" in
+                       s.name or (name == "bitwise_or" and s.name == "scalar operand" and _plain_number(s))})
+                      for c in ("forward", "dtype", "empty_and_0d")],
                     ("errors", BITWISE_LOGICAL))
        for name in ("bitwise_and", "bitwise_or")},
     "bitwise_not": _known(*[(c, BITWISE_LOGICAL, {"dtypes": INTS}) for c in ("forward", "special", "empty_and_0d",
@@ -848,8 +862,9 @@ KNOWN = {
                           ("dtype", "masked_fill of a bool tensor with a number must stay bool (PyTorch casts the "
                                     "value)",
                            {"dtypes": [np.bool_], "samples": lambda s: not isinstance(s.args[2], bool)})),
-    **{name: _known(("errors", ERROR_CLASS)) for name in ("matmul", "bmm", "einsum", "topk", "reshape", "permute", "t",
-                                                          "expand", "repeat", "split", "cat", "stack", "pad")},
+    **{name: _known(("errors", ERROR_CLASS, {"instead": ValueError}))
+       for name in ("matmul", "bmm", "einsum", "topk", "reshape", "permute", "t", "expand", "repeat", "split", "cat",
+                    "stack", "pad")},
     "mm": _known(("errors", "mm accepts 1-D operands (it is matmul); PyTorch's mm wants two matrices")),
     "sum": _known(("dtype", UINT8_SUM, {"dtypes": [np.uint8]})),
     "prod": _known(("dtype", UINT8_SUM, {"dtypes": [np.uint8]})),
@@ -881,17 +896,66 @@ KNOWN = {
                     {"samples": opinfo.named("NaN and inf")}),
                    *[(c, "norm(p=0) (the count of nonzeros) is not supported",
                       {"samples": lambda s: s.args[1:2] == (0,)})
-                     for c in ("forward", "dtype", "gradcheck", "gradgradcheck", "create_graph")]),
+                     for c in ("forward", "dtype", "gradcheck", "gradgradcheck", "create_graph", "grad_dtypes")]),
     **{name: _known(("special", "a descending sort puts NaN last; PyTorch puts it first (NaN is the largest)",
                      {"samples": lambda s: s.args[2:3] == (True,)})) for name in ("sort", "argsort")},
     "getitem": _known(("forward", "§1: an integer index separated by a slice from an index array must follow "
                                   "PyTorch's placement", {"samples": opinfo.named("int, slice, list")})),
-    "gather": _known(("errors", "§1: a negative or out-of-range gather index must raise RuntimeError")),
+    "gather": _known(("errors", "§1: a negative gather index must raise RuntimeError (it wraps around here)",
+                      {"samples": lambda s: s.args[2].min() < 0}),
+                     ("errors", ERROR_CLASS, {"instead": IndexError, "samples": lambda s: s.args[2].max() >= 3}),
+                     ("errors", ERROR_CLASS, {"instead": ValueError, "samples": lambda s: s.args[2].shape == (3, 1)})),
 }
+# ============================================================================ in place, outside the graph
+def _fill_samples(dtype):
+    rng = np.random.default_rng(17)
+    value = 2.5 if dtype.kind == "f" else True if dtype.kind == "b" else 3
+    return [Sample(make_array((2, 3), dtype, rng=rng), value), Sample(make_array((), dtype, rng=rng), value),
+            Sample(make_array((2, 3), dtype, rng=rng), np.array(value, dtype), name="a 0-d tensor value"),
+            Sample(np.zeros((0, 2), dtype), value)]
+
+
+def _copy_samples(dtype):
+    rng = np.random.default_rng(18)
+    out = [Sample(make_array((2, 3), dtype, rng=rng), make_array((2, 3), dtype, rng=rng)),
+           Sample(make_array((2, 3), dtype, rng=rng), make_array((3,), dtype, rng=rng), name="broadcast source")]
+    if dtype.kind == "f":
+        out.append(Sample(make_array((2, 2), dtype, rng=rng), make_array((2, 2), np.float64, rng=rng),
+                          name="float64 source"))
+    return out
+
+
+def _setitem_samples(dtype):
+    rng = np.random.default_rng(19)
+    x = make_array((3, 4), dtype, rng=rng)
+    value = make_array((), dtype, rng=rng).item()
+    return [Sample(x, 1, value), Sample(x, (slice(None), 0), make_array((3,), dtype, rng=rng)),
+            Sample(x, Raw(x > 0), value, name="mask"), Sample(x, Raw(np.array([0, 2])), make_array((2, 4), dtype, rng=rng))]
+
+
+IN_PLACE = [
+    OpInfo("fill_", lambda x, value: np.full_like(x, value), _fill_samples, torch="torch.Tensor.fill_",
+           variants=("Tensor.fill_",), grad_order=0, notes="in place, outside the graph (on a tensor with no grad_fn)"),
+    OpInfo("zero_", np.zeros_like, unary_samples(special=False), torch="torch.Tensor.zero_", variants=("Tensor.zero_",),
+           grad_order=0, notes="in place, outside the graph"),
+    OpInfo("copy_", R.copy, _copy_samples, torch="torch.Tensor.copy_", variants=("Tensor.copy_",), grad_order=0,
+           notes="in place, outside the graph; the source is cast and broadcast to the tensor"),
+    OpInfo("setitem", R.setitem, _setitem_samples, torch="Tensor.__setitem__", variants=("Tensor.__setitem__",),
+           grad_order=0, notes="t[index] = value, in place, outside the graph"),
+]
+
 OPS = (ELEMENTWISE + ROUNDING + PREDICATES + [CLIP] + ARITHMETIC + [_maximum("maximum", np.maximum),
                                                                      _maximum("minimum", np.minimum)]
        + COMPARISONS + BITWISE + [WHERE, MASKED_FILL] + MATMUL + [EINSUM] + REDUCTIONS + VARIANCE + SOFTMAX
-       + [NORM, CUMSUM] + SORTING + SHAPE_OPS + JOINING + [PAD] + INDEXING + CASTS)
+       + [NORM, CUMSUM] + SORTING + SHAPE_OPS + JOINING + [PAD] + INDEXING + CASTS + IN_PLACE)
+for _name in ("add", "sub", "mul", "div", "floor_divide", "remainder", "pow", "maximum", "minimum"):
+    KNOWN[_name] = KNOWN.get(_name, []) + _known(
+        ("dtype", ZERO_D_UPCASTS, {"dtypes": [np.float16], "samples": opinfo.named("a 0-d float32 operand")}),
+        *([("dtype", ZERO_D_UPCASTS, {"dtypes": INTS[:-1], "samples": opinfo.named("a 0-d int64 operand")})]
+          if _name != "div" else []),
+        *([("empty_and_0d", ZERO_D_UPCASTS + "; uint8 values wrap differently, and t.add_(a 0-d int64) raises",
+            {"dtypes": [np.uint8], "samples": opinfo.named("a 0-d int64 operand")})]
+          if _name in ("add", "sub", "mul", "floor_divide", "remainder") else []))
 for _op in OPS:
     _op.known_failures += tuple(KNOWN.get(_op.name, ()))
 assert set(KNOWN) <= {op.name for op in OPS}, set(KNOWN) - {op.name for op in OPS}

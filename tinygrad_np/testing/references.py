@@ -288,6 +288,16 @@ def remainder(a, b):
     return np.remainder(a, b)
 
 
+def setitem(x, index, value):
+    out = x.copy()
+    out[index] = value
+    return out
+
+
+def copy(x, src):
+    return np.broadcast_to(src, x.shape).astype(x.dtype)
+
+
 def positive(x):
     return x.copy()
 
