@@ -448,8 +448,9 @@ def _tensors_and_numbers(args):
 
 
 def same_dtype(*args, **kwargs):
-    """The first tensor's dtype (shape ops, abs, max, ...)."""
-    return np.dtype(next(a for a in args if hasattr(a, "dtype")).dtype)
+    """The first tensor's dtype (shape ops, abs, max, ...), also inside a list of tensors."""
+    flat = [b for a in args for b in (a if isinstance(a, (list, tuple)) else (a,))]
+    return np.dtype(next(a for a in flat if hasattr(a, "dtype")).dtype)
 
 
 def promoted(*args, **kwargs):

@@ -72,8 +72,9 @@ def f64(*values):
 
 
 # ============================================================================ elementwise, one input
-def _float_unary(name, ref, low=-3.0, high=3.0, *, numpy=None, functional=False, kinks=(), int_low=None, **kw):
-    return OpInfo(name, ref, unary_samples(low, high, kinks=kinks, int_low=int_low), torch=f"torch.{name}",
+def _float_unary(name, ref, low=-3.0, high=3.0, *, numpy=None, functional=False, kinks=(), int_low=None, extra=None,
+                 **kw):
+    return OpInfo(name, ref, unary_samples(low, high, kinks=kinks, int_low=int_low, extra=extra), torch=f"torch.{name}",
                   variants=forms(name, numpy=numpy, functional=functional), dtype_rule=float_promoted, **kw)
 
 
@@ -87,7 +88,9 @@ ELEMENTWISE = [
     _float_unary("sin", np.sin, numpy="sin"),
     _float_unary("cos", np.cos, numpy="cos"),
     _float_unary("tanh", np.tanh, numpy="tanh", functional=True),
-    _float_unary("sigmoid", R.sigmoid, -30.0, 30.0, functional=True),
+    _float_unary("sigmoid", R.sigmoid, -30.0, 30.0, functional=True, extra=lambda d: [
+        Sample(np.array([-1000.0, -745.0, -40.0, 0.0, 40.0, 745.0, 1000.0], d), name="extreme")] if d.kind == "f"
+                 else []),
     _float_unary("erf", R.erf),
     _float_unary("reciprocal", np.reciprocal, -3.0, 3.0, kinks=(0.0,)),
     OpInfo("neg", np.negative, unary_samples(), torch="torch.neg", dtypes=NO_BOOL,
@@ -203,10 +206,11 @@ def _pow_samples(dtype):
     """Positive bases for gradients (x ** y is real there); integer exponents never negative (PyTorch
     raises); special pairs include 0 ** 0, 0 ** -1, inf ** 0, NaN ** 0 and (-8) ** (1/3)."""
     if dtype.kind == "f":
-        out = binary_samples(0.5, 3.0, low_b=-2.0, high_b=2.0, scalars=(2, 3, -1, 0.5, -1.5, 0))(dtype)
-        out.append(Sample(make_array((2, 3), dtype, -3, 3, away=(0.0,), gap=0.5),
-                          Raw(np.array([2.0, 3.0, -1.0], dtype)), name="negative bases, integer exponents"))
-        s = special_values(dtype)
+        out = binary_samples(0.5, 3.0, low_b=-2.0, high_b=2.0,
+                             scalars=(2, 3, -1, -2, 1, 0.5, -0.5, 1.5, 2.5, -1.25, 0))(dtype)
+        negative = make_array((2, 3), dtype, -3, 3, away=(0.0,), gap=0.5)
+        out.append(Sample(negative, Raw(np.array([2.0, 3.0, -1.0], dtype)), name="negative bases, integer exponents"))
+        out += [Sample(negative, c, name="negative bases, integer exponents") for c in (2, 3, -1, -2)]
         out.append(Sample(np.array([-8.0, -1.0], dtype), 1 / 3, name="negative base, fractional exponent",
                           grad=False, special=True))
         for sample in out:  # 0 or a negative number to a real power: no gradient to check
@@ -359,20 +363,26 @@ EINSUM_CASES = {  # subscripts -> operand shapes
     "i,j->ij": [(2,), (3,)], "ij,jk,kl->il": [(2, 3), (3, 2), (2, 2)], "ij,ij->ij": [(1, 3), (2, 3)],
     "ij,jk": [(2, 3), (3, 4)], "ijk,k->": [(2, 2, 3), (3,)], "...ij,...jk->...ik": [(2, 3, 4), (4, 2)],
     "b...d,b...d->b...": [(2, 3, 2), (2, 3, 2)], "...,...->...": [(3,), (2, 3)], "ii->i": [(3, 3)], "ii": [(3, 3)],
-    "ii,ij->j": [(3, 3), (3, 2)], "bii->bi": [(2, 3, 3)], "i,i->": [(0,), (0,)],
+    "ii,ij->j": [(3, 3), (3, 2)], "bii->bi": [(2, 3, 3)], "i,i->": [(0,), (0,)], "ij->i": [(3, 2)],
+    "...ij,...jk": [(2, 1, 3, 2), (3, 2, 2)], "...i->...": [(2, 3)], "i...->...i": [(2, 3, 2)], "iij->j": [(2, 2, 3)],
 }
 
 
 def _einsum_samples(dtype):
     rng = np.random.default_rng(6)
-    return [Sample(spec, *[make_array(s, dtype, -2, 2, rng) for s in shapes], name=spec)
-            for spec, shapes in EINSUM_CASES.items()]
+    out = [Sample(spec, *[make_array(s, dtype, -2, 2, rng) for s in shapes], name=spec)
+           for spec, shapes in EINSUM_CASES.items()]
+    out.append(Sample("ij,jk->ik", [make_array((2, 3), dtype, rng=rng), make_array((3, 2), dtype, rng=rng)],
+                      name="operands in a list"))
+    return out
 
 
 EINSUM = OpInfo("einsum", R.einsum, _einsum_samples, torch="torch.einsum", dtypes=FLOATS,
-                variants=("tinygrad_np.einsum", "np.einsum"),
-                errors=[ErrorInput(Sample("ij,jk->ik", np.ones((2, 3))), RuntimeError, ""),
-                        ErrorInput(Sample("ij,jk->ik", np.ones((2, 3)), np.ones((2, 3))), RuntimeError, "")])
+                variants=("tinygrad_np.einsum", Variant("np.einsum", when=lambda s: not isinstance(s.args[1], list))),
+                errors=[ErrorInput(Sample("ij,jk->ik", np.ones((2, 3))), RuntimeError, "names 2 operands"),
+                        ErrorInput(Sample("ij,jk->ik", np.ones((2, 3)), np.ones((2, 3))), RuntimeError, ""),
+                        ErrorInput(Sample("i,jk->ik", np.ones((2, 3)), np.ones((3, 4))), RuntimeError, "dimensions"),
+                        ErrorInput(Sample("...ijk->...", np.ones((2, 3))), RuntimeError, "does not fit")])
 
 
 # ============================================================================ reductions
@@ -404,15 +414,30 @@ def _max_samples_with_other(dtype):
 EXTREME_SAMPLES = extension_where(_max_samples_with_other, lambda s: tuple_dim(s) or numpy_names(s))
 
 
+def _exact_zeros(dtype):
+    """A product is a polynomial: its gradient is exact at zeros too, one or two in a row (finite differences agree)."""
+    x = np.array([[2.0, 0.0, 3.0], [0.0, 0.0, 5.0], [1.0, 2.0, 4.0]]) if dtype.kind == "f" else None
+    return [] if x is None else [Sample(x.astype(dtype), dim=1, name="zeros"), Sample(x.astype(dtype), name="zeros")]
+
+
 def _all_any_dtype(x, *args, **kwargs):
     """bool, except that PyTorch keeps uint8 as uint8 (documented in torch.all)."""
     return x.dtype if x.dtype == np.uint8 else np.dtype(np.bool_)
 
 
+def _logsumexp_extra(dtype):
+    if dtype.kind != "f":
+        return []
+    return [Sample(np.array([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, -999.0]], dtype), dim=1, name="extreme",
+                   grad=dtype != np.float16),
+            # our default is the last dim; PyTorch has no default
+            Sample(make_array((2, 3), dtype), name="default dim", extension=True)]
+
+
 REDUCTIONS = [
     _reduction("sum", R.reduction(np.sum), numpy="sum", dtype_rule=integer_sum),
     _reduction("prod", R.reduction(np.prod), numpy="prod", dtype_rule=integer_sum,
-               samples=extension_where(reduction_samples(-2, 2), tuple_dim),
+               samples=extension_where(reduction_samples(-2, 2, extra=_exact_zeros), tuple_dim),
                kink="exact at zeros: ∂/∂xᵢ is the product of the other elements",
                kink_grads=[(Sample(np.array([[2.0, 0.0, 3.0], [0.0, 0.0, 5.0]]), dim=1),
                             np.array([[0.0, 6.0, 0.0], [0.0, 0.0, 0.0]]))]),
@@ -447,7 +472,7 @@ REDUCTIONS = [
     _reduction("all", R.reduction(np.all), dtype_rule=_all_any_dtype, grad_order=0),
     _reduction("any", R.reduction(np.any), dtype_rule=_all_any_dtype, grad_order=0),
     _reduction("logsumexp", lambda x, dim=-1, keepdim=False, **k: R.reduction(R.logsumexp)(x, dim, keepdim, **k),
-               dtype_rule=float_promoted, samples=reduction_samples(dim_required=True)),
+               dtype_rule=float_promoted, samples=reduction_samples(dim_required=True, extra=_logsumexp_extra)),
 ]
 
 
@@ -476,7 +501,11 @@ def _softmax_samples(dtype):
     out += [Sample(make_array((2, 3), dtype, rng=rng), dim=-1), Sample(make_array((3, 2), dtype, rng=rng), axis=0)]
     if dtype.kind == "f":
         big = np.array([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, -999.0]], dtype)
-        out.append(Sample(big, 1, name="extreme logits", grad=dtype == np.float64 and False, special=True))
+        out.append(Sample(big, 1, name="extreme logits", grad=False, special=True))
+        out.append(Sample(np.array([[1000.0, -1000.0, 0.0], [-1000.0, -999.5, -999.0]]).astype(dtype)[:, ::-1].copy(),
+                          1, name="large logits", extension=dtype == np.float16))
+        # the default dim: the last (PyTorch's implicit choice is the same for 1-d and 2-d input)
+        out.append(Sample(make_array((2, 3), dtype, rng=rng), name="default dim", extension=True))
         rows = np.array([[np.nan, 1.0, 2.0], [np.inf, 1.0, 2.0], [-np.inf, 1.0, -1.0], [-np.inf, -np.inf, -np.inf]],
                         dtype)
         out.append(Sample(rows, 1, name="NaN and inf", grad=False, special=True))
@@ -508,7 +537,9 @@ def _norm_samples(dtype):
 
 NORM = OpInfo("norm", R.norm, _norm_samples, torch="torch.norm", dtypes=FLOATS, variants=forms("norm"),
               kink="at an all-zero input the gradient is 0 (PyTorch's subgradient)",
-              kink_grads=[(Sample(np.array([[3.0, 4.0], [0.0, 0.0]]), 2, dim=1), np.array([[0.6, 0.8], [0, 0]]))])
+              kink_grads=[(Sample(np.array([[3.0, 4.0], [0.0, 0.0]]), p, dim=1), np.array([[g3, g4], [0, 0]]))
+                          for p, g3, g4 in [(2, 0.6, 0.8), ("fro", 0.6, 0.8),
+                                            (3, 9 / 91 ** (2 / 3), 16 / 91 ** (2 / 3))]])
 
 
 def _cumsum_samples(dtype):
@@ -520,7 +551,8 @@ def _cumsum_samples(dtype):
 
 
 CUMSUM = OpInfo("cumsum", R.cumsum, _cumsum_samples, torch="torch.cumsum", dtype_rule=integer_sum,
-                variants=forms("cumsum"), errors=[ErrorInput(Sample(np.ones(3)), TypeError, "")])
+                variants=forms("cumsum") + (Variant("np.cumsum", when=lambda s: len(s.args) == 2 or "axis" in s.kwargs),),
+                errors=[ErrorInput(Sample(np.ones(3)), TypeError, "")])
 
 
 def _sort_samples(dtype, k=False):
@@ -604,6 +636,7 @@ SHAPE_OPS = [
     _shape_op("t", lambda x: x.T, _samples_of(((2, 3), (), {}), ((3,), (), {}), ((), (), {})), torch="torch.t",
               variants=("Tensor.t",), errors=[ErrorInput(Sample(np.ones((1, 2, 3))), RuntimeError, "")]),
     _shape_op("squeeze", R.squeeze, _samples_of(((1, 3, 1), (), {}), ((1, 3, 1), (0,), {}), ((1, 3, 1), (1,), {}),
+                                                ((), (0,), {}),
                                                 ((1, 3, 1), ((0, 2),), {}), ((1, 3), (), {"dim": -2}), ((), (), {}),
                                                 ((1, 0), (0,), {}))),
     _shape_op("unsqueeze", np.expand_dims, _samples_of(((2, 3), (0,), {}), ((2, 3), (-1,), {}), ((2, 3), (1,), {}),
@@ -695,6 +728,8 @@ def _getitem_samples(dtype):
              ("slice, index array", x, (slice(None), np.array([3, 0, 3]))), ("mask", x, Raw(x > 0)),
              ("row mask", x, Raw(np.array([True, False, True]))), ("int, list", x, (1, [0, 2])),
              ("int, slice, list", y, (0, slice(None), [0, 1])), ("list, slice, list", y, ([0, 1], slice(None), [0, 1])),
+             ("tensor index", x, np.array([2, 0, 2])), ("slice, tensor index", x, (slice(None), np.array([1, 1]))),
+             ("repeated lists", x, ([1, 1], [0, 0])), ("slice, repeated list", x, (slice(None), [0, 0])),
              ("empty slice", x, (slice(0, 0),)), ("0-d, ()", make_array((), dtype, rng=rng), ())]
     return [Sample(a, i, name=name, extension=name == "negative step") for name, a, i in cases]
 
@@ -889,7 +924,10 @@ KNOWN = {
                     *([("special", NO_NAN_PROPAGATION + ": log_softmax of a row with +inf is NaN in PyTorch",
                         {"samples": opinfo.named("NaN and inf")}),
                        ("special", F16_ACCUMULATION,
-                        {"dtypes": [np.float16], "samples": opinfo.named("extreme logits")})]
+                        {"dtypes": [np.float16], "samples": opinfo.named("extreme logits")}),
+                       ("forward", "log_softmax is x - logsumexp(x), which cancels for large logits (|x| ~ 1000 "
+                                   "leaves 4 digits in float32); PyTorch subtracts the maximum first",
+                        {"dtypes": [np.float16, np.float32], "samples": opinfo.named("large logits")})]
                       if name == "log_softmax" else []))
        for name in ("softmax", "log_softmax")},
     "norm": _known(("special", NO_NAN_PROPAGATION + ": norm([nan, 1]) is 0 here",

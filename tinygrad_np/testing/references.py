@@ -277,6 +277,8 @@ def getitem(x, index):
 
 
 def einsum(spec, *operands):
+    if len(operands) == 1 and isinstance(operands[0], list):  # einsum(spec, [a, b]), as PyTorch allows
+        operands = operands[0]
     return np.einsum(spec, *operands)
 
 
