@@ -346,7 +346,7 @@ def reduction_samples(low=-3.0, high=3.0, *, single_dim=False, dim_required=Fals
                 out.append(Sample(np.zeros((0,), dtype)))
         if dtype.kind == "f" and nan_rows:
             rows = np.array([[np.nan, 1.0, 2.0], [np.inf, 1.0, 2.0], [-np.inf, 1.0, -1.0], [np.inf, -np.inf, 0.0],
-                             [1.0, 1.0, 1.0], [0.0, -0.0, 0.0]], dtype=dtype)
+                             [-np.inf, -np.inf, -np.inf], [1.0, 1.0, 1.0], [0.0, -0.0, 0.0]], dtype=dtype)
             out.append(Sample(rows, dim=1, name="NaN, inf and ties", grad=False, special=True))
         if dtype == np.float16:  # PyTorch accumulates float16 in float32: the sum 2 * 40000 is inf, the mean is not
             out.append(Sample(np.full((4, 2), 4e4, np.float16), dim=0, name="float16 accumulation", grad=False,

@@ -570,6 +570,7 @@ def _sort_samples(dtype, k=False):
     ties = np.array([2, 1, 2, 3, 1], dtype)
     # PyTorch does not promise an order for tied indices (ours is stable, as torch.sort(stable=True))
     out.append(Sample(ties, *((2,) if k else ()), name="ties", grad=False, extension=True))
+    out.append(Sample(ties, *((2, 0, True) if k else (0, True)), name="ties, descending", grad=False, extension=True))
     if dtype.kind == "f" and not k:
         out.append(Sample(np.array([1.0, np.nan, -np.inf, np.inf, 0.0], dtype), 0, True, name="special", grad=False,
                           special=True))
@@ -660,7 +661,8 @@ SHAPE_OPS = [
               errors=[ErrorInput(Sample(np.ones((2, 3)), 2), RuntimeError, "")]),
     _shape_op("split", R.split, _samples_of(((5, 2), (2,), {}), ((5, 2), ([1, 4],), {}), ((2, 5), (3, 1), {}),
                                             ((2, 4), ([2, 0, 2], -1), {}), ((0, 2), (1, 1), {})),
-              errors=[ErrorInput(Sample(np.ones((2, 3)), [1, 1], 1), RuntimeError, "")]),
+              errors=[ErrorInput(Sample(np.ones((2, 3)), [1, 1], 1), RuntimeError, ""),
+                      ErrorInput(Sample(np.ones((2, 3)), 0), RuntimeError, "")]),
     _shape_op("chunk", R.chunk, _samples_of(((5, 2), (2,), {}), ((5, 2), (3,), {}), ((2, 6), (4, 1), {}),
                                             ((2, 6), (6, -1), {}))),
     _shape_op("unbind", R.unbind, _samples_of(((3, 2), (), {}), ((2, 3), (1,), {}), ((2, 3, 2), (-1,), {}),
@@ -756,7 +758,8 @@ INDEXING.append(
            variants=forms("gather"), kink="repeated indices accumulate their gradients",
            errors=[ErrorInput(Sample(np.ones((2, 3)), 1, np.array([[-1], [0]])), RuntimeError, ""),
                    ErrorInput(Sample(np.ones((2, 3)), 1, np.array([[3], [0]])), RuntimeError, ""),
-                   ErrorInput(Sample(np.ones((2, 3)), 1, np.zeros((3, 1), int)), RuntimeError, "")]))
+                   ErrorInput(Sample(np.ones((2, 3)), 1, np.zeros((3, 1), int)), RuntimeError, ""),
+                   ErrorInput(Sample(np.ones((2, 3)), 0, np.zeros(2, int)), RuntimeError, "")]))
 
 
 # ============================================================================ dtype conversions
@@ -942,7 +945,7 @@ KNOWN = {
     "gather": _known(("errors", "§1: a negative gather index must raise RuntimeError (it wraps around here)",
                       {"samples": lambda s: s.args[2].min() < 0}),
                      ("errors", ERROR_CLASS, {"instead": IndexError, "samples": lambda s: s.args[2].max() >= 3}),
-                     ("errors", ERROR_CLASS, {"instead": ValueError, "samples": lambda s: s.args[2].shape == (3, 1)})),
+                     ("errors", ERROR_CLASS, {"instead": ValueError, "samples": lambda s: s.args[2].shape != (2, 1)})),
 }
 # ============================================================================ in place, outside the graph
 def _fill_samples(dtype):
