@@ -185,6 +185,21 @@ def test_the_coverage_test_can_fail():
     assert "Tensor.exp" not in NOT_OPS
 
 
+# ============================================================================ docs/ops.md
+def test_the_ops_page_is_generated_from_the_table():
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("make_ops_page", root / "docs" / "scripts" / "make_ops_page.py")
+    page = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(page)
+    rendered = page.render()
+    assert (root / "docs" / "ops.md").read_text(encoding="utf-8") == rendered, \
+        "docs/ops.md is stale: run python docs/scripts/make_ops_page.py"
+    assert all(f"| {op.name} |" in rendered for op in OPS)
+
+
 # ============================================================================ the table itself
 def test_entries_are_well_formed():
     names = [op.name for op in OPS]

@@ -239,14 +239,16 @@ ARITHMETIC = [
            errors=[ErrorInput(Sample(f64(1.0, 2.0), f64(1.0, 2.0, 3.0)), RuntimeError, "")]),
     OpInfo("floor_divide", R.floor_divide,
            binary_samples(b_away=(0.0,), nonzero_int_divisor=True, grad_ok=_quotient_off_integers,
-                          mixed_with=(np.float32, np.int64)), torch="torch.floor_divide", dtype_rule=promoted, dtypes=NO_BOOL,
+                          mixed_with=(np.float32, np.int64)), torch="torch.floor_divide", dtype_rule=promoted,
+           dtypes=NO_BOOL,
            variants=operator_forms("floor_divide", "floordiv", numpy="floor_divide"),
            kink="piecewise constant: the gradient is 0 for both operands, also at the jumps (PyTorch has no "
                 "derivative for floor_divide: its backward raises)",
            kink_grads=[(Sample(f64(1.0, -2.0), f64(0.5, 1.0)), (np.zeros(2), np.zeros(2)))]),
     OpInfo("remainder", R.remainder,
            binary_samples(b_away=(0.0,), nonzero_int_divisor=True, grad_ok=_quotient_off_integers,
-                          mixed_with=(np.float32, np.int64)), torch="torch.remainder", dtype_rule=promoted, dtypes=NO_BOOL,
+                          mixed_with=(np.float32, np.int64)), torch="torch.remainder", dtype_rule=promoted,
+           dtypes=NO_BOOL,
            variants=operator_forms("remainder", "mod", numpy="remainder"),
            kink="a % b has the sign of b; ∂/∂a = 1 and ∂/∂b = −floor(a/b), also at the jumps"),
     OpInfo("pow", np.power, _pow_samples,
@@ -551,7 +553,8 @@ def _cumsum_samples(dtype):
 
 
 CUMSUM = OpInfo("cumsum", R.cumsum, _cumsum_samples, torch="torch.cumsum", dtype_rule=integer_sum,
-                variants=forms("cumsum") + (Variant("np.cumsum", when=lambda s: len(s.args) == 2 or "axis" in s.kwargs),),
+                variants=forms("cumsum") + (Variant("np.cumsum", when=lambda s: len(s.args) == 2 or "axis" in
+                                                    s.kwargs),),
                 errors=[ErrorInput(Sample(np.ones(3)), TypeError, "")])
 
 
@@ -808,7 +811,7 @@ CASTS = [
 # ============================================================================ known differences from PyTorch
 # Each is a strict expected failure (see opinfo.KnownFailure): the note must go when the op is fixed.
 # "§1" are the wrong results listed in issue 11, section 1; the others were found by this table.
-ERROR_CLASS = "§1: raises ValueError (or TypeError) where PyTorch raises RuntimeError; one class deriving from both"
+ERROR_CLASS = opinfo.ERROR_CLASS
 INTS = INTEGERS
 MIN_AS_NEG_MAX = "§1: min/amin/minimum are computed as -max(-x): wrong for unsigned and extreme integers, no bool"
 BITWISE_LOGICAL = "§1: & | ~ are logical, not bitwise, on integer tensors (and accept floats)"
@@ -875,7 +878,8 @@ KNOWN = {
                    *[(c, "max/min over a non-empty dimension of an empty tensor is empty in PyTorch; this raises",
                       {"samples": lambda s: s.arrays()[0].size == 0}) for c in ("empty_and_0d", "dtype")],
                    ("errors", ERROR_CLASS, {"instead": ValueError})),
-    "min": _known(("forward", MIN_AS_NEG_MAX, {"dtypes": [np.uint8]}), ("errors", ERROR_CLASS, {"instead": ValueError})),
+    "min": _known(("forward", MIN_AS_NEG_MAX, {"dtypes": [np.uint8]}),
+                  ("errors", ERROR_CLASS, {"instead": ValueError})),
     "amax": _known(*[(c, "max/min over a non-empty dimension of an empty tensor is empty in PyTorch; this raises",
                       {"samples": lambda s: s.arrays()[0].size == 0}) for c in ("empty_and_0d", "dtype")],
                    ("errors", ERROR_CLASS, {"instead": ValueError})),
@@ -971,7 +975,8 @@ def _setitem_samples(dtype):
     x = make_array((3, 4), dtype, rng=rng)
     value = make_array((), dtype, rng=rng).item()
     return [Sample(x, 1, value), Sample(x, (slice(None), 0), make_array((3,), dtype, rng=rng)),
-            Sample(x, Raw(x > 0), value, name="mask"), Sample(x, Raw(np.array([0, 2])), make_array((2, 4), dtype, rng=rng))]
+            Sample(x, Raw(x > 0), value, name="mask"),
+            Sample(x, Raw(np.array([0, 2])), make_array((2, 4), dtype, rng=rng))]
 
 
 IN_PLACE = [

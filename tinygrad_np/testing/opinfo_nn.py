@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import opinfo
 from . import references as R
 from .opinfo import FLOATS, ErrorInput, KnownFailure, OpInfo, Raw, Sample, fixed, make_array, named, unary_samples
 
@@ -468,7 +469,7 @@ VISION = [
 OPS = ACTIVATIONS + [LINEAR] + CONVOLUTIONS + POOLING + NORMALIZATION + LOSSES + VISION
 
 # ============================================================================ known differences from PyTorch
-ERROR_CLASS = "§1: raises ValueError (or IndexError) where PyTorch raises RuntimeError; one class deriving from both"
+ERROR_CLASS = opinfo.ERROR_CLASS
 for _op in OPS:
     if _op.name in ("glu", "linear", "conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d",
                     "avg_pool2d", "layer_norm", "one_hot", "nn.functional.pad", "pixel_shuffle"):
