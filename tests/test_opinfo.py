@@ -21,6 +21,7 @@ failures: once fixed, the test fails until the note is removed.
 from __future__ import annotations
 
 import inspect
+import os
 
 import numpy as np
 import pytest
@@ -31,6 +32,9 @@ from tinygrad_np.testing import opinfo
 from tinygrad_np.testing.opinfo import OpInfo, Sample, op_db
 
 OPS = op_db()
+# OPINFO_DTYPES=float64,int64 limits the per-dtype checks to these dtypes (tools/mutate.py uses it: a quick
+# sweep per mutant); unset, every dtype an op supports is checked
+ONLY_DTYPES = {np.dtype(d) for d in os.environ.get("OPINFO_DTYPES", "").split(",") if d}
 
 
 def cases(check, *, dtypes="all", where=lambda op: True):
@@ -39,7 +43,8 @@ def cases(check, *, dtypes="all", where=lambda op: True):
     for op in OPS:
         if not where(op):
             continue
-        for dtype in (op.dtypes if dtypes == "all" else op.float_dtypes if dtypes == "float" else (None,)):
+        chosen = op.dtypes if dtypes == "all" else op.float_dtypes if dtypes == "float" else (None,)
+        for dtype in (d for d in chosen if d is None or not ONLY_DTYPES or d in ONLY_DTYPES):
             reason = op.known_failure(check, dtype)
             marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
             values = (op,) if dtype is None else (op, dtype)

@@ -657,6 +657,9 @@ class OpInfo:
 ERROR_CLASS = ("§1: raises ValueError, TypeError or IndexError where PyTorch raises RuntimeError; one error class "
                "deriving from both would do")
 
+#: gradcheck builds the full Jacobian for samples of at most this many input elements (random projections above)
+FULL_JACOBIAN = 32
+
 #: forward tolerances (rtol, atol) by result dtype; the reference runs in float64 and is rounded to
 #: the result dtype first, so these only absorb the op's own rounding (a few ulps)
 TOLERANCES = {np.dtype(np.float16): (4e-3, 2e-3), np.dtype(np.float32): (2e-5, 2e-6),
@@ -960,8 +963,10 @@ def check_gradients(op: OpInfo, second_order=False, seed=0):
                                      for o in _float_outputs(fn(*leaves)))
                 gradgradcheck(fn, tuple(leaves), upstream, atol=atol, rtol=rtol, eps=op.grad_eps,
                               fast_mode=op.gradgrad_fast, seed=seed)
-            else:
-                gradcheck(fn, tuple(leaves), atol=atol, rtol=rtol, eps=op.grad_eps)
+            else:  # the full Jacobian for small samples, random projections (PyTorch's fast mode) for big ones
+                size = sum(t.data.size for t in leaves)
+                gradcheck(fn, tuple(leaves), atol=atol, rtol=rtol, eps=op.grad_eps, fast_mode=size > FULL_JACOBIAN,
+                          seed=seed)
         except AssertionError as e:
             e.args = (f"{op.name} on sample {sample.describe()}: {e}",)
             raise
