@@ -152,7 +152,7 @@ def check(torch, op, problems):
             continue
         for i, (g, e) in enumerate(zip(grads, opinfo._outputs(expected))):
             got = np.zeros(diff[i].shape) if g is None else g.numpy()
-            if not np.allclose(got, e, rtol=1e-9, atol=1e-15, equal_nan=True):
+            if not np.allclose(got, e, rtol=1e-7, atol=1e-15, equal_nan=True):  # (some use float32 constants)
                 problems["table kinks"].append(f"{where}: input {i}: table {np.asarray(e)}, torch {got}")
     for case in op.errors:
         where = f"{op.name} error {case.sample.describe()}"

@@ -16,9 +16,10 @@ Each :class:`OpInfo` says, once, everything a test needs to know about an op:
 ``tests/test_opinfo.py`` sweeps every entry through forward values, result dtypes, special values,
 empty and 0-d shapes, gradcheck/gradgradcheck, the create_graph path, input mutation and errors;
 a coverage test there fails when a public op has no entry. ``docs/ops.md`` is generated from the
-table (``python -m docs.scripts.make_ops_page``).
+table (``python docs/scripts/make_ops_page.py``); ``python -m benchmarks.crosscheck_opinfo`` checks the
+table and the library against PyTorch.
 
-Adding an op: append an ``OpInfo`` to the right ``OP_DB`` section (see the many examples below);
+Adding an op: append an ``OpInfo`` to ``opinfo_core.py`` or ``opinfo_nn.py`` (many examples there);
 most ops need only a reference, a sample family (:func:`unary_samples`, :func:`binary_samples`,
 :func:`reduction_samples`, or a small function of the dtype returning :class:`Sample` objects) and
 their variants. Write values that PyTorch gives; where this library still differs, say so with a
