@@ -5,13 +5,15 @@
     python tools/mutate.py tinygrad_np/ops.py --list                # the mutants, without running tests
     python tools/mutate.py tinygrad_np/ops.py --only "Pow.backward"  # the mutants in one function
     python tools/mutate.py tinygrad_np/ops.py --tests tests/test_ops.py   # another test subset
+    python tools/mutate.py tinygrad_np/ops.py --rerun ops.json      # again, the survivors of an earlier run
 
 A mutant is one edit: an operator swapped (+ and -, * and /, < and <=, == and !=, and and or, ...), a
 constant changed (n to n + 1, True to False), a condition replaced by True or by False, a ``not`` or
 a unary minus dropped, or a statement deleted. Each runs the file's test subset (FILE_TESTS below,
 ``-x``, in a private copy of the project, so several run in parallel); a failing test kills it. To save
 time it first runs the tests whose names contain the mutated function's name (``Pow.backward`` ->
-``-k pow``) and only runs the whole subset if those pass. A mutant that survives is either a gap in
+``-k pow``) and only runs the whole subset if those pass; a mutant that survives the subset is tried
+on wider, slower tests (WIDE_TESTS). A mutant that survives them all is either a gap in
 the tests or equivalent (no observable change); the equivalent ones are listed, with the reason, in
 tools/mutation_equivalents.txt, and the score is killed / (total - equivalent).
 
@@ -52,6 +54,17 @@ FILE_TESTS = {
     "tinygrad_np/tensor.py": ["tests/test_ops.py", "tests/test_engine.py", "tests/test_opinfo.py"],
     "tinygrad_np/nn/": ["tests/test_nn_create_graph.py", "tests/test_catch_what_we_break.py", "tests/test_opinfo.py"],
     "tinygrad_np/optim/": ["tests/test_optim.py", "tests/test_catch_what_we_break.py"],
+}
+
+# tried on the mutants that survive FILE_TESTS: slower tests that also exercise the file
+WIDE_TESTS = {
+    "tinygrad_np/autograd/engine.py": ["tests/test_bad_inputs.py", "tests/test_nn_module.py", "tests/test_viz.py",
+                                       "tests/test_testing_toolkit.py", "tests/test_optim.py", "tests/test_opinfo.py"],
+    "tinygrad_np/ops.py": ["tests/test_bad_inputs.py", "tests/test_engine.py", "tests/test_nn_layers.py",
+                           "tests/test_nn_conv.py", "tests/test_nn_losses.py", "tests/test_testing_toolkit.py"],
+    "tinygrad_np/tensor.py": ["tests/test_bad_inputs.py", "tests/test_nn_module.py", "tests/test_pytorch_idioms.py"],
+    "tinygrad_np/nn/": ["tests/"],
+    "tinygrad_np/optim/": ["tests/test_nn_module.py", "tests/test_serialization.py"],
 }
 
 BINARY = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult, ast.FloorDiv: ast.Div,
@@ -293,7 +306,8 @@ def _keyword(function: str) -> str | None:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def run_one(mutant: Mutant, workdir: Path, tests: list, timeout: float) -> Mutant:
+def run_one(mutant: Mutant, workdir: Path, stages: list, timeout: float) -> Mutant:
+    """Run the stages (test lists) in order, stopping at the first that fails: the mutant is killed."""
     target = workdir / mutant.path
     original = target.read_text()
     started = time.monotonic()
@@ -302,9 +316,11 @@ def run_one(mutant: Mutant, workdir: Path, tests: list, timeout: float) -> Mutan
         status = "passed"
         keyword = _keyword(mutant.function)
         if keyword:
-            status = _pytest(workdir, tests, keyword, timeout)
-        if status in ("passed", "no tests"):
-            status = _pytest(workdir, tests, None, timeout)
+            status = _pytest(workdir, stages[0], keyword, timeout)
+        for tests in stages:
+            if status not in ("passed", "no tests"):
+                break
+            status = _pytest(workdir, tests, None, timeout * (1 if tests is stages[0] else 4))
         mutant.status = {"failed": "killed", "timeout": "killed (timeout)", "passed": "survived"}[status]
     except SyntaxError:
         mutant.status = "invalid"
@@ -314,10 +330,12 @@ def run_one(mutant: Mutant, workdir: Path, tests: list, timeout: float) -> Mutan
     return mutant
 
 
-def tests_for(path: str) -> list:
-    for prefix, tests in FILE_TESTS.items():
+def tests_for(path: str, table=None) -> list:
+    for prefix, tests in (FILE_TESTS if table is None else table).items():
         if path == prefix or (prefix.endswith("/") and path.startswith(prefix)):
             return tests
+    if table is not None:
+        return []
     raise SystemExit(f"no test subset for {path}: pass --tests")
 
 
@@ -339,10 +357,15 @@ def main(argv=None) -> int:
     parser.add_argument("--only", help="only mutants whose function name contains this")
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
     parser.add_argument("--report", help="write the results as JSON here")
+    parser.add_argument("--rerun", help="only the mutants that survived in this earlier --report")
+    parser.add_argument("--no-wide", action="store_true", help="do not try WIDE_TESTS on the survivors")
     args = parser.parse_args(argv)
 
     equivalents = load_equivalents()
     mutants = [m for p in args.paths for m in mutants_of(p) if not args.only or args.only in m.function]
+    if args.rerun:
+        again = {m["id"] for m in json.loads(Path(args.rerun).read_text()) if m["status"] == "survived"}
+        mutants = [m for m in mutants if m.id in again]
     if args.list:
         for m in mutants:
             print(f"{m.path}:{m.line}: {m.id}")
@@ -355,7 +378,8 @@ def main(argv=None) -> int:
         started = time.monotonic()
         if _pytest(workspaces[0], tests, None, 3600) != "passed":
             raise SystemExit(f"the tests {tests} fail without any mutant: fix them first")
-        baseline[path] = (tests, 3 * (time.monotonic() - started) + 30)
+        stages = [tests] + ([] if args.no_wide or args.tests else [w for w in [tests_for(path, WIDE_TESTS)] if w])
+        baseline[path] = (stages, 3 * (time.monotonic() - started) + 30)
     free = list(workspaces)
     results = []
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
@@ -365,8 +389,8 @@ def main(argv=None) -> int:
             while queue and free:
                 mutant = queue.pop(0)
                 workdir = free.pop()
-                tests, timeout = baseline[mutant.path]
-                pending[pool.submit(run_one, mutant, workdir, tests, timeout)] = workdir
+                stages, timeout = baseline[mutant.path]
+                pending[pool.submit(run_one, mutant, workdir, stages, timeout)] = workdir
             done, _ = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
             for future in done:
                 free.append(pending.pop(future))
