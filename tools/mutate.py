@@ -238,11 +238,20 @@ def mutants_of(path: str) -> list:
             continue
         finder.visit(stmt)
     skip = _docstring_lines(tree)
+    encoded = [line.encode() for line in source.splitlines(keepends=True)]
+
+    def segment(node) -> str:  # (ast.get_source_segment, without splitting the file again for every node)
+        if node.lineno == node.end_lineno:
+            return encoded[node.lineno - 1][node.col_offset:node.end_col_offset].decode()
+        middle = encoded[node.lineno:node.end_lineno - 1]
+        return b"".join([encoded[node.lineno - 1][node.col_offset:], *middle,
+                         encoded[node.end_lineno - 1][:node.end_col_offset]]).decode()
+
     out, seen = [], {}
     for node, new, kind, function in finder.edits:
         if node.lineno in skip:
             continue
-        original = ast.get_source_segment(source, node) or ""
+        original = segment(node)
         if isinstance(node, ast.stmt) and new == "pass":
             description = f"delete `{original.splitlines()[0].strip()}`"
         else:
