@@ -455,14 +455,35 @@ def test_property_test_argument_errors():
         op_property_test(lambda: None, None, 0)
 
 
-def test_property_test_names():
-    test_product = op_property_test(lambda a, b: a * b, np.multiply, 2)  # the name it is assigned to
+def test_property_test_decorator_form():
+    @op_property_test(reference=np.multiply, num_inputs=2, gradgrad=True)
+    def test_product(a, b):
+        return a * b
+
     assert test_product.__name__ == "test_product" and test_product.__module__ == __name__
+    QUICK(test_product)()
+
+    @op_property_test(reference=lambda x: x**3, elements=(-3, 3))
+    def test_cube_twice_too_steep(x):
+        return CubeTwiceTooSteep.apply(x)
+
+    expect_failure(test_cube_twice_too_steep, "random upstream gradient is wrong")
+
+
+def test_property_test_names():
+    # called with the op: the name comes from name=, else the op's name, else the reference's, else "op"
+    def product(a, b):
+        return a * b
+
     named = [op_property_test(lambda a, b: a * b, np.multiply, 2, name="mul")]
-    unnamed = [op_property_test(lambda a, b: a * b, np.multiply, 2)]  # falls back to the reference's name
+    unnamed = [op_property_test(lambda a, b: a * b, np.multiply, 2)]
     assert named[0].__name__ == "test_mul" and unnamed[0].__name__ == "test_multiply"
-    digests = {t.hypothesis.inner_test._hypothesis_internal_add_digest for t in (test_product, *named, *unnamed)}
-    assert len(digests) == 3  # separate example databases
+    assert op_property_test(product, np.multiply, 2).__name__ == "test_product"
+    assert op_property_test(lambda x: x, lambda x: x).__name__ == "test_op"
+    # separate example databases, also for tests made from the same code (a helper's lambdas)
+    made = [op_property_test(lambda a, b: a * b, np.multiply, 2, name="mul") for _ in range(2)]
+    digests = {t.hypothesis.inner_test._hypothesis_internal_add_digest for t in (*named, *unnamed, *made)}
+    assert len(digests) == 4
 
 
 # ============================================================================= strategies

@@ -1,6 +1,7 @@
 """Tools to test gradients: finite-difference checks and hypothesis property tests.
 
-``gradcheck`` and ``gradgradcheck`` need only NumPy. The strategies and ``op_property_test``
+``gradcheck`` and ``gradgradcheck`` need only NumPy. ``opinfo`` is the op database that the generic op
+tests are derived from (``from tinygrad_np.testing import opinfo``). The strategies and ``op_property_test``
 need `hypothesis <https://hypothesis.readthedocs.io>`_ (``pip install hypothesis``) and are
 imported on first use, so ``from tinygrad_np.testing import gradcheck`` works without it.
 See docs/testing.md.

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import linecache
 import numbers
-import re
-import sys
 
 import hypothesis
 import numpy as np
@@ -201,39 +198,22 @@ def _check_unchanged(cfg, case, inputs, originals):
             _fail(cfg, case, f"input {i} was modified by the op or its backward")
 
 
-def _call_line(frame) -> str:
-    """The source line on which the call running in ``frame`` starts."""
-    lineno = frame.f_lineno
-    try:  # Python >= 3.11: the exact position of the current instruction
-        lineno = list(frame.f_code.co_positions())[frame.f_lasti // 2][0] or lineno
-    except (AttributeError, IndexError):
-        pass
-    return linecache.getline(frame.f_code.co_filename, lineno)
+_made: dict = {}  # tests made so far per name and code location
 
 
-def _assigned_name(frame):
-    """``test_foo`` when called as ``test_foo = op_property_test(...)``, or as ``test_foo = helper(...)``
-    where the helper does ``return op_property_test(...)``."""
-    for _ in range(3):
-        line = _call_line(frame) if frame is not None else ""
-        match = re.match(r"\s*(test\w*)\s*=\s*[\w.]+\(", line)
-        if match:
-            return match.group(1)
-        if not re.match(r"\s*return\s", line):
-            break
-        frame = frame.f_back
-    return None
+def op_property_test(op=None, reference=None, num_inputs=1, *, shapes=None, elements=(-10.0, 10.0),
+                     min_magnitude=None, distinct=False, kwargs=None, constant_inputs=(), assume=None, grad=True,
+                     gradgrad=False, eps=1e-6, atol=1e-5, rtol=1e-3, forward_atol=1e-10, forward_rtol=1e-7,
+                     check_dtype=True, names=None, name=None):
+    """Build a complete hypothesis test of an op. As a decorator, the function is the op and names the test::
 
+        @op_property_test(reference=np.multiply, num_inputs=2)
+        def test_mul(a, b):
+            return a * b
 
-def op_property_test(op, reference=None, num_inputs=1, *, shapes=None, elements=(-10.0, 10.0), min_magnitude=None,
-                     distinct=False, kwargs=None, constant_inputs=(), assume=None, grad=True, gradgrad=False,
-                     eps=1e-6, atol=1e-5, rtol=1e-3, forward_atol=1e-10, forward_rtol=1e-7, check_dtype=True,
-                     names=None, name=None):
-    """Build a complete hypothesis test of an op; assign the result to a ``test_...`` name.
+    or called with the op, its result assigned to a ``test_...`` name::
 
-    Example::
-
-        test_mul = op_property_test(lambda a, b: a * b, np.multiply, num_inputs=2)
+        test_mul = op_property_test(lambda a, b: a * b, np.multiply, num_inputs=2, name="mul")
 
     Every example draws float64 inputs of mutually broadcastable shapes and checks that
 
@@ -248,7 +228,7 @@ def op_property_test(op, reference=None, num_inputs=1, *, shapes=None, elements=
 
     Args:
         op: a function of ``num_inputs`` Tensors (plus the drawn ``kwargs``) returning a Tensor
-            or a tuple of Tensors.
+            or a tuple of Tensors; omitted in the decorator form.
         reference: the same computation in NumPy, called with copies of the input arrays and
             the same ``kwargs``; None skips the forward comparison.
         num_inputs: how many array inputs ``op`` takes.
@@ -279,13 +259,20 @@ def op_property_test(op, reference=None, num_inputs=1, *, shapes=None, elements=
             between equivalent formulas only).
         check_dtype: require the output dtype to equal the reference's.
         names: names of the inputs for messages, e.g. ``("x", "w")``.
-        name: the name in messages and the test's ``__name__``; default from ``op`` or ``reference``.
+        name: the name in messages and the test's ``__name__``; default the op's name (the
+            decorated function's), else the reference's, else ``"op"``.
 
     Returns:
-        A test function (decorated with ``hypothesis.given``) that pytest collects when it is
-        assigned to a module-level name starting with ``test``. Decorate it with
-        ``hypothesis.settings(...)`` to change the number of examples.
+        A test function (decorated with ``hypothesis.given``) that pytest collects under a
+        module-level name starting with ``test``. Decorate it with ``hypothesis.settings(...)`` to
+        change the number of examples. The decorator form returns a decorator that makes it.
     """
+    if op is None:  # @op_property_test(reference=..., ...) on def test_...(...): the function is the op
+        options = dict(shapes=shapes, elements=elements, min_magnitude=min_magnitude, distinct=distinct,
+                       kwargs=kwargs, constant_inputs=constant_inputs, assume=assume, grad=grad, gradgrad=gradgrad,
+                       eps=eps, atol=atol, rtol=rtol, forward_atol=forward_atol, forward_rtol=forward_rtol,
+                       check_dtype=check_dtype, names=names, name=name)
+        return lambda fn: op_property_test(fn, reference, num_inputs, **options)
     if num_inputs < 1:
         raise ValueError("op_property_test(): num_inputs must be at least 1")
     constant_inputs = tuple(sorted({int(i) % num_inputs for i in constant_inputs}))
@@ -299,13 +286,9 @@ def op_property_test(op, reference=None, num_inputs=1, *, shapes=None, elements=
         shapes = broadcastable_shapes(num_inputs)
     elif not isinstance(shapes, st.SearchStrategy):
         shapes = st.just(tuple(tuple(s) for s in shapes))
-    caller = sys._getframe(1)
     if name is None:
-        name = _assigned_name(caller) or getattr(op, "__name__", "<lambda>")
-        if name == "<lambda>":
-            name = getattr(reference, "__name__", "<lambda>")
-        if name == "<lambda>":
-            name = "op"
+        name = next((n for n in (getattr(f, "__name__", "<lambda>") for f in (op, reference)) if n != "<lambda>"),
+                    "op")
     cfg = _Config(op=op, reference=reference, num_inputs=num_inputs, shapes=shapes, elements=elements_list,
                   min_magnitude=magnitude_list, distinct=distinct, kwargs=kwargs, constant_inputs=constant_inputs,
                   assume=assume, grad=grad, gradgrad=gradgrad, eps=eps, atol=atol, rtol=rtol,
@@ -316,11 +299,11 @@ def op_property_test(op, reference=None, num_inputs=1, *, shapes=None, elements=
         _run(cfg, case)
 
     test.__name__ = test.__qualname__ = name if name.startswith("test") else f"test_{name}"
-    test.__module__ = caller.f_globals.get("__name__", test.__module__)
-    # distinct hypothesis database keys (and derandomized seeds) for each call site, also through helpers
-    frames, frame = [], caller
-    while frame is not None and len(frames) < 4:
-        frames.append(f"{frame.f_code.co_filename}:{frame.f_lineno}")
-        frame = frame.f_back
-    test._hypothesis_internal_add_digest = hashlib.sha256(f"{name}|{'|'.join(frames)}".encode()).digest()
+    test.__module__ = getattr(op, "__module__", None) or test.__module__
+    # distinct hypothesis database keys (and derandomized seeds) for distinct tests: the name, where the op's
+    # and the reference's code is, and how many tests were made from that code before (a helper's lambdas)
+    code = [getattr(f, "__code__", None) for f in (op, reference)]
+    key = f"{name}|" + "|".join(f"{c.co_filename}:{c.co_firstlineno}" for c in code if c is not None)
+    _made[key] = _made.get(key, -1) + 1
+    test._hypothesis_internal_add_digest = hashlib.sha256(f"{key}|{_made[key]}".encode()).digest()
     return hypothesis.given(case=_cases(cfg))(test)
