@@ -50,7 +50,7 @@ def test_korean_readme_has_the_same_speed_table():
 
 def test_two_commands_from_the_readme_to_the_backward_pass_in_the_browser():
     """One install and one command: the README's explain command installs only what the command needs
-    (explain needs no extra) and its arguments are the CLI's; the Korean README has the same command."""
+    (explain needs no extra) and its arguments are the CLI's; the Korean README's opens the Korean page."""
     from tinygrad_np import cli
 
     for readme, heading, lang in (("README.md", "## Watch the backward pass, step by step", "--lang ko"),
@@ -63,4 +63,5 @@ def test_two_commands_from_the_readme_to_the_backward_pass_in_the_browser():
         assert argv[:2] == ["tinygrad-np", "explain"]
         args = cli.make_parser().parse_args(argv[1:])
         assert args.func is cli.explain and args.open and args.model == "xor"
-        assert lang in section  # the Korean page is one option away
+        assert args.lang == ("ko" if readme == "README.ko.md" else "en")
+        assert lang in section  # the other language is one option away
