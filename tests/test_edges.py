@@ -750,3 +750,62 @@ def test_negative_padding_crops_as_pytorch():
     assert gradcheck(lambda t: F.pad(t, (-1, 2, 1, -1)), [x])
     with pytest.raises(tg.ArgumentError, match="crops more"):
         F.pad(x, (-2, -2))
+
+
+# ---------------------------------------------------------------- found by the op database (tests/test_opinfo.py)
+@pytest.mark.parametrize("dims, zero_d, expected", [
+    ("float16", "float32", "float16"), ("uint8", "int64", "uint8"), ("int8", "uint8", "int8"),
+    ("int32", "float64", "float64"), ("bool", "int64", "int64"), ("float32", "int64", "float32")])
+def test_a_0d_tensor_does_not_upcast_a_tensor_with_dimensions_of_its_category(dims, zero_d, expected):
+    x, s = tg.Tensor(np.ones(3, dims)), tg.Tensor(np.array(1, zero_d))
+    for out in (x + s, s * x, tg.where(tg.Tensor([True, False, True]), x, s)):
+        assert out.dtype == np.dtype(expected) and out.shape == (3,)
+    if "float" not in dims + zero_d:
+        assert (x & s).dtype == np.dtype(expected)
+    two_0d = tg.Tensor(np.array(1, "float16")) + tg.Tensor(np.array(1, "float32"))
+    assert two_0d.dtype == np.float32  # two 0-d tensors (or two with dimensions) promote as usual
+
+
+def test_in_place_integer_updates_wrap_as_pytorch_and_refuse_a_lower_category():
+    t = tg.Tensor(np.array([250, 3], np.uint8))
+    t.add_(tg.Tensor(np.array([300, 1])))  # int64 into uint8: PyTorch wraps
+    same(t, [38, 4], np.uint8)
+    with pytest.raises(RuntimeError, match="add_"):
+        t.add_(tg.Tensor(np.array(1.5)))  # float into an integer tensor: PyTorch refuses
+    with pytest.raises(TypeError):
+        t.add_(tg.Tensor(np.array(1.5)))
+
+
+def test_log_softmax_subtracts_the_maximum_first_and_propagates_inf_rows_as_nan():
+    x = tg.Tensor(np.array([[1000.0, 1000.5, 999.0]], np.float32))
+    expected = np.array([1000.0, 1000.5, 999.0]) - 1000.5 - np.log(np.exp([-0.5, 0.0, -1.5]).sum())
+    np.testing.assert_allclose(x.log_softmax(1).data[0], expected, rtol=1e-6)
+    inf = np.inf
+    rows = tg.Tensor([[1.0, inf, inf], [1.0, -inf, 2.0], [-inf, -inf, -inf]])
+    with np.errstate(invalid="ignore"):
+        out = rows.log_softmax(1).data
+    assert np.isnan(out[0]).all() and np.isnan(out[2]).all()  # PyTorch: NaN, as exp(inf - inf) is
+    np.testing.assert_allclose(out[1], [-1.3132616, -inf, -0.3132617], rtol=1e-6)
+
+
+def test_float16_normalize_and_cosine_similarity_clamp_in_float16_and_accumulate_in_float32():
+    zeros, big = np.zeros((2, 4), np.float16), np.full((2, 4), 1000.0, np.float16)
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(F.normalize(tg.Tensor(zeros)).data).all()  # eps = 1e-12 is 0 in float16, as in PyTorch
+        assert np.isnan(F.cosine_similarity(tg.Tensor(zeros), tg.Tensor(big)).data).all()
+    same(F.cosine_similarity(tg.Tensor(big), tg.Tensor(big)), [1.0, 1.0], np.float16)  # 1000**2 * 4 > float16 max
+    x = tg.Tensor(np.zeros((2, 3)), requires_grad=True)
+    F.cosine_similarity(x, tg.ones(2, 3, dtype="float64")).sum().backward()
+    np.testing.assert_allclose(x.grad.data, 1e8 / np.sqrt(3))  # 1/eps times the other unit vector, as in PyTorch
+
+
+@pytest.mark.parametrize("call, kind", [
+    (lambda: tg.Tensor([1.0]) & tg.Tensor([1.0]), TypeError), (lambda: ~tg.Tensor([1.0]), TypeError),
+    (lambda: tg.ones(2, 3).gather(1, tg.Tensor([[-1], [0]])), IndexError),
+    (lambda: tg.ones(2, 3).gather(1, tg.Tensor([[3], [0]])), IndexError),
+    (lambda: F.one_hot(tg.Tensor([0, 3]), 2), IndexError)])
+def test_errors_pytorch_raises_as_runtime_error_are_also_the_python_class(call, kind):
+    with pytest.raises(RuntimeError):
+        call()
+    with pytest.raises(kind):
+        call()

@@ -37,7 +37,7 @@ from .creation import (
     zeros_like,
 )
 from .dtypes import finfo, get_default_dtype, iinfo, set_default_dtype
-from .errors import ArgumentError
+from .errors import ArgumentError, ArgumentIndexError, ArgumentTypeError
 from .explain import explain
 from .serialization import load, save
 from .tensor import (

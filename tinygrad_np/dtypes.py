@@ -63,8 +63,17 @@ class iinfo:
         return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
 
 
-def result_dtype(a: np.dtype, b: np.dtype) -> np.dtype:
-    """PyTorch's promotion between two tensors: a float beats any int/bool (int64 * float32 -> float32)."""
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def result_dtype(a: np.dtype, b: np.dtype, a_ndim: int = 1, b_ndim: int = 1) -> np.dtype:
+    """PyTorch's promotion between two tensors: a float beats any int/bool (int64 * float32 -> float32),
+    and a 0-d tensor does not upcast a tensor with dimensions of its category or above (float16 + a 0-d
+    float32 tensor is float16, uint8 - a 0-d int64 tensor is uint8, int32 * a 0-d float64 is float64)."""
+    if (a_ndim == 0) != (b_ndim == 0):
+        zero_d, dimensioned = (a, b) if a_ndim == 0 else (b, a)
+        if _CATEGORY[zero_d.kind] <= _CATEGORY[dimensioned.kind]:
+            return dimensioned
     a_float, b_float = a.kind == "f", b.kind == "f"
     if a_float and not b_float:
         return a

@@ -120,7 +120,7 @@ def _two_input_apply(op):
             if isinstance(b, Tensor):
                 b_data, need_b = b.data, b._requires_grad
                 if a_data.dtype is not b_data.dtype and a_data.dtype != b_data.dtype:
-                    dtype = result_dtype(a_data.dtype, b_data.dtype)
+                    dtype = result_dtype(a_data.dtype, b_data.dtype, a_data.ndim, b_data.ndim)
                     return apply(a.astype(dtype), b.astype(dtype))
             elif type(b) in PYTHON_SCALARS and a_data.dtype.kind == "f":
                 if scalars_as_arrays:

@@ -20,7 +20,7 @@ from .autograd import engine
 from .autograd.engine import NodeHooks, mark_modified, run_backward
 from .dtypes import result_dtype as _result_dtype
 from .dtypes import to_array
-from .errors import ArgumentError
+from .errors import ArgumentError, ArgumentIndexError, ArgumentTypeError
 from .hooks import RemovableHandle
 
 __all__ = ["Tensor", "tensor"]
@@ -588,7 +588,7 @@ class Tensor:
         except IndexError as e:
             raise _index_error(e, self.shape) from None
         except (TypeError, ValueError) as e:  # NumPy refused (before writing): a dtype or shape that does not fit
-            raise (TypeError if isinstance(e, TypeError) else ValueError)(
+            raise (ArgumentTypeError if isinstance(e, TypeError) else ArgumentError)(
                 f"{what}: {str(e).rstrip('. ')}. This tensor has shape {self.shape} and dtype {self.dtype}, which an "
                 f"in-place change keeps: use a value that broadcasts to that shape and converts to that dtype, or "
                 f"compute a new tensor (t = t + x)") from None
@@ -597,7 +597,11 @@ class Tensor:
 
     def _update(self, ufunc, other, what: str):
         other = other.data if isinstance(other, Tensor) else other
-        return self._in_place(what, lambda data: ufunc(data, other, out=data, casting="same_kind"))
+        # PyTorch casts the result into the tensor's dtype unless that lowers its category (float into int, int
+        # into bool): NumPy's "same_kind" would also refuse int64 into uint8, which PyTorch wraps
+        casting = ("unsafe" if self.data.dtype.kind in "iu" and isinstance(other, np.ndarray) and other.dtype.kind
+                   in "biu" else "same_kind")
+        return self._in_place(what, lambda data: ufunc(data, other, out=data, casting=casting))
 
     def __iadd__(self, other):
         return self._update(np.add, other, "+=")
@@ -654,7 +658,7 @@ class Tensor:
     # bitwise ops on integer and bool tensors (on bool: logical), outside the graph, in PyTorch's dtypes
     def __invert__(self):
         if self.data.dtype.kind not in "biu":
-            raise TypeError(f"~ is only defined for integer and bool tensors, got dtype {self.dtype}")
+            raise ArgumentTypeError(f"~ is only defined for integer and bool tensors, got dtype {self.dtype}")
         return Tensor._wrap(np.invert(self.data), None)
 
     bitwise_not = __invert__
@@ -882,9 +886,11 @@ class Tensor:
     @engine.named_call("log_softmax")
     @_float_reduction()
     def log_softmax(self, axis=None, *, dim=None):
-        """x - logsumexp(x) along ``axis`` (default: the last one)."""
+        """x - logsumexp(x) along ``axis`` (default: the last one), as (x - max) - log(sum(exp(x - max))):
+        subtracting the maximum first keeps the digits that x - logsumexp(x) cancels for large logits."""
         ax = _one_axis(axis, dim, self.ndim)
-        return self - self.logsumexp(ax, keepdims=True)
+        shifted = self - self.data.max(axis=ax, keepdims=True)  # a row with +inf or all -inf is NaN, as in PyTorch
+        return shifted - shifted.exp().sum(ax, keepdims=True).log()
 
     @engine.named_call("norm")
     @_float_reduction()
@@ -1593,7 +1599,7 @@ def where(condition, a, b) -> Tensor:
     elif not isinstance(b, Tensor):
         b = _as_operand(b, a)
     if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype != b.dtype:
-        dtype = _result_dtype(a.dtype, b.dtype)
+        dtype = _result_dtype(a.dtype, b.dtype, a.ndim, b.ndim)
         a, b = a.astype(dtype), b.astype(dtype)
     return ops.Where.apply(a, b, condition=cond)
 
@@ -1751,7 +1757,7 @@ def _bitwise(ufunc, symbol: str, a, b) -> Tensor:
     with a bool tensor gives int64. Shifts past the width give 0 (or -1 for a negative value shifted right)."""
     a, b = _integer_operand(a, symbol), _integer_operand(b, symbol)
     if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
-        dtype = np.result_type(a.dtype, b.dtype)
+        dtype = _result_dtype(a.dtype, b.dtype, a.ndim, b.ndim)
     else:
         arr, scalar = (a, b) if isinstance(a, np.ndarray) else (b, a)
         dtype = arr.dtype if arr.dtype != np.bool_ or type(scalar) is bool else np.dtype(np.int64)
@@ -1772,7 +1778,7 @@ def _integer_operand(x, symbol: str):
         return x
     x = x.data if isinstance(x, Tensor) else _to_array(x)
     if x.dtype.kind not in "biu":
-        raise TypeError(f"{symbol} is only defined for integer and bool tensors, got dtype {x.dtype}")
+        raise ArgumentTypeError(f"{symbol} is only defined for integer and bool tensors, got dtype {x.dtype}")
     return x
 
 
@@ -1793,7 +1799,7 @@ def _check_index_range(fn: str, index: np.ndarray, size: int, dim: int) -> None:
     The test runs in the index's own dtype, so a huge unsigned value cannot wrap to a valid one."""
     if index.size and (index.min() < 0 or index.max() >= size):
         bad = index[(index < 0) | (index >= size)].flat[0]
-        raise IndexError(f"{fn}: index {bad} is out of bounds for dimension {dim} with size {size}")
+        raise ArgumentIndexError(f"{fn}: index {bad} is out of bounds for dimension {dim} with size {size}")
 
 
 def _compare(ufunc, a, b) -> Tensor:

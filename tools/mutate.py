@@ -43,8 +43,10 @@ QUICK_OPINFO = {"OPINFO_DTYPES": "float64,int64"}  # the op database on two dtyp
 
 # the tests that should catch a mutant of each file: fast, but every behaviour of the file covered
 FILE_TESTS = {
-    "tinygrad_np/autograd/engine.py": ["tests/test_engine.py", "tests/test_catch_what_we_break.py", "tests/test_ops.py",
-                                       "tests/test_nn_create_graph.py"] + [
+    "tinygrad_np/autograd/engine.py": ["tests/test_engine.py", "tests/test_engine_reference.py", "tests/test_inplace.py",
+                                       "tests/test_hooks.py", "tests/test_anomaly.py", "tests/test_catch_what_we_break.py",
+                                       "tests/test_ops.py", "tests/test_nn_create_graph.py",
+                                       "tests/test_autograd_functional.py"] + [
         f"tests/test_opinfo.py::test_{check}" for check in (
             "gradcheck", "gradgradcheck", "create_graph_gradient_equals_plain_and_aliases_nothing",
             "gradient_has_the_inputs_dtype_and_shape", "gradient_at_kinks_follows_the_convention", "empty_and_0d",
@@ -59,6 +61,7 @@ FILE_TESTS = {
 # tried on the mutants that survive FILE_TESTS: slower tests that also exercise the file
 WIDE_TESTS = {
     "tinygrad_np/autograd/engine.py": ["tests/test_bad_inputs.py", "tests/test_nn_module.py", "tests/test_viz.py",
+                                       "tests/test_explain.py", "tests/test_memory.py",
                                        "tests/test_testing_toolkit.py", "tests/test_optim.py", "tests/test_opinfo.py"],
     "tinygrad_np/ops.py": ["tests/test_bad_inputs.py", "tests/test_engine.py", "tests/test_nn_layers.py",
                            "tests/test_nn_conv.py", "tests/test_nn_losses.py", "tests/test_testing_toolkit.py"],

@@ -16,7 +16,7 @@ import numpy as np
 from .. import creation
 from ..autograd import named_call
 from ..autograd.engine import mark_modified
-from ..errors import ArgumentError
+from ..errors import ArgumentError, ArgumentIndexError
 from ..tensor import Tensor, _cropped, _pad_widths, _result_dtype, _to_array, pad_, where
 from .primitives import (
     BinaryCrossEntropyFn,
@@ -225,7 +225,6 @@ def pad(input, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
 
 
 @named_call("normalize")
-@_float32_inside
 def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """``input / max(norm(input, p, dim), eps)``: unit p-norm along ``dim`` (zero rows stay zero)."""
     x = _float_tensor(input, "normalize")
@@ -240,7 +239,7 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
     if num_classes == -1:
         num_classes = int(idx.max()) + 1 if idx.size else 0
     if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
-        raise IndexError(f"one_hot(): class values must be in [0, {num_classes}), got {idx.min()}..{idx.max()}")
+        raise ArgumentIndexError(f"one_hot(): class values must be in [0, {num_classes}), got {idx.min()}..{idx.max()}")
     return Tensor._wrap((idx[..., None] == np.arange(num_classes)).astype(np.int64), None)
 
 
@@ -842,7 +841,6 @@ def _legacy_reduction(size_average, reduce, reduction: str) -> str:
 
 
 @named_call("cosine_similarity")
-@_float32_inside
 def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """``sum(x1 * x2) / (max(||x1||, eps) * max(||x2||, eps))`` along ``dim``, after broadcasting
     ``x1`` and ``x2`` together (each is divided by its clamped norm first, as PyTorch does)."""
@@ -853,8 +851,8 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:
         raise IndexError(f"cosine_similarity(): dim {dim} is out of range for shape {shape}")
     a, b = a.expand(shape), b.expand(shape)
 
-    def unit(x):  # sqrt(max(|x|^2, eps^2)) = max(|x|, eps), with a finite gradient at x = 0
-        return x / (x * x).sum(dim, keepdims=True).clip(min=eps * eps).sqrt()
+    def unit(x):  # the norm accumulates in float32 but is clamped in x's dtype (float16 zeros give NaN, as in PyTorch)
+        return x / x.norm(2, dim, keepdim=True).clip(min=eps)
 
     return (unit(a) * unit(b)).sum(dim)
 

@@ -810,24 +810,8 @@ CASTS = [
 
 # ============================================================================ known differences from PyTorch
 # Each is a strict expected failure (see opinfo.KnownFailure): the note must go when the op is fixed.
-# "§1" are the wrong results listed in issue 11, section 1; the others were found by this table.
 ERROR_CLASS = opinfo.ERROR_CLASS
-INTS = INTEGERS
-MIN_AS_NEG_MAX = "§1: min/amin/minimum are computed as -max(-x): wrong for unsigned and extreme integers, no bool"
-BITWISE_LOGICAL = "§1: & | ~ are logical, not bitwise, on integer tensors (and accept floats)"
-F16_ACCUMULATION = "§1: float16 reductions must accumulate in float32, as PyTorch does"
-NO_NAN_PROPAGATION = "§1: NaN and inf must propagate"
 EMPTY_NAN = "PyTorch gives NaN (mean, var, std of no elements; var with no degrees of freedom); this raises"
-UINT8_SUM = "sum/prod/cumsum of uint8 must give int64 (PyTorch), not NumPy's uint64"
-
-
-def _any_bool(sample):
-    """A bool operand: a Python bool or a bool tensor."""
-    return any(isinstance(a, bool) for a in sample.args) or any(a.dtype == np.bool_ for a in sample.arrays())
-
-
-def _plain_number(sample):
-    return any(isinstance(a, (int, float)) and not isinstance(a, bool) for a in sample.args)
 
 
 def _no_degrees_of_freedom(sample):
@@ -839,17 +823,9 @@ def _no_degrees_of_freedom(sample):
     return int(np.prod([x.shape[d] for d in dims])) <= 1
 
 
-def _bool_with_int(sample):
-    return "int64" in sample.name or (sample.name == "scalar operand" and _plain_number(sample))
-
-
 def _over_an_empty_dim(sample):
     x = sample.arrays()[0]
     return x.ndim > 0 and x.shape[sample.args[1] if len(sample.args) > 1 else -1] == 0
-
-
-ZERO_D_UPCASTS = ("a 0-d tensor operand must not upcast a tensor with dimensions of its category (PyTorch: float16 "
-                  "+ a 0-d float32 tensor is float16, uint8 - a 0-d int64 tensor is uint8)")
 
 
 def _known(*notes):
@@ -859,97 +835,37 @@ def _known(*notes):
 KNOWN = {
     "neg": _known(("errors", ERROR_CLASS, {"instead": TypeError})),
     "sub": _known(("errors", ERROR_CLASS, {"instead": TypeError})),
-    "sign": _known(("special", "sign(NaN) is NaN here, 0 in PyTorch", {"dtypes": FLOATS}),
-                   *[(c, "sign of a bool tensor raises (NumPy has no bool sign); PyTorch returns it as it is",
-                      {"dtypes": [np.bool_]}) for c in ("forward", "special", "empty_and_0d", "dtype")]),
+    "sign": _known(("special", "sign(NaN) is NaN here, 0 in PyTorch", {"dtypes": FLOATS})),
     "square": _known(("dtype", "square of a bool tensor is bool here, int64 in PyTorch", {"dtypes": [np.bool_]})),
-    "clamp": _known(("dtype", "clamp of an integer tensor with float bounds gives float64 here, float32 in PyTorch",
-                     {"samples": opinfo.named("float bounds")})),
-    "minimum": _known(*[(c, MIN_AS_NEG_MAX + " (a bool operand raises)", {"samples": _any_bool}) for c in
-                        ("forward", "special", "dtype", "empty_and_0d", "gradcheck", "gradgradcheck", "create_graph",
-                         "grad_dtypes")],
-                      *[("dtype", MIN_AS_NEG_MAX + " (a number operand is negated into a tensor that then promotes)",
-                         {"dtypes": dtypes, "samples": lambda s, kind=kind: any(type(a) is kind for a in s.args)})
-                        for dtypes, kind in (([np.float16], float), ([np.int8, np.int16, np.int32], int))],
-                      *[(c, MIN_AS_NEG_MAX, {"dtypes": [np.uint8]}) for c in
-                        ("forward", "special", "empty_and_0d", "dtype")],
-                      ("special", MIN_AS_NEG_MAX, {"dtypes": INTS[1:], "samples": opinfo.named("special pairs")})),
-    "amin": _known(("forward", MIN_AS_NEG_MAX, {"dtypes": [np.uint8]}), ("special", MIN_AS_NEG_MAX, {"dtypes": INTS}),
-                   *[(c, "max/min over a non-empty dimension of an empty tensor is empty in PyTorch; this raises",
-                      {"samples": lambda s: s.arrays()[0].size == 0}) for c in ("empty_and_0d", "dtype")],
-                   ("errors", ERROR_CLASS, {"instead": ValueError})),
-    "min": _known(("forward", MIN_AS_NEG_MAX, {"dtypes": [np.uint8]}),
-                  ("errors", ERROR_CLASS, {"instead": ValueError})),
+    "amin": _known(*[(c, "max/min over a non-empty dimension of an empty tensor is empty in PyTorch; this raises",
+                      {"samples": lambda s: s.arrays()[0].size == 0}) for c in ("empty_and_0d", "dtype")]),
     "amax": _known(*[(c, "max/min over a non-empty dimension of an empty tensor is empty in PyTorch; this raises",
-                      {"samples": lambda s: s.arrays()[0].size == 0}) for c in ("empty_and_0d", "dtype")],
-                   ("errors", ERROR_CLASS, {"instead": ValueError})),
-    "max": _known(("errors", ERROR_CLASS, {"instead": ValueError})),
+                      {"samples": lambda s: s.arrays()[0].size == 0}) for c in ("empty_and_0d", "dtype")]),
     "argmax": _known(("errors", "argmax of an empty tensor raises ValueError here, IndexError in PyTorch",
                       {"instead": ValueError})),
     "argmin": _known(("errors", "argmin of an empty tensor raises ValueError here, IndexError in PyTorch",
                       {"instead": ValueError})),
-    **{name: _known(*[(c, BITWISE_LOGICAL, {"dtypes": INTS}) for c in ("forward", "special", "empty_and_0d", "dtype")],
-                    *[(c, "bool & an int (a number or a tensor) must promote to int64", {"dtypes": [np.bool_],
-                       "samples": _bool_with_int if c != "forward" else lambda s, name=name: "mixed dtypes (int64" in
-                       s.name or (name == "bitwise_or" and s.name == "scalar operand" and _plain_number(s))})
-                      for c in ("forward", "dtype", "empty_and_0d")],
-                    ("errors", BITWISE_LOGICAL))
-       for name in ("bitwise_and", "bitwise_or")},
-    "bitwise_not": _known(*[(c, BITWISE_LOGICAL, {"dtypes": INTS}) for c in ("forward", "special", "empty_and_0d",
-                                                                               "dtype")],
-                          ("no_grad", "~ of a float tensor must raise (bitwise_not is for integers and bools)")),
     "masked_fill": _known(*[(c, "masked_fill of a bool tensor with a number must stay bool (PyTorch casts the value)",
                              {"dtypes": [np.bool_], "samples": lambda s: s.args[2] not in (0, 1)}) for c in
                             ("forward", "empty_and_0d")],
                           ("dtype", "masked_fill of a bool tensor with a number must stay bool (PyTorch casts the "
                                     "value)",
                            {"dtypes": [np.bool_], "samples": lambda s: not isinstance(s.args[2], bool)})),
-    **{name: _known(("errors", ERROR_CLASS, {"instead": ValueError}))
-       for name in ("matmul", "bmm", "einsum", "topk", "reshape", "permute", "t", "expand", "repeat", "split", "cat",
-                    "stack", "pad")},
     "mm": _known(("errors", "mm accepts 1-D operands (it is matmul); PyTorch's mm wants two matrices")),
-    "sum": _known(("dtype", UINT8_SUM, {"dtypes": [np.uint8]})),
-    "prod": _known(("dtype", UINT8_SUM, {"dtypes": [np.uint8]})),
-    "cumsum": _known(("dtype", UINT8_SUM, {"dtypes": [np.uint8]}),
-                     ("empty_and_0d", "§1: cumsum of a 0-d tensor has shape (1,), PyTorch ()")),
     "all": _known(("dtype", "all/any of uint8 is uint8 in PyTorch (documented), bool here", {"dtypes": [np.uint8]})),
     "any": _known(("dtype", "all/any of uint8 is uint8 in PyTorch (documented), bool here", {"dtypes": [np.uint8]})),
-    "mean": _known(("special", F16_ACCUMULATION, {"samples": opinfo.named("float16 accumulation")}),
-                   *[(c, EMPTY_NAN, {"samples": lambda s: s.arrays()[0].size == 0 and not s.kwargs})
+    "mean": _known(*[(c, EMPTY_NAN, {"samples": lambda s: s.arrays()[0].size == 0 and not s.kwargs})
                      for c in ("empty_and_0d", "dtype")],
                    ("errors", "mean of an integer tensor must raise (PyTorch: 'could not infer output dtype')")),
-    **{name: _known(("special", F16_ACCUMULATION, {"samples": opinfo.named("float16 accumulation")}),
-                    *[(c, EMPTY_NAN, {"samples": _no_degrees_of_freedom})
+    **{name: _known(*[(c, EMPTY_NAN, {"samples": _no_degrees_of_freedom})
                       for c in ("forward", "empty_and_0d", "dtype")])
        for name in ("var", "std")},
-    "logsumexp": _known(("forward", "logsumexp of an integer tensor subtracts its maximum in the integer dtype (uint8 "
-                                    "wraps around); PyTorch converts to float first", {"dtypes": [np.uint8]}),
-                        ("special", "logsumexp of integer extremes overflows the integer subtraction",
-                         {"dtypes": INTS})),
     **{name: _known(*[(c, "softmax over an empty dimension must give an empty result; this raises",
-                       {"samples": _over_an_empty_dim}) for c in ("empty_and_0d", "dtype")],
-                    *([("special", NO_NAN_PROPAGATION + ": log_softmax of a row with +inf is NaN in PyTorch",
-                        {"samples": opinfo.named("NaN and inf")}),
-                       ("special", F16_ACCUMULATION,
-                        {"dtypes": [np.float16], "samples": opinfo.named("extreme logits")}),
-                       ("forward", "log_softmax is x - logsumexp(x), which cancels for large logits (|x| ~ 1000 "
-                                   "leaves 4 digits in float32); PyTorch subtracts the maximum first",
-                        {"dtypes": [np.float16, np.float32], "samples": opinfo.named("large logits")})]
-                      if name == "log_softmax" else []))
+                       {"samples": _over_an_empty_dim}) for c in ("empty_and_0d", "dtype")])
        for name in ("softmax", "log_softmax")},
-    "norm": _known(("special", NO_NAN_PROPAGATION + ": norm([nan, 1]) is 0 here",
-                    {"samples": opinfo.named("NaN and inf")}),
-                   *[(c, "norm(p=0) (the count of nonzeros) is not supported",
+    "norm": _known(*[(c, "norm(p=0) (the count of nonzeros) is not supported",
                       {"samples": lambda s: s.args[1:2] == (0,)})
                      for c in ("forward", "dtype", "gradcheck", "gradgradcheck", "create_graph", "grad_dtypes")]),
-    **{name: _known(("special", "a descending sort puts NaN last; PyTorch puts it first (NaN is the largest)",
-                     {"samples": lambda s: s.args[2:3] == (True,)})) for name in ("sort", "argsort")},
-    "getitem": _known(("forward", "§1: an integer index separated by a slice from an index array must follow "
-                                  "PyTorch's placement", {"samples": opinfo.named("int, slice, list")})),
-    "gather": _known(("errors", "§1: a negative gather index must raise RuntimeError (it wraps around here)",
-                      {"samples": lambda s: s.args[2].min() < 0}),
-                     ("errors", ERROR_CLASS, {"instead": IndexError, "samples": lambda s: s.args[2].max() >= 3}),
-                     ("errors", ERROR_CLASS, {"instead": ValueError, "samples": lambda s: s.args[2].shape != (2, 1)})),
 }
 # ============================================================================ in place, outside the graph
 def _fill_samples(dtype):
@@ -994,14 +910,6 @@ OPS = (ELEMENTWISE + ROUNDING + PREDICATES + [CLIP] + ARITHMETIC + [_maximum("ma
                                                                      _maximum("minimum", np.minimum)]
        + COMPARISONS + BITWISE + [WHERE, MASKED_FILL] + MATMUL + [EINSUM] + REDUCTIONS + VARIANCE + SOFTMAX
        + [NORM, CUMSUM] + SORTING + SHAPE_OPS + JOINING + [PAD] + INDEXING + CASTS + IN_PLACE)
-for _name in ("add", "sub", "mul", "div", "floor_divide", "remainder", "pow", "maximum", "minimum"):
-    KNOWN[_name] = KNOWN.get(_name, []) + _known(
-        ("dtype", ZERO_D_UPCASTS, {"dtypes": [np.float16], "samples": opinfo.named("a 0-d float32 operand")}),
-        *([("dtype", ZERO_D_UPCASTS, {"dtypes": INTS[:-1], "samples": opinfo.named("a 0-d int64 operand")})]
-          if _name != "div" else []),
-        *([("empty_and_0d", ZERO_D_UPCASTS + "; uint8 values wrap differently, and t.add_(a 0-d int64) raises",
-            {"dtypes": [np.uint8], "samples": opinfo.named("a 0-d int64 operand")})]
-          if _name in ("add", "sub", "mul", "floor_divide", "remainder") else []))
 for _op in OPS:
     _op.known_failures += tuple(KNOWN.get(_op.name, ()))
 assert set(KNOWN) <= {op.name for op in OPS}, set(KNOWN) - {op.name for op in OPS}

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import opinfo
 from . import references as R
-from .opinfo import FLOATS, ErrorInput, KnownFailure, OpInfo, Raw, Sample, fixed, make_array, named, unary_samples
+from .opinfo import FLOATS, ErrorInput, OpInfo, Raw, Sample, fixed, make_array, unary_samples
 
 F64 = np.float64
 
@@ -262,9 +261,7 @@ NORMALIZATION = [
         Sample(np.zeros((2, 2), d), name="zeros", grad=False),
         Sample(np.array([[np.nan, 3.0, 4.0]], d), name="NaN", grad=False, special=True)],
                 ref_upcast=False, kink="a zero vector stays zero (its norm is clamped to eps; an eps of 1e-12 is 0 in "
-                                       "float16, where zeros give NaN, as in PyTorch)",
-                known_failures=[KnownFailure("special", "§1: NaN must propagate: normalize([nan, 3, 4]) is "
-                                                        "[nan, 3e12, 4e12] here", samples=named("NaN"))]),
+                                       "float16, where zeros give NaN, as in PyTorch)"),
     _functional("one_hot", R.one_hot, lambda d: [
         Sample(np.array([0, 2, 1])), Sample(np.array([[1, 0], [3, 3]]), 5), Sample(np.array(2), 3),
         Sample(np.zeros((0,), np.int64), 3)],
@@ -467,11 +464,3 @@ VISION = [
 ]
 
 OPS = ACTIVATIONS + [LINEAR] + CONVOLUTIONS + POOLING + NORMALIZATION + LOSSES + VISION
-
-# ============================================================================ known differences from PyTorch
-ERROR_CLASS = opinfo.ERROR_CLASS
-for _op in OPS:
-    if _op.name in ("glu", "linear", "conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d",
-                    "avg_pool2d", "layer_norm", "one_hot", "nn.functional.pad", "pixel_shuffle"):
-        _op.known_failures += (KnownFailure("errors", ERROR_CLASS, instead=IndexError if _op.name == "one_hot" else
-                                            ValueError),)
