@@ -40,7 +40,7 @@ SECOND_ORDER = {
                 lambda x: np.exp(-x) * (np.exp(-x) - 1) / (1 + np.exp(-x)) ** 3),
     "x**3": (lambda x: x**3, lambda x: 3 * x**2, lambda x: 6 * x),
     "exp(tanh(x))": (lambda x: x.tanh().exp(), lambda x: np.exp(np.tanh(x)) * (1 - np.tanh(x) ** 2),
-                     lambda x: np.exp(np.tanh(x)) * ((1 - np.tanh(x) ** 2) ** 2 - 2 * np.tanh(x) * (1 - np.tanh(x) ** 2))),
+                     lambda x: np.exp(np.tanh(x)) * (1 - np.tanh(x) ** 2) * (1 - np.tanh(x) ** 2 - 2 * np.tanh(x))),
 }
 
 

@@ -311,3 +311,20 @@ def test_a_training_loop_with_every_in_place_writer():
             if step == 1:
                 model.load_state_dict(model.state_dict())
     assert np.isfinite(loss.item())
+
+
+def test_version_counts_in_place_changes_of_the_memory_as_pytorch():
+    t = tg.ones(4)
+    assert t._version == 0
+    t.add_(1)
+    t += 1
+    t[0] = 5
+    t.zero_()
+    assert t._version == 4
+    assert t[1:]._version == 4  # a view shares the memory, and so its counter
+    assert (t + 1)._version == 0  # a new tensor starts at 0
+    w = tg.Tensor(np.ones(3), requires_grad=True)
+    before = w._version
+    with tg.no_grad():
+        w -= 0.1
+    assert w._version == before + 1

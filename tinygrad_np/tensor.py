@@ -595,6 +595,11 @@ class Tensor:
         mark_modified(self.data, what)
         return self
 
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's memory has had (PyTorch's version counter)."""
+        return engine.version(self.data)
+
     def _update(self, ufunc, other, what: str):
         other = other.data if isinstance(other, Tensor) else other
         # PyTorch casts the result into the tensor's dtype unless that lowers its category (float into int, int
@@ -1333,7 +1338,7 @@ class Tensor:
         index = _integer_index(index, "index_select")
         if index.ndim > 1:
             raise IndexError("index_select(): the index must be a vector (1-D or 0-d)")
-        _check_bounds(index, self.shape[d] if self.ndim else 1, d, "index_select")
+        _check_index_range("index_select()", index, self.shape[d] if self.ndim else 1, d)
         if self.ndim == 0:
             return self.reshape(1)[index.reshape(-1)].reshape(index.shape)
         return self[(slice(None),) * d + (index.reshape(-1),)]
@@ -1402,7 +1407,7 @@ class Tensor:
         expected = self.shape[:d] + (len(index),) + self.shape[d + 1:]
         if source.shape != expected:
             raise ArgumentError(f"index_add(): source has shape {source.shape}, expected {expected}")
-        _check_bounds(index, self.shape[d], d, "index_add")
+        _check_index_range("index_add()", index, self.shape[d], d)
         placed = ops.IndexAdd.apply(source if alpha == 1 else source * alpha, shape=self.shape,
                                     index=(slice(None),) * d + (index,))
         return self + placed
@@ -2039,14 +2044,6 @@ def _integer_index(index, name: str) -> np.ndarray:
     return index
 
 
-def _check_bounds(index: np.ndarray, size: int, dim: int, name: str) -> None:
-    """PyTorch refuses an index outside [0, size) here (a negative one too)."""
-    bad = (index < 0) | (index >= size)
-    if bad.any():
-        raise ArgumentError(f"{name}(): index {index[bad].flat[0]} is out of bounds for dimension {dim} with size "
-                            f"{size}")
-
-
 def _scatter_places(x: Tensor, dim, index, src, name: str):
     """Check a scatter's arguments as PyTorch does; return the places it writes (one index array per
     axis, for ``out[places] = ...``) and the part of ``src`` it reads (shaped like ``index``)."""
@@ -2071,7 +2068,7 @@ def _scatter_places(x: Tensor, dim, index, src, name: str):
             any(i > n for a, (i, n) in enumerate(zip(index.shape, shape)) if a != d):
         raise ArgumentError(f"{name}(): index {index.shape} must be no larger than the tensor {x.shape} apart from "
                             f"dimension {d}, and no larger than src {tuple(src_shape)}")
-    _check_bounds(index, shape[d], d, name)
+    _check_index_range(f"{name}()", index, shape[d], d)
     grid = np.ogrid[tuple(slice(n) for n in index.shape)]
     places = tuple(index if a == d else grid[a] for a in range(index.ndim))
     if x.ndim == 0:

@@ -43,10 +43,10 @@ QUICK_OPINFO = {"OPINFO_DTYPES": "float64,int64"}  # the op database on two dtyp
 
 # the tests that should catch a mutant of each file: fast, but every behaviour of the file covered
 FILE_TESTS = {
-    "tinygrad_np/autograd/engine.py": ["tests/test_engine.py", "tests/test_engine_reference.py", "tests/test_inplace.py",
-                                       "tests/test_hooks.py", "tests/test_anomaly.py", "tests/test_catch_what_we_break.py",
-                                       "tests/test_ops.py", "tests/test_nn_create_graph.py",
-                                       "tests/test_autograd_functional.py"] + [
+    "tinygrad_np/autograd/engine.py": [
+        "tests/test_engine.py", "tests/test_engine_reference.py", "tests/test_inplace.py", "tests/test_hooks.py",
+        "tests/test_anomaly.py", "tests/test_catch_what_we_break.py", "tests/test_ops.py",
+        "tests/test_nn_create_graph.py", "tests/test_autograd_functional.py"] + [
         f"tests/test_opinfo.py::test_{check}" for check in (
             "gradcheck", "gradgradcheck", "create_graph_gradient_equals_plain_and_aliases_nothing",
             "gradient_has_the_inputs_dtype_and_shape", "gradient_at_kinks_follows_the_convention", "empty_and_0d",

@@ -206,7 +206,7 @@ def _where():
 # number current at that moment against the array's memory (its base array). A rule then checks
 # its saved arrays only if something was modified after it was recorded (one comparison per node).
 _last_modified = -1
-_modified: dict = {}  # id(base array) -> (creation number at the change, what changed it, weakref or None)
+_modified: dict = {}  # id(base array) -> (creation number at the change, what changed it, weakref or None, version)
 
 
 def _base(array):
@@ -230,7 +230,13 @@ def mark_modified(array, what: str) -> None:
                               is r else None)
         except TypeError:  # memory owned by an object without weak references (bytes): keep the entry
             ref = None
-    _modified[key] = (_last_modified, what, ref)
+    _modified[key] = (_last_modified, what, ref, entry[3] + 1 if entry is not None and entry[2] is ref else 1)
+
+
+def version(array) -> int:
+    """How many in-place changes the memory of ``array`` has had (``Tensor._version``, as in PyTorch)."""
+    entry = _modified.get(id(_base(array)))
+    return entry[3] if entry is not None and (entry[2] is None or entry[2]() is _base(array)) else 0
 
 
 def _check_not_modified(node) -> None:
