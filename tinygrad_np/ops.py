@@ -1164,7 +1164,8 @@ class ScatterReduce(Function):
         _REDUCERS[reduce].at(out, index, src)
         if reduce == "mean":
             count = np.maximum(_group_sizes(x.shape, index, include_self), 1)
-            out = out // count if out.dtype.kind in "iub" else out / count.astype(out.dtype)
+            # integers: floor division, kept in the tensor's dtype (as PyTorch)
+            out = (out // count).astype(out.dtype) if out.dtype.kind in "iub" else out / count.astype(out.dtype)
         return out
 
     @staticmethod

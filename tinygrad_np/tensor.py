@@ -1327,9 +1327,11 @@ class Tensor:
         index = _integer_index(index, "index_select")
         if index.ndim > 1:
             raise IndexError("index_select(): the index must be a vector (1-D or 0-d)")
-        _check_bounds(index, self.shape[d] if self.ndim else 1, d, "index_select")
-        if self.ndim == 0:
-            return self.reshape(1)[index.reshape(-1)].reshape(index.shape)
+        _check_bounds(index, self.shape[d] if self.ndim else 1, d, "index_select", IndexError)
+        if self.ndim == 0:  # a 0-d tensor gives a 0-d result, as in PyTorch
+            if index.size != 1:
+                raise ArgumentError(f"index_select(): an index into a 0-d tensor must hold 1 value, got {index.size}")
+            return self.reshape(1)[index.reshape(-1)].reshape(())
         return self[(slice(None),) * d + (index.reshape(-1),)]
 
     def masked_select(self, mask):
@@ -2033,12 +2035,13 @@ def _integer_index(index, name: str) -> np.ndarray:
     return index
 
 
-def _check_bounds(index: np.ndarray, size: int, dim: int, name: str) -> None:
-    """PyTorch refuses an index outside [0, size) here (a negative one too)."""
+def _check_bounds(index: np.ndarray, size: int, dim: int, name: str, error=None) -> None:
+    """PyTorch refuses an index outside [0, size) here (a negative one too), with RuntimeError (``error``
+    overrides: index_select raises IndexError)."""
     bad = (index < 0) | (index >= size)
     if bad.any():
-        raise ArgumentError(f"{name}(): index {index[bad].flat[0]} is out of bounds for dimension {dim} with size "
-                            f"{size}")
+        raise (error or ArgumentError)(f"{name}(): index {index[bad].flat[0]} is out of bounds for dimension {dim} "
+                                       f"with size {size}")
 
 
 def _scatter_places(x: Tensor, dim, index, src, name: str):

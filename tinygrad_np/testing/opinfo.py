@@ -504,7 +504,7 @@ class Variant:
         owner, _, name = spec.partition(".")
         self.owner, self.name = owner, name
         if owner == "Tensor":
-            reflected = name.startswith("__r") and name not in ("__round__",)
+            reflected = name.startswith("__r") and name not in ("__round__", "__rshift__")
             inplace = (name.endswith("_") and not name.endswith("__")) or name == "__setitem__" or (
                 name.startswith("__i") and name not in ("__invert__", "__index__", "__int__"))
             self.kind = "reflected" if reflected else "inplace" if inplace else "method"
@@ -673,9 +673,9 @@ _DB = []
 def op_db() -> list:
     """The whole table: every entry (core ops, then nn.functional), built on first use."""
     if not _DB:
-        from . import opinfo_core, opinfo_nn
+        from . import opinfo_core, opinfo_nn, opinfo_surface
 
-        _DB.extend(opinfo_core.OPS + opinfo_nn.OPS)
+        _DB.extend(opinfo_core.OPS + opinfo_nn.OPS + opinfo_surface.OPS)
     return _DB
 
 
@@ -936,9 +936,10 @@ def check_no_grad(op: OpInfo):
         with np.errstate(all="ignore"):
             outs = _outputs(fn(*leaves))
         if any(o.requires_grad for o in outs):
-            _fail(op, op.op, sample, "float64", "grad_order is 0 but an output requires grad")
+            _fail(op, op.op, sample, "-", "grad_order is 0 but an output requires grad")
 
-    op.each("no_grad", FLOAT64, op.samples(FLOAT64), check)
+    dtype = FLOAT64 if FLOAT64 in op.dtypes else op.dtypes[0]  # (bitwise ops take no floats)
+    op.each("no_grad", dtype, op.samples(dtype), check)
 
 
 def check_gradients(op: OpInfo, second_order=False, seed=0):
