@@ -487,6 +487,12 @@ def _scatter_reduce_samples(dtype):
             for s in _scatter_samples(dtype)[:2]:
                 out.append(Sample(*s.args, reduce, include_self=include_self, name=reduce))
     out.append(Sample(*_scatter_samples(dtype)[4].args, "sum", name="0-d"))
+    if dtype.kind == "f":  # NaN propagates, infinities meet finite values and each other
+        x = np.array([[np.nan, 1.0, np.inf, -np.inf], [0.0, -0.0, 2.0, np.inf]], dtype)
+        src = np.array([[1.0, np.nan, -np.inf, 0.0]], dtype)
+        out += [Sample(x, 0, np.array([[1, 0, 1, 1]]), src, reduce, include_self=include_self, name="special",
+                       grad=False, special=True) for reduce in ("sum", "prod", "mean", "amax", "amin")
+                for include_self in (True, False)]
     return [s for s in out if not (dtype.kind == "b" and s.args[4] == "mean")]
 
 
