@@ -91,3 +91,14 @@ def test_scatter_reduce_mean_of_integers_keeps_the_dtype_and_rounds_down(dtype):
     out = x.scatter_reduce(1, Tensor(np.array([[0, 0]])), Tensor(src), "mean")
     # PyTorch: the group (7, -11, 0) averages to floor(-4/3) = -2; uint8 (7 + 200 + 100) wraps to 51, 51 // 3 = 17
     assert out.dtype == dtype and out.tolist() == [[-2 if np.dtype(dtype).kind == "i" else 17, 2, 3]]
+
+
+def test_hypot_gradient_at_the_origin_is_nan_without_a_warning():
+    import warnings
+
+    a, b = Tensor(np.array([0.0, 3.0]), requires_grad=True), Tensor(np.array([0.0, 4.0]), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # NumPy's "invalid value encountered in divide" was raised here
+        tg.hypot(a, b).sum().backward()
+    np.testing.assert_array_equal(a.grad.data, [np.nan, 0.6])
+    np.testing.assert_array_equal(b.grad.data, [np.nan, 0.8])

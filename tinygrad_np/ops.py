@@ -1091,7 +1091,8 @@ class Hypot(Binary):
         a, b = ctx.inputs
         out = ctx.output
         need_a, need_b = ctx.needs_input_grad
-        return (g * a / out if need_a else None), (g * b / out if need_b else None)
+        with np.errstate(invalid="ignore"):  # 0/0 at the origin: NaN, as PyTorch's (which does not warn)
+            return (g * a / out if need_a else None), (g * b / out if need_b else None)
 
 
 class Scatter(Function):
