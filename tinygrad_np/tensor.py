@@ -1217,6 +1217,8 @@ class Tensor:
         """The sum of the main diagonal of a matrix."""
         if self.ndim != 2:
             raise ArgumentError(f"trace(): expected a matrix, got a tensor with {self.ndim} dimensions")
+        if self.dtype == np.bool_:
+            raise ArgumentError("trace(): not implemented for bool tensors (as in PyTorch); convert with .long()")
         return self.diagonal().sum()
 
     def outer(self, vec2):
@@ -1236,6 +1238,8 @@ class Tensor:
         if self.dtype != other.dtype:
             raise ArgumentError(f"dot(): expects both vectors to have the same dtype, got {self.dtype} and "
                                 f"{other.dtype}")
+        if self.dtype == np.bool_:
+            raise ArgumentError("dot(): not implemented for bool tensors (as in PyTorch); convert with .long()")
         if self.shape != other.shape:
             raise ArgumentError(f"dot(): the vectors have {self.shape[0]} and {other.shape[0]} elements")
         return matmul(self, other)

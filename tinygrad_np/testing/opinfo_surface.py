@@ -172,7 +172,8 @@ def _clamp_side_samples(dtype):
         out.append(Sample(special_values(dtype), 1, name="integer extremes", special=True))
     for sample in out:  # a tensor bound that ties the tensor is at the kink
         x, bound = sample.args
-        sample.grad = sample.grad and (not isinstance(bound, np.ndarray) or bool(np.all(np.abs(x - bound) > 0.05)))
+        if sample.grad and isinstance(bound, np.ndarray) and dtype.kind == "f":
+            sample.grad = bool(np.all(np.abs(x - bound) > 0.05))
     return out
 
 
@@ -181,7 +182,7 @@ def _clamp_side(side):
     name = f"clamp_{side}"
 
     winner = g(0, 1, 1) if side == "min" else g(1, 1, 0)
-    return OpInfo(name, ref, _clamp_side_samples, torch=f"torch.{name}", dtypes=NO_BOOL, dtype_rule=promoted,
+    return OpInfo(name, ref, _clamp_side_samples, torch=f"torch.{name}", dtype_rule=promoted,
                   variants=forms(name),
                   kink=f"at x = {side} the gradient goes to x (a tensor bound gets it where it wins)",
                   kink_grads=[(Sample(f64(-1.0, 0.0, 1.0), 0.0), winner),
@@ -282,14 +283,15 @@ MATRICES = [
            torch="torch.diag", variants=forms("diag"), errors=_not_a_matrix((2, 2, 2))),
     OpInfo("trace", np.trace, _samples_of(((3, 4), (), {}), ((3, 3), (), {}), ((1, 1), (), {}), ((0, 2), (), {})),
            torch="torch.trace", dtypes=NO_BOOL, dtype_rule=integer_sum, variants=forms("trace"),
-           errors=_not_a_matrix((3,))),
+           errors=_not_a_matrix((3,)) + [ErrorInput(Sample(np.eye(2, dtype=bool)), RuntimeError, "bool")]),
     OpInfo("outer", np.outer, _outer_samples, torch="torch.outer", dtype_rule=promoted,
            variants=forms("outer") + forms("ger"), errors=[ErrorInput(Sample(np.ones((2, 2)), np.ones(2)),
                                                                       RuntimeError, "")]),
     OpInfo("dot", np.dot, _dot_samples, torch="torch.dot", dtypes=NO_BOOL, dtype_rule=same_dtype, variants=forms("dot"),
            errors=[ErrorInput(Sample(np.ones(2), np.ones(2, np.float32)), RuntimeError, "dtype"),
                    ErrorInput(Sample(np.ones(2), np.ones(3)), RuntimeError, ""),
-                   ErrorInput(Sample(np.ones((2, 2)), np.ones(2)), RuntimeError, "")]),
+                   ErrorInput(Sample(np.ones((2, 2)), np.ones(2)), RuntimeError, ""),
+                   ErrorInput(Sample(np.ones(2, bool), np.ones(2, bool)), RuntimeError, "bool")]),
 ]
 
 
