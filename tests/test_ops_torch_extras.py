@@ -104,9 +104,12 @@ def test_hypot_gradient_at_the_origin_is_nan_without_a_warning():
     np.testing.assert_array_equal(b.grad.data, [np.nan, 0.8])
 
 
-def test_trace_and_dot_refuse_bool_tensors_as_pytorch():
+def test_trace_dot_and_fmod_refuse_bool_tensors_as_pytorch():
     for call in (lambda: tg.trace(Tensor(np.eye(2, dtype=bool))),
                  lambda: tg.dot(Tensor(np.ones(2, bool)), Tensor(np.ones(2, bool)))):
         with pytest.raises(RuntimeError, match="bool"):  # PyTorch: NotImplementedError, a RuntimeError
             call()
     assert tg.trace(Tensor(np.eye(2, dtype=np.int8))).item() == 2  # integers are fine (int64, as PyTorch)
+    with pytest.raises(RuntimeError, match="bool"):  # fmod of two bools: not implemented, as in PyTorch
+        tg.fmod(Tensor([True, True]), True)
+    assert tg.fmod(Tensor([True, True]), 2).tolist() == [1, 1]  # a bool and an int: int64

@@ -1952,6 +1952,8 @@ def logaddexp(input, other) -> Tensor:
 def fmod(input, other) -> Tensor:
     """The remainder of ``input / other`` with the sign of ``input`` (C's fmod; ``%`` follows the divisor)."""
     input = _tensor(input)
+    if _kind(input) == _kind(other) == "b":
+        raise ArgumentError("fmod(): not implemented for two bool operands (as in PyTorch); convert with .long()")
     if "f" not in (_kind(input), _kind(other)) and not np.all(other.data if isinstance(other, Tensor) else other):
         raise ArgumentError("fmod(): integer division by zero (ZeroDivisionError)")
     return ops.Fmod.apply(input, other)
