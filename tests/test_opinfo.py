@@ -151,6 +151,28 @@ NOT_OPS = {
     # dtype names (strings, as torch.float32 is a dtype object)
     **dict.fromkeys(["tinygrad_np.float32", "tinygrad_np.float64", "tinygrad_np.int32", "tinygrad_np.int64",
                      "tinygrad_np.bool_"], "dtype"),
+    # more dtype names, dtype facts and the default float dtype (tests/test_edges.py)
+    **dict.fromkeys(["tinygrad_np.float16", "tinygrad_np.half", "tinygrad_np.float", "tinygrad_np.double",
+                     "tinygrad_np.uint8", "tinygrad_np.int8", "tinygrad_np.int16", "tinygrad_np.int",
+                     "tinygrad_np.long", "tinygrad_np.bool", "tinygrad_np.finfo", "tinygrad_np.iinfo",
+                     "tinygrad_np.get_default_dtype", "tinygrad_np.set_default_dtype"], "dtype"),
+    # devices, tensor sizes, the error classes, more factories (tests/test_edges.py; normal and randperm in
+    # tests/test_ops_surface.py)
+    **dict.fromkeys(["tinygrad_np.device", "tinygrad_np.cuda"], "device"),
+    **dict.fromkeys(["tinygrad_np.Size", "tinygrad_np.ArgumentError", "tinygrad_np.ArgumentTypeError",
+                     "tinygrad_np.ArgumentIndexError"], "type"),
+    **dict.fromkeys(["tinygrad_np.as_tensor", "tinygrad_np.normal", "tinygrad_np.randperm"], "factory"),
+    # random state and sampling: draws, not functions of their input (tests/test_ops_surface.py,
+    # tests/test_ops_torch_extras.py for seed())
+    **dict.fromkeys(["tinygrad_np.Generator", "tinygrad_np.default_generator", "tinygrad_np.seed",
+                     "tinygrad_np.initial_seed", "tinygrad_np.get_rng_state", "tinygrad_np.set_rng_state",
+                     "tinygrad_np.multinomial", "tinygrad_np.bernoulli", "Tensor.multinomial", "Tensor.bernoulli",
+                     "Tensor.uniform_", "Tensor.normal_", "Tensor.bernoulli_"], "random"),
+    # queries answering with a Python bool (tests/test_ops_surface.py; allclose is isclose(...).all(), whose
+    # entry is in the table)
+    **dict.fromkeys(["Tensor.is_contiguous", "Tensor.allclose", "tinygrad_np.allclose"], "query"),
+    # the explained backward pass (tests/test_explain.py)
+    **dict.fromkeys(["tinygrad_np.explain"], "tool"),
     # files (tests/test_serialization.py)
     **dict.fromkeys(["tinygrad_np.save", "tinygrad_np.load"], "serialization"),
 }

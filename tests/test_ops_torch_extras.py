@@ -54,3 +54,62 @@ def test_small_pytorch_conveniences():
     assert tg.nn.functional.gelu(Tensor(np.float64(1.0))).item() == pytest.approx(0.8413447460685429)
     with pytest.raises(ValueError, match="approximate"):
         tg.nn.functional.gelu(x, approximate="fast")
+
+
+def test_seed_reseeds_the_default_generator_and_returns_the_seed():
+    try:
+        fresh = tg.seed()
+        assert isinstance(fresh, int) and 0 <= fresh < 2**64 and tg.initial_seed() == fresh
+        assert tg.default_generator.initial_seed() == fresh
+        first = tg.rand(3).tolist()
+        tg.manual_seed(fresh)  # the same seed again gives the same draws
+        assert tg.rand(3).tolist() == first
+    finally:
+        tg.manual_seed(0)
+
+
+# ============================================================================ regressions found by the op table
+def test_index_select_of_a_0d_tensor_is_0d_and_out_of_range_raises_index_error():
+    x = Tensor(np.float64(1.5), requires_grad=True)
+    for index in ([0], 0):
+        out = x.index_select(0, Tensor(np.array(index)))
+        assert out.shape == () and out.item() == 1.5  # was (1,) for a 1-element index; PyTorch: ()
+    out.backward()
+    assert x.grad.item() == 1.0
+    with pytest.raises(RuntimeError, match="1 value"):
+        x.index_select(0, Tensor(np.array([0, 0])))
+    with pytest.raises(IndexError):  # PyTorch's class here (not RuntimeError, as for scatter and index_add)
+        Tensor(np.ones(3)).index_select(0, Tensor(np.array([3])))
+    with pytest.raises(RuntimeError):
+        Tensor(np.ones((2, 3))).index_add(0, Tensor(np.array([2])), Tensor(np.ones((1, 3))))
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int32, np.int64])
+def test_scatter_reduce_mean_of_integers_keeps_the_dtype_and_rounds_down(dtype):
+    x = Tensor(np.array([[7, 2, 3]], dtype))
+    src = np.array([[-11, 0]] if np.dtype(dtype).kind == "i" else [[200, 100]], dtype)
+    out = x.scatter_reduce(1, Tensor(np.array([[0, 0]])), Tensor(src), "mean")
+    # PyTorch: the group (7, -11, 0) averages to floor(-4/3) = -2; uint8 (7 + 200 + 100) wraps to 51, 51 // 3 = 17
+    assert out.dtype == dtype and out.tolist() == [[-2 if np.dtype(dtype).kind == "i" else 17, 2, 3]]
+
+
+def test_hypot_gradient_at_the_origin_is_nan_without_a_warning():
+    import warnings
+
+    a, b = Tensor(np.array([0.0, 3.0]), requires_grad=True), Tensor(np.array([0.0, 4.0]), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # NumPy's "invalid value encountered in divide" was raised here
+        tg.hypot(a, b).sum().backward()
+    np.testing.assert_array_equal(a.grad.data, [np.nan, 0.6])
+    np.testing.assert_array_equal(b.grad.data, [np.nan, 0.8])
+
+
+def test_trace_dot_and_fmod_refuse_bool_tensors_as_pytorch():
+    for call in (lambda: tg.trace(Tensor(np.eye(2, dtype=bool))),
+                 lambda: tg.dot(Tensor(np.ones(2, bool)), Tensor(np.ones(2, bool)))):
+        with pytest.raises(RuntimeError, match="bool"):  # PyTorch: NotImplementedError, a RuntimeError
+            call()
+    assert tg.trace(Tensor(np.eye(2, dtype=np.int8))).item() == 2  # integers are fine (int64, as PyTorch)
+    with pytest.raises(RuntimeError, match="bool"):  # fmod of two bools: not implemented, as in PyTorch
+        tg.fmod(Tensor([True, True]), True)
+    assert tg.fmod(Tensor([True, True]), 2).tolist() == [1, 1]  # a bool and an int: int64

@@ -1091,7 +1091,8 @@ class Hypot(Binary):
         a, b = ctx.inputs
         out = ctx.output
         need_a, need_b = ctx.needs_input_grad
-        return (g * a / out if need_a else None), (g * b / out if need_b else None)
+        with np.errstate(invalid="ignore"):  # 0/0 at the origin: NaN, as PyTorch's (which does not warn)
+            return (g * a / out if need_a else None), (g * b / out if need_b else None)
 
 
 class Scatter(Function):
@@ -1164,7 +1165,8 @@ class ScatterReduce(Function):
         _REDUCERS[reduce].at(out, index, src)
         if reduce == "mean":
             count = np.maximum(_group_sizes(x.shape, index, include_self), 1)
-            out = out // count if out.dtype.kind in "iub" else out / count.astype(out.dtype)
+            # integers: floor division, kept in the tensor's dtype (as PyTorch)
+            out = (out // count).astype(out.dtype) if out.dtype.kind in "iub" else out / count.astype(out.dtype)
         return out
 
     @staticmethod

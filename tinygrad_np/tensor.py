@@ -1228,6 +1228,8 @@ class Tensor:
         """The sum of the main diagonal of a matrix."""
         if self.ndim != 2:
             raise ArgumentError(f"trace(): expected a matrix, got a tensor with {self.ndim} dimensions")
+        if self.dtype == np.bool_:
+            raise ArgumentError("trace(): not implemented for bool tensors (as in PyTorch); convert with .long()")
         return self.diagonal().sum()
 
     def outer(self, vec2):
@@ -1247,6 +1249,8 @@ class Tensor:
         if self.dtype != other.dtype:
             raise ArgumentError(f"dot(): expects both vectors to have the same dtype, got {self.dtype} and "
                                 f"{other.dtype}")
+        if self.dtype == np.bool_:
+            raise ArgumentError("dot(): not implemented for bool tensors (as in PyTorch); convert with .long()")
         if self.shape != other.shape:
             raise ArgumentError(f"dot(): the vectors have {self.shape[0]} and {other.shape[0]} elements")
         return matmul(self, other)
@@ -1339,8 +1343,10 @@ class Tensor:
         if index.ndim > 1:
             raise IndexError("index_select(): the index must be a vector (1-D or 0-d)")
         _check_index_range("index_select()", index, self.shape[d] if self.ndim else 1, d)
-        if self.ndim == 0:
-            return self.reshape(1)[index.reshape(-1)].reshape(index.shape)
+        if self.ndim == 0:  # a 0-d tensor gives a 0-d result, as in PyTorch
+            if index.size != 1:
+                raise ArgumentError(f"index_select(): an index into a 0-d tensor must hold 1 value, got {index.size}")
+            return self.reshape(1)[index.reshape(-1)].reshape(())
         return self[(slice(None),) * d + (index.reshape(-1),)]
 
     def masked_select(self, mask):
@@ -1957,6 +1963,8 @@ def logaddexp(input, other) -> Tensor:
 def fmod(input, other) -> Tensor:
     """The remainder of ``input / other`` with the sign of ``input`` (C's fmod; ``%`` follows the divisor)."""
     input = _tensor(input)
+    if _kind(input) == _kind(other) == "b":
+        raise ArgumentError("fmod(): not implemented for two bool operands (as in PyTorch); convert with .long()")
     if "f" not in (_kind(input), _kind(other)) and not np.all(other.data if isinstance(other, Tensor) else other):
         raise ArgumentError("fmod(): integer division by zero (ZeroDivisionError)")
     return ops.Fmod.apply(input, other)

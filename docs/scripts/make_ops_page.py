@@ -117,9 +117,9 @@ def known_rows(ops) -> list:
 
 
 def render() -> str:
-    from tinygrad_np.testing import opinfo_core, opinfo_nn
+    from tinygrad_np.testing import opinfo_core, opinfo_nn, opinfo_surface
 
-    core, nn = opinfo_core.OPS, opinfo_nn.OPS
+    core, nn = opinfo_core.OPS + opinfo_surface.OPS, opinfo_nn.OPS
     lines = [
         "# Ops reference",
         "",

@@ -19,8 +19,8 @@ a coverage test there fails when a public op has no entry. ``docs/ops.md`` is ge
 table (``python docs/scripts/make_ops_page.py``); ``python -m benchmarks.crosscheck_opinfo`` checks the
 table and the library against PyTorch.
 
-Adding an op: append an ``OpInfo`` to ``opinfo_core.py`` or ``opinfo_nn.py`` (many examples there);
-most ops need only a reference, a sample family (:func:`unary_samples`, :func:`binary_samples`,
+Adding an op: append an ``OpInfo`` to ``opinfo_core.py``, ``opinfo_surface.py`` or ``opinfo_nn.py`` (many examples
+there); most ops need only a reference, a sample family (:func:`unary_samples`, :func:`binary_samples`,
 :func:`reduction_samples`, or a small function of the dtype returning :class:`Sample` objects) and
 their variants. Write values that PyTorch gives; where this library still differs, say so with a
 :class:`KnownFailure` (a strict expected failure: the test fails again once the op is fixed, so the
@@ -504,7 +504,7 @@ class Variant:
         owner, _, name = spec.partition(".")
         self.owner, self.name = owner, name
         if owner == "Tensor":
-            reflected = name.startswith("__r") and name not in ("__round__",)
+            reflected = name.startswith("__r") and name not in ("__round__", "__rshift__")
             inplace = (name.endswith("_") and not name.endswith("__")) or name == "__setitem__" or (
                 name.startswith("__i") and name not in ("__invert__", "__index__", "__int__"))
             self.kind = "reflected" if reflected else "inplace" if inplace else "method"
@@ -671,11 +671,11 @@ _DB = []
 
 
 def op_db() -> list:
-    """The whole table: every entry (core ops, then nn.functional), built on first use."""
+    """The whole table: every entry (core ops, nn.functional, then issue 11 §2's surface), built on first use."""
     if not _DB:
-        from . import opinfo_core, opinfo_nn
+        from . import opinfo_core, opinfo_nn, opinfo_surface
 
-        _DB.extend(opinfo_core.OPS + opinfo_nn.OPS)
+        _DB.extend(opinfo_core.OPS + opinfo_nn.OPS + opinfo_surface.OPS)
     return _DB
 
 

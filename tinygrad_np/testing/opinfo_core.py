@@ -294,13 +294,13 @@ def _bitwise_samples(dtype):
 
 BITWISE = [
     OpInfo("bitwise_and", np.bitwise_and, _bitwise_samples, torch="torch.bitwise_and", dtypes=INTEGERS + (np.bool_,),
-           dtype_rule=promoted, grad_order=0, variants=("Tensor.__and__",),
+           dtype_rule=promoted, grad_order=0, variants=("Tensor.__and__", "Tensor.bitwise_and", "Tensor.__rand__"),
            errors=[ErrorInput(Sample(f64(1.0), f64(2.0)), RuntimeError, "")]),
     OpInfo("bitwise_or", np.bitwise_or, _bitwise_samples, torch="torch.bitwise_or", dtypes=INTEGERS + (np.bool_,),
-           dtype_rule=promoted, grad_order=0, variants=("Tensor.__or__",),
+           dtype_rule=promoted, grad_order=0, variants=("Tensor.__or__", "Tensor.bitwise_or", "Tensor.__ror__"),
            errors=[ErrorInput(Sample(f64(1.0), f64(2.0)), RuntimeError, "")]),
     OpInfo("bitwise_not", np.invert, unary_samples(-8, 8), torch="torch.bitwise_not", dtypes=INTEGERS + (np.bool_,),
-           grad_order=0, variants=("Tensor.__invert__",),
+           grad_order=0, variants=("Tensor.__invert__", "Tensor.bitwise_not"),
            errors=[ErrorInput(Sample(f64(1.0)), (TypeError, RuntimeError), "")]),
 ]
 
