@@ -185,6 +185,7 @@ def public_names() -> set:
 
     names = {f"Tensor.{n}" for n in vars(tg.Tensor) if not n.startswith("_") or (n.startswith("__") and
                                                                                     n.endswith("__"))}
+    names.discard("Tensor.__slotnames__")  # copyreg's cache, added to the class by the first pickle or deepcopy
     names |= {f"tinygrad_np.{n}" for n in dir(tg) if not n.startswith("_") and
               not isinstance(getattr(tg, n), types.ModuleType)}
     names |= {f"F.{n}" for n in F.__all__}

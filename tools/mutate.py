@@ -6,6 +6,7 @@
     python tools/mutate.py tinygrad_np/ops.py --only "Pow.backward"  # the mutants in one function
     python tools/mutate.py tinygrad_np/ops.py --tests tests/test_ops.py   # another test subset
     python tools/mutate.py tinygrad_np/ops.py --rerun ops.json      # again, the survivors of an earlier run
+    python tools/mutate.py tinygrad_np/nn/functional.py --sample 100  # 100 mutants drawn at random (--seed)
 
 A mutant is one edit: an operator swapped (+ and -, * and /, < and <=, == and !=, and and or, ...), a
 constant changed (n to n + 1, True to False), a condition replaced by True or by False, a ``not`` or
@@ -28,6 +29,7 @@ import ast
 import concurrent.futures
 import json
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -371,6 +373,8 @@ def main(argv=None) -> int:
     parser.add_argument("--report", help="write the results as JSON here")
     parser.add_argument("--rerun", help="only the mutants that survived in this earlier --report")
     parser.add_argument("--no-wide", action="store_true", help="do not try WIDE_TESTS on the survivors")
+    parser.add_argument("--sample", type=int, help="only this many mutants, drawn at random (seeded by --seed)")
+    parser.add_argument("--seed", type=int, default=0, help="the seed of --sample (default 0)")
     args = parser.parse_args(argv)
 
     equivalents = load_equivalents()
@@ -378,6 +382,8 @@ def main(argv=None) -> int:
     if args.rerun:
         again = {m["id"] for m in json.loads(Path(args.rerun).read_text()) if m["status"] == "survived"}
         mutants = [m for m in mutants if m.id in again]
+    if args.sample is not None and args.sample < len(mutants):
+        mutants = sorted(random.Random(args.seed).sample(mutants, args.sample), key=lambda m: (m.path, m.line))
     if args.list:
         for m in mutants:
             print(f"{m.path}:{m.line}: {m.id}")
