@@ -809,3 +809,22 @@ def test_errors_pytorch_raises_as_runtime_error_are_also_the_python_class(call, 
         call()
     with pytest.raises(kind):
         call()
+
+
+def test_small_dtype_and_value_rules_pytorch_documents():
+    same(tg.Tensor([np.nan, -2.0, 0.0, 3.0]).sign(), [0, -1, 0, 1], np.float32)  # sign(NaN) is 0
+    same(tg.Tensor([True, False]).square(), [1, 0], np.int64)
+    same(tg.Tensor(np.array([1, 2], np.uint8)).all(), 1, np.uint8)  # all/any keep uint8 (documented)
+    same(tg.Tensor(np.zeros((0,), np.uint8)).any(), 0, np.uint8)
+    mask = tg.Tensor([True, False])
+    same(tg.Tensor([True, False]).masked_fill(mask, 3), [True, False], np.bool_)  # the value takes the dtype
+    same(tg.Tensor([5, 6]).masked_fill(mask, 2.7), [2, 6], np.int64)
+    same(tg.Tensor(np.zeros(2, np.uint8)).masked_fill(mask, -1), [255, 0], np.uint8)
+    for value, dtype in ((300, np.uint8), (-129, np.int8), (70000.0, np.float16), (float("inf"), np.int64)):
+        with pytest.raises(RuntimeError, match="without overflow"):
+            tg.Tensor(np.zeros(2, dtype)).masked_fill(mask, value)
+    with pytest.raises(IndexError, match="give a dim"):
+        tg.ones(0, 3).argmax(0)
+    same(tg.ones(0, 3).argmin(1), np.zeros(0), np.int64)
+    with pytest.raises(RuntimeError, match="floating-point"):
+        tg.Tensor([1, 2]).mean()

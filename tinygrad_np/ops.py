@@ -521,7 +521,9 @@ class Trunc(Flat):
 
 
 class Sign(Flat):
-    fn = np.sign
+    @staticmethod
+    def forward(ctx, x):  # sign(NaN) is 0, as in PyTorch (NumPy: NaN)
+        return np.sign(x, out=np.zeros_like(x), where=x == x)
 
 
 class Round(Function):

@@ -177,8 +177,8 @@ def _float_reduction(integers: str = "refuse"):
                     return method(x.astype(np.float32), *args, **kwargs).astype(np.float16)
             if kind.kind != "f":
                 if integers == "refuse":
-                    raise TypeError(f"{name}(): expected a floating-point tensor, got dtype {kind}: convert it with "
-                                    f".float() or pass dtype=, as in PyTorch")
+                    raise ArgumentTypeError(f"{name}(): expected a floating-point tensor, got dtype {kind}: convert "
+                                            f"it with .float() or pass dtype=, as in PyTorch")
                 x = x.astype(dtypes.DEFAULT_FLOAT)
             return method(x, *args, **kwargs)
 
@@ -723,15 +723,16 @@ class Tensor:
 
     def all(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
-        return Tensor._wrap(np.asarray(self.data.all(axis=axes, keepdims=keep)), None)
+        return _truth(self.data.all(axis=axes, keepdims=keep), self.data.dtype)
 
     def any(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
-        return Tensor._wrap(np.asarray(self.data.any(axis=axes, keepdims=keep)), None)
+        return _truth(self.data.any(axis=axes, keepdims=keep), self.data.dtype)
 
     @engine.named_call("square")
     def square(self):
-        return self * self
+        x = self.astype(np.int64) if self.data.dtype == np.bool_ else self  # (PyTorch: bool squares to int64)
+        return x * x
 
     def clip(self, min=None, max=None):
         """Limit values to [min, max]; the gradient passes where min <= x <= max. As in PyTorch, a float
@@ -924,14 +925,10 @@ class Tensor:
         return ops.Cumsum.apply(self if self.data.dtype.kind == "f" else self.astype(np.int64), axis=ax)
 
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
-        ax = _single(axes) if axes else None
-        return Tensor._wrap(np.asarray(self.data.argmax(axis=ax, keepdims=keep)), None)
+        return _arg_extreme(self, np.argmax, axis, keepdims, dim, keepdim)
 
     def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
-        ax = _single(axes) if axes else None
-        return Tensor._wrap(np.asarray(self.data.argmin(axis=ax, keepdims=keep)), None)
+        return _arg_extreme(self, np.argmin, axis, keepdims, dim, keepdim)
 
     def argsort(self, dim: int = -1, descending: bool = False, *, axis=None):
         """Indices that sort along ``dim`` (default: the last); ties keep their order, either direction."""
@@ -1107,7 +1104,10 @@ class Tensor:
 
     @engine.named_call("masked_fill")
     def masked_fill(self, mask, value):
-        """``value`` where ``mask`` is true, the tensor elsewhere (no gradient where filled)."""
+        """``value`` where ``mask`` is true, the tensor elsewhere (no gradient where filled). A number is
+        converted to this tensor's dtype (an error if it does not fit), as in PyTorch."""
+        if not isinstance(value, Tensor) and np.ndim(value) == 0:
+            value = _number_in(value, self.data.dtype, "masked_fill")
         return where(mask, value, self)
 
     @engine.named_call("gather")
@@ -1756,6 +1756,37 @@ def _pad_widths(x: Tensor, pad) -> tuple:
         pairs = [(int(pad[i]), int(pad[i + 1])) for i in range(0, len(pad), 2)]
         widths = [(0, 0)] * (x.ndim - len(pairs)) + pairs[::-1]
     return tuple(widths)
+
+
+def _arg_extreme(x: Tensor, fn, axis, keepdims, dim, keepdim) -> Tensor:
+    """argmax/argmin: the index of the first largest/smallest value (NaN counts as the largest, as in PyTorch)."""
+    axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, x.ndim)
+    ax = _single(axes) if axes else None
+    try:
+        return Tensor._wrap(np.asarray(fn(x.data, axis=ax, keepdims=keep)), None)
+    except ValueError:  # NumPy: "attempt to get argmax of an empty sequence"
+        raise ArgumentIndexError(f"{fn.__name__}(): no values to choose from in a tensor of shape {x.shape} "
+                                 f"({'over all of it' if ax is None else f'along dimension {ax}'}); give a dim "
+                                 f"that is not empty") from None
+
+
+def _truth(result, dtype) -> Tensor:
+    """The result of all/any: bool, but uint8 for a uint8 tensor (PyTorch's documented exception)."""
+    return Tensor._wrap(np.asarray(result, np.uint8 if dtype == np.uint8 else np.bool_), None)
+
+
+def _number_in(value, dtype: np.dtype, fn: str) -> np.ndarray:
+    """A Python number as a 0-d array of ``dtype``, refusing one that does not fit (as PyTorch does)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        converted = np.asarray(value).astype(dtype)
+        if dtype.kind in "iu":  # (an unsigned dtype takes -max..max, a negative value wrapping, as in PyTorch)
+            low, high = np.iinfo(dtype).min or -np.iinfo(dtype).max, np.iinfo(dtype).max
+            fits = bool(np.isfinite(value)) and low <= value <= high
+        else:
+            fits = dtype.kind == "b" or not np.isfinite(value) or bool(np.isfinite(converted))
+    if not fits:
+        raise ArgumentError(f"{fn}(): the value {value!r} cannot be converted to {dtype} without overflow")
+    return converted
 
 
 def _tensor(x) -> Tensor:

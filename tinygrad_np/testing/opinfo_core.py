@@ -835,28 +835,13 @@ def _known(*notes):
 KNOWN = {
     "neg": _known(("errors", ERROR_CLASS, {"instead": TypeError})),
     "sub": _known(("errors", ERROR_CLASS, {"instead": TypeError})),
-    "sign": _known(("special", "sign(NaN) is NaN here, 0 in PyTorch", {"dtypes": FLOATS})),
-    "square": _known(("dtype", "square of a bool tensor is bool here, int64 in PyTorch", {"dtypes": [np.bool_]})),
     "amin": _known(*[(c, "max/min over a non-empty dimension of an empty tensor is empty in PyTorch; this raises",
                       {"samples": lambda s: s.arrays()[0].size == 0}) for c in ("empty_and_0d", "dtype")]),
     "amax": _known(*[(c, "max/min over a non-empty dimension of an empty tensor is empty in PyTorch; this raises",
                       {"samples": lambda s: s.arrays()[0].size == 0}) for c in ("empty_and_0d", "dtype")]),
-    "argmax": _known(("errors", "argmax of an empty tensor raises ValueError here, IndexError in PyTorch",
-                      {"instead": ValueError})),
-    "argmin": _known(("errors", "argmin of an empty tensor raises ValueError here, IndexError in PyTorch",
-                      {"instead": ValueError})),
-    "masked_fill": _known(*[(c, "masked_fill of a bool tensor with a number must stay bool (PyTorch casts the value)",
-                             {"dtypes": [np.bool_], "samples": lambda s: s.args[2] not in (0, 1)}) for c in
-                            ("forward", "empty_and_0d")],
-                          ("dtype", "masked_fill of a bool tensor with a number must stay bool (PyTorch casts the "
-                                    "value)",
-                           {"dtypes": [np.bool_], "samples": lambda s: not isinstance(s.args[2], bool)})),
     "mm": _known(("errors", "mm accepts 1-D operands (it is matmul); PyTorch's mm wants two matrices")),
-    "all": _known(("dtype", "all/any of uint8 is uint8 in PyTorch (documented), bool here", {"dtypes": [np.uint8]})),
-    "any": _known(("dtype", "all/any of uint8 is uint8 in PyTorch (documented), bool here", {"dtypes": [np.uint8]})),
     "mean": _known(*[(c, EMPTY_NAN, {"samples": lambda s: s.arrays()[0].size == 0 and not s.kwargs})
-                     for c in ("empty_and_0d", "dtype")],
-                   ("errors", "mean of an integer tensor must raise (PyTorch: 'could not infer output dtype')")),
+                     for c in ("empty_and_0d", "dtype")]),
     **{name: _known(*[(c, EMPTY_NAN, {"samples": _no_degrees_of_freedom})
                       for c in ("forward", "empty_and_0d", "dtype")])
        for name in ("var", "std")},
