@@ -467,6 +467,20 @@ class TestGradMode:
             pass
         assert tg.is_grad_enabled() and autograd.engine._threads_without_grad == 0
 
+    def test_set_grad_enabled_needs_the_mode_and_a_decorator_object_entered_later_restores_that_time(self):
+        with pytest.raises(TypeError):
+            tg.set_grad_enabled()  # as in PyTorch: no default mode
+        switch = tg.set_grad_enabled(False)
+        switch(lambda: None)  # decorating puts the mode back (on) and forgets the mode before the call
+        try:
+            tg.set_grad_enabled(False)
+            with switch:
+                assert autograd.engine._threads_without_grad == 1  # this thread, counted once
+            assert not tg.is_grad_enabled()  # restored to what was in force when the block began
+        finally:
+            tg.set_grad_enabled(True)
+        assert autograd.engine._threads_without_grad == 0
+
     def test_exception_restores_mode(self):
         with pytest.raises(ValueError):
             with tg.no_grad():

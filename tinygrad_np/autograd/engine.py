@@ -100,7 +100,7 @@ class set_grad_enabled(_GradModeContext):
     restores the previous mode at the end of the block, and a decorated function runs in the mode.
     """
 
-    def __init__(self, mode: bool = True):
+    def __init__(self, mode: bool):
         super().__init__(mode)
         self._before = _grad_mode.enabled
         _set_grad_mode(self.mode)
