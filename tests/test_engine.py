@@ -570,6 +570,33 @@ class Cube(Function):
 
 
 class TestCustomFunction:
+    def test_a_node_keeps_only_what_its_rule_reads(self):
+        class Double(Function):
+            saves_inputs = saves_output = False  # the rule reads neither
+
+            @staticmethod
+            def forward(ctx, x):
+                return 2 * x
+
+            @staticmethod
+            def backward(ctx, grad):
+                return 2 * grad
+
+        x = leaf([1.0, 2.0])
+        y = Double.apply(x)
+        assert y.grad_fn.inputs is None and y.grad_fn.output is None
+        z = Cube.apply(x)  # Function's defaults: it may read its inputs
+        assert z.grad_fn.inputs[0] is x.data
+
+    def test_next_functions_as_pytorch(self):
+        x, c = leaf([1.0, 2.0]), Tensor([3.0, 4.0])
+        y = x * 2
+        yc = y * c
+        z = yc + x
+        (mul, _), (leaf_x, _) = z.grad_fn.next_functions
+        assert mul is yc.grad_fn and leaf_x is x
+        assert mul.next_functions == ((y.grad_fn, 0), (None, 0))  # a constant has no node
+
     def test_first_and_second_order(self):
         x = leaf([1.0, -2.0])
         y = Cube.apply(x)

@@ -4,6 +4,7 @@ version counters). Covers Tensor methods, optimizers, gradient clipping, nn.init
 Embedding(max_norm), BatchNorm's running statistics; views and detach() share the check; a
 normal training loop never trips it."""
 
+import gc
 import importlib.util
 import re
 from pathlib import Path
@@ -328,3 +329,15 @@ def test_version_counts_in_place_changes_of_the_memory_as_pytorch():
     with tg.no_grad():
         w -= 0.1
     assert w._version == before + 1
+
+
+def test_the_note_of_an_in_place_change_goes_with_the_array():
+    from tinygrad_np.autograd import engine
+
+    t = tg.ones(1000)
+    t.add_(1)
+    key = id(t.data)
+    assert key in engine._modified
+    del t
+    gc.collect()
+    assert key not in engine._modified  # no entry for memory that is gone (it would grow without end)

@@ -226,17 +226,23 @@ def mark_modified(array, what: str) -> None:
     ref = entry[2] if entry is not None else None
     if ref is None or ref() is not base:
         try:
-            ref = weakref.ref(base, lambda r, key=key: _modified.pop(key, None) if _modified.get(key, (0, 0, r))[2]
-                              is r else None)
+            ref = weakref.ref(base, functools.partial(_forget, key))
         except TypeError:  # memory owned by an object without weak references (bytes): keep the entry
             ref = None
     _modified[key] = (_last_modified, what, ref, entry[3] + 1 if entry is not None and entry[2] is ref else 1)
 
 
+def _forget(key: int, ref) -> None:
+    """The array is gone: its entry goes too (unless a newer array with the same id has one)."""
+    entry = _modified.get(key)
+    if entry is not None and entry[2] is ref:
+        del _modified[key]
+
+
 def version(array) -> int:
     """How many in-place changes the memory of ``array`` has had (``Tensor._version``, as in PyTorch)."""
     entry = _modified.get(id(_base(array)))
-    return entry[3] if entry is not None and (entry[2] is None or entry[2]() is _base(array)) else 0
+    return entry[3] if entry is not None else 0
 
 
 def _check_not_modified(node) -> None:
