@@ -588,6 +588,22 @@ class TestCustomFunction:
         z = Cube.apply(x)  # Function's defaults: it may read its inputs
         assert z.grad_fn.inputs[0] is x.data
 
+    def test_a_rule_may_send_none_for_no_gradient(self):
+        class FirstOnly(Function):
+            @staticmethod
+            def forward(ctx, a, b):
+                return a + b
+
+            @staticmethod
+            def backward(ctx, grad):
+                return grad, None  # as in PyTorch: None is no gradient
+
+        a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+        FirstOnly.apply(a, b * 2).sum().backward()  # the None goes to a node (b * 2) ...
+        FirstOnly.apply(a, b).sum().backward()  # ... and to a leaf
+        np.testing.assert_array_equal(a.grad, [2.0, 2.0])
+        assert b.grad is None
+
     def test_next_functions_as_pytorch(self):
         x, c = leaf([1.0, 2.0]), Tensor([3.0, 4.0])
         y = x * 2
