@@ -275,3 +275,13 @@ def test_training_with_everything_on_raises_nothing():
             loss.backward()
             opt.step()
     assert np.isfinite(loss.item())
+
+
+def test_explain_and_anomaly_mode_both_see_the_rules():
+    x = x64(1.0, 4.0)
+    with autograd.detect_anomaly():
+        steps = tg.explain((x * x).sum(), inputs=[x]).steps  # explain's observer still runs
+    assert [s.op for s in steps][-1] == "Mul"
+    z = x64(0.0, 4.0)
+    with pytest.raises(RuntimeError, match=r"Function 'Sqrt' returned inf"), autograd.detect_anomaly():
+        tg.explain(z.sqrt().sum(), inputs=[z])  # and anomaly mode's check runs beside it
