@@ -604,6 +604,22 @@ class TestCustomFunction:
         np.testing.assert_array_equal(a.grad, [2.0, 2.0])
         assert b.grad is None
 
+    def test_a_gradient_sent_to_a_constant_tensor_is_dropped(self):
+        class Both(Function):
+            @staticmethod
+            def forward(ctx, a, b):
+                return a * b
+
+            @staticmethod
+            def backward(ctx, grad):
+                a, b = ctx.inputs
+                return grad * b, grad * a  # a gradient for the constant too, as a careless rule might send
+
+        a, c = leaf([1.0, 2.0]), Tensor([3.0, 4.0])
+        Both.apply(a, c).sum().backward()
+        np.testing.assert_array_equal(a.grad, [3.0, 4.0])
+        assert c.grad is None and not c.requires_grad
+
     def test_next_functions_as_pytorch(self):
         x, c = leaf([1.0, 2.0]), Tensor([3.0, 4.0])
         y = x * 2
