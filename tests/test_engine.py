@@ -556,6 +556,21 @@ class TestGradFunction:
         np.testing.assert_allclose(w.grad, numeric, rtol=1e-5, atol=1e-8)
 
 
+def test_autograd_backward_as_pytorchs_inputs_and_create_graph():
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    autograd.backward((a * b).sum(), inputs=[a])  # only into a.grad
+    np.testing.assert_array_equal(a.grad, [3.0, 4.0])
+    assert b.grad is None
+    a.grad = None
+    (a * b).sum().backward(inputs=[b])
+    assert a.grad is None
+    np.testing.assert_array_equal(b.grad, [1.0, 2.0])
+    y = (a * a).sum()
+    autograd.backward(y, create_graph=True)  # create_graph keeps the graph unless told otherwise
+    autograd.backward(y, create_graph=True)
+    np.testing.assert_array_equal(a.grad.data, [4.0, 8.0])
+
+
 # ---------------------------------------------------------------- custom Functions
 class Cube(Function):
     @staticmethod
