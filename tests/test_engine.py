@@ -602,6 +602,12 @@ class TestCustomFunction:
         assert y.grad_fn.inputs is None and y.grad_fn.output is None
         z = Cube.apply(x)  # Function's defaults: it may read its inputs
         assert z.grad_fn.inputs[0] is x.data
+        w = leaf([3.0, 4.0])
+        keeps = {"Add": (x + w, False, False), "Mul": (x * w, True, False), "Exp": (x.exp(), False, True),
+                 "Cast": (x.astype(np.float32), False, False), "Neg": (-x, False, False)}
+        for name, (out, inputs, output) in keeps.items():  # the library's own ops keep no more than their rule reads
+            assert out.grad_fn.name == name
+            assert (out.grad_fn.inputs is not None) == inputs and (out.grad_fn.output is not None) == output, name
 
     def test_a_rule_may_send_none_for_no_gradient(self):
         class FirstOnly(Function):
