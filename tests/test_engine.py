@@ -604,7 +604,8 @@ class TestCustomFunction:
         assert z.grad_fn.inputs[0] is x.data
         w = leaf([3.0, 4.0])
         keeps = {"Add": (x + w, False, False), "Mul": (x * w, True, False), "Exp": (x.exp(), False, True),
-                 "Cast": (x.astype(np.float32), False, False), "Neg": (-x, False, False)}
+                 "Cast": (x.astype(np.float32), False, False), "Neg": (-x, False, False),
+                 "Matmul": (x.reshape(1, 2) @ w.reshape(2, 1), True, False)}
         for name, (out, inputs, output) in keeps.items():  # the library's own ops keep no more than their rule reads
             assert out.grad_fn.name == name
             assert (out.grad_fn.inputs is not None) == inputs and (out.grad_fn.output is not None) == output, name
