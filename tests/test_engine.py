@@ -605,7 +605,8 @@ class TestCustomFunction:
         w = leaf([3.0, 4.0])
         keeps = {"Add": (x + w, False, False), "Mul": (x * w, True, False), "Exp": (x.exp(), False, True),
                  "Cast": (x.astype(np.float32), False, False), "Neg": (-x, False, False),
-                 "Matmul": (x.reshape(1, 2) @ w.reshape(2, 1), True, False)}
+                 "Matmul": (x.reshape(1, 2) @ w.reshape(2, 1), True, False),
+                 "IndexAdd": (tg.diag(x), False, False)}
         for name, (out, inputs, output) in keeps.items():  # the library's own ops keep no more than their rule reads
             assert out.grad_fn.name == name
             assert (out.grad_fn.inputs is not None) == inputs and (out.grad_fn.output is not None) == output, name
