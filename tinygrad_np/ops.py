@@ -33,7 +33,7 @@ import numpy as np
 from . import dtypes
 from .autograd.engine import NEEDS, Function, new_node, record, sum_to_shape
 from .dtypes import PYTHON_SCALARS, result_dtype, to_array
-from .errors import ArgumentError
+from .errors import ArgumentError, ArgumentTypeError
 
 Tensor = None  # set by tensor.py (which imports this module)
 
@@ -78,7 +78,11 @@ def _one_input_apply(op):
                           (data,) if keep_input else None, keep_output, (x.grad_fn or x,), NEEDS[1])
         if float_result and data.dtype.kind != "f":  # (a tensor that requires grad is a float one)
             data = data.astype(dtypes.DEFAULT_FLOAT)
-        return record(op, node, forward(node, data) if fn is None else fn(data), None, False, None, None)
+        try:
+            out = forward(node, data) if fn is None else fn(data)
+        except TypeError as e:  # NumPy refused the dtype (-x of a bool tensor): PyTorch raises RuntimeError
+            raise ArgumentTypeError(f"{op.__name__.lower()}: {e}") from None
+        return record(op, node, out, None, False, None, None)
 
     apply.__name__ = apply.__qualname__ = op.__name__.lower()
     apply.__doc__ = f"The op ``{op.__name__}`` applied to this tensor: {op.formula or op.__doc__}"
@@ -142,6 +146,8 @@ def _two_input_apply(op):
             raise ArgumentError(f"{op.__name__}: {e} (input shapes {np.shape(a_data)}, {np.shape(b_data)}); shapes "
                                 f"broadcast when, from the last dimension back, each pair of sizes is equal or one is "
                                 f"1: reshape or unsqueeze an operand") from None
+        except TypeError as e:  # NumPy refused the dtypes (bool - bool): PyTorch raises RuntimeError
+            raise ArgumentTypeError(f"{op.__name__}: {e}") from None
         if need_a or need_b:
             return record(op, node, out, (a_data, b_data) if keep_inputs else None, keep_output,
                           ((a.grad_fn or a) if need_a else a, (b.grad_fn or b) if need_b else b), NEEDS[need_a, need_b])

@@ -18,7 +18,7 @@ on wider, slower tests (WIDE_TESTS). A mutant that survives them all is either a
 the tests or equivalent (no observable change); the equivalent ones are listed, with the reason, in
 tools/mutation_equivalents.txt, and the score is killed / (total - equivalent).
 
-Not part of CI: a campaign over engine.py and ops.py takes about an hour on two cores.
+Not part of CI: all of engine.py and ops.py take several hours on two cores; --sample gives a score sooner.
 See docs/testing.md ("Mutation testing").
 """
 

@@ -654,10 +654,6 @@ class OpInfo:
         return tuple(np.dtype(d) for d in rule) if isinstance(rule, tuple) else np.dtype(rule)
 
 
-#: the known failure of the error checks that issue 11 §1 asks to fix everywhere
-ERROR_CLASS = ("§1: raises ValueError, TypeError or IndexError where PyTorch raises RuntimeError; one error class "
-               "deriving from both would do")
-
 #: gradcheck builds the full Jacobian for samples of at most this many input elements (random projections above)
 FULL_JACOBIAN = 32
 

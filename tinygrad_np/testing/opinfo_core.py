@@ -810,7 +810,6 @@ CASTS = [
 
 # ============================================================================ known differences from PyTorch
 # Each is a strict expected failure (see opinfo.KnownFailure): the note must go when the op is fixed.
-ERROR_CLASS = opinfo.ERROR_CLASS
 EMPTY_NAN = "PyTorch gives NaN (mean, var, std of no elements; var with no degrees of freedom); this raises"
 
 
@@ -833,8 +832,6 @@ def _known(*notes):
 
 
 KNOWN = {
-    "neg": _known(("errors", ERROR_CLASS, {"instead": TypeError})),
-    "sub": _known(("errors", ERROR_CLASS, {"instead": TypeError})),
     "amin": _known(*[(c, "max/min over a non-empty dimension of an empty tensor is empty in PyTorch; this raises",
                       {"samples": lambda s: s.arrays()[0].size == 0}) for c in ("empty_and_0d", "dtype")]),
     "amax": _known(*[(c, "max/min over a non-empty dimension of an empty tensor is empty in PyTorch; this raises",
