@@ -1128,7 +1128,11 @@ class Tensor:
     def matmul(self, other):
         return matmul(self, other)
 
-    mm = matmul
+    def mm(self, other):
+        """Matrix product of two 2-D tensors, (n, k) @ (k, m) -> (n, m) (``matmul`` takes other shapes)."""
+        if self.ndim != 2 or np.ndim(other) != 2:
+            raise ArgumentError(f"mm(): expects two 2-D tensors, got shapes {self.shape} and {np.shape(other)}")
+        return matmul(self, other)
 
     def bmm(self, other):
         """Batched matrix product of two 3-D tensors, (b, n, k) @ (b, k, m) -> (b, n, m)."""

@@ -836,7 +836,6 @@ KNOWN = {
                       {"samples": lambda s: s.arrays()[0].size == 0}) for c in ("empty_and_0d", "dtype")]),
     "amax": _known(*[(c, "max/min over a non-empty dimension of an empty tensor is empty in PyTorch; this raises",
                       {"samples": lambda s: s.arrays()[0].size == 0}) for c in ("empty_and_0d", "dtype")]),
-    "mm": _known(("errors", "mm accepts 1-D operands (it is matmul); PyTorch's mm wants two matrices")),
     "mean": _known(*[(c, EMPTY_NAN, {"samples": lambda s: s.arrays()[0].size == 0 and not s.kwargs})
                      for c in ("empty_and_0d", "dtype")]),
     **{name: _known(*[(c, EMPTY_NAN, {"samples": _no_degrees_of_freedom})
