@@ -828,3 +828,17 @@ def test_small_dtype_and_value_rules_pytorch_documents():
     same(tg.ones(0, 3).argmin(1), np.zeros(0), np.int64)
     with pytest.raises(RuntimeError, match="floating-point"):
         tg.Tensor([1, 2]).mean()
+
+
+def test_mean_var_std_of_no_values_are_nan_and_no_degrees_of_freedom_divide_by_zero():
+    same(tg.zeros(0).mean(), np.nan, np.float32)
+    same(tg.zeros(0, 3).mean(0), [np.nan] * 3, np.float32)
+    with pytest.warns(RuntimeWarning, match="degrees of freedom"):
+        same(tg.Tensor([5.0]).var(), np.nan, np.float32)  # 0 / 0, as in PyTorch
+    with pytest.warns(RuntimeWarning, match="degrees of freedom"):
+        same(tg.Tensor([1.0, 2.0]).var(correction=3), np.inf, np.float32)  # 0.5 / max(0, 2 - 3)
+    with pytest.warns(RuntimeWarning):
+        same(tg.zeros(0).std(), np.nan, np.float32)
+    x = tg.Tensor(np.ones((0, 3)), requires_grad=True)
+    x.mean(0).sum().backward()
+    assert x.grad.shape == (0, 3)

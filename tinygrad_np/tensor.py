@@ -11,6 +11,7 @@ import collections
 import functools
 import math
 import numbers
+import warnings
 import weakref
 
 import numpy as np
@@ -790,9 +791,8 @@ class Tensor:
     def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
         count = self.data.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
-        if count == 0:
-            raise ValueError(f"mean() of an empty selection (shape {self.shape}, axis {axes})")
-        return ops.Sum.apply(self, axis=axes, keepdims=keep) * (1.0 / count)
+        # the mean of no values is NaN, as in PyTorch (the sum of none is 0, times NaN)
+        return ops.Sum.apply(self, axis=axes, keepdims=keep) * (1.0 / count if count else math.nan)
 
     @engine.named_call("max")
     def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
@@ -852,10 +852,15 @@ class Tensor:
         corr = given[0] if given else (1 if unbiased is None or unbiased else 0)
         axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
         count = self.data.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
-        if count - corr <= 0:
-            raise ValueError(f"var(): {count} element(s) with correction {corr} leave no degrees of freedom")
         centred = self - self.mean(axes, keepdims=True)
-        return (centred * centred).sum(axes, keepdims=keep) * (1.0 / (count - corr))
+        squares = (centred * centred).sum(axes, keepdims=keep)
+        if count - corr > 0:
+            return squares * (1.0 / (count - corr))
+        # no degrees of freedom: PyTorch divides by max(0, N - correction), so 0/0 = NaN and s/0 = inf
+        warnings.warn(f"var(): {count} element(s) with correction {corr} leave no degrees of freedom", RuntimeWarning,
+                      stacklevel=3)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return squares / 0.0
 
     @engine.named_call("std")
     @_float_reduction()

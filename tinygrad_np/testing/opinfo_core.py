@@ -810,16 +810,7 @@ CASTS = [
 
 # ============================================================================ known differences from PyTorch
 # Each is a strict expected failure (see opinfo.KnownFailure): the note must go when the op is fixed.
-EMPTY_NAN = "PyTorch gives NaN (mean, var, std of no elements; var with no degrees of freedom); this raises"
 
-
-def _no_degrees_of_freedom(sample):
-    x = sample.arrays()[0]
-    if x.ndim == 0:
-        return True
-    dims = sample.kwargs.get("dim", sample.args[1] if len(sample.args) > 1 else None)
-    dims = range(x.ndim) if dims is None else (dims,) if isinstance(dims, int) else dims
-    return int(np.prod([x.shape[d] for d in dims])) <= 1
 
 
 def _over_an_empty_dim(sample):
@@ -836,11 +827,6 @@ KNOWN = {
                       {"samples": lambda s: s.arrays()[0].size == 0}) for c in ("empty_and_0d", "dtype")]),
     "amax": _known(*[(c, "max/min over a non-empty dimension of an empty tensor is empty in PyTorch; this raises",
                       {"samples": lambda s: s.arrays()[0].size == 0}) for c in ("empty_and_0d", "dtype")]),
-    "mean": _known(*[(c, EMPTY_NAN, {"samples": lambda s: s.arrays()[0].size == 0 and not s.kwargs})
-                     for c in ("empty_and_0d", "dtype")]),
-    **{name: _known(*[(c, EMPTY_NAN, {"samples": _no_degrees_of_freedom})
-                      for c in ("forward", "empty_and_0d", "dtype")])
-       for name in ("var", "std")},
     **{name: _known(*[(c, "softmax over an empty dimension must give an empty result; this raises",
                        {"samples": _over_an_empty_dim}) for c in ("empty_and_0d", "dtype")])
        for name in ("softmax", "log_softmax")},
