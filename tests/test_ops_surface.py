@@ -377,7 +377,9 @@ def test_index_select():
         Tensor(x).index_select(1, Tensor([0.0]))
     with pytest.raises(IndexError, match="vector"):
         Tensor(x).index_select(1, Tensor([[0]]))
-    for bad in (4, -1):  # PyTorch's class here is IndexError ("index out of range in self")
+    for bad in (4, -1):  # PyTorch raises RuntimeError here; ArgumentIndexError is that and an IndexError
+        with raises("out of bounds"):
+            Tensor(x).index_select(1, Tensor([bad]))
         with pytest.raises(IndexError, match="out of bounds"):
             Tensor(x).index_select(1, Tensor([bad]))
 
