@@ -9,7 +9,7 @@ dtypes, no hooks, no checks, no freeing: the floor of the design, not a usable l
 
 The gap between ``bare`` and the expert is the cost of Python objects and calls per op; what
 would move it is not recording per op at all, e.g. tracing a fixed-shape step once and
-replaying the recorded NumPy calls into preallocated buffers (which is what the expert writes by hand).
+replaying the recorded NumPy calls (``benchmarks/replay.py`` measures that with this library's own ops).
 """
 
 from __future__ import annotations

@@ -177,3 +177,27 @@ def test_instruction_count_is_reproducible():
 
     counts = [instructions.count("xor", "tinygrad_np", steps=2) for _ in range(2)]
     assert counts[0] == counts[1] > 100_000
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn", "xor", "chain", "long_chain"])
+def test_replay_computes_what_the_eager_step_computes(name):
+    from benchmarks import replay
+
+    assert replay.check(name, quick=True) == 0.0  # the same rules in the same order: bit for bit
+
+
+def test_replay_check_catches_a_replay_of_another_step(monkeypatch):
+    from benchmarks import replay
+
+    record = replay.Replay.__init__
+    monkeypatch.setattr(replay.Replay, "__init__", lambda self, root: record(self, root * 2))
+    with pytest.raises(AssertionError):
+        replay.check("xor")
+
+
+def test_replay_quick_run_prints_every_row():
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.replay", "--quick"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    for name in ("mlp", "cnn", "xor", "chain", "long_chain"):
+        assert f"| {suite.WORKLOADS[name].title} | " in proc.stdout
