@@ -842,3 +842,45 @@ def test_mean_var_std_of_no_values_are_nan_and_no_degrees_of_freedom_divide_by_z
     x = tg.Tensor(np.ones((0, 3)), requires_grad=True)
     x.mean(0).sum().backward()
     assert x.grad.shape == (0, 3)
+
+
+# ============================================================================ reductions over empty dims, norm(p=0)
+def test_amax_amin_over_non_empty_dims_of_an_empty_tensor_are_empty():
+    x = tg.zeros(0, 3, requires_grad=True)
+    same(x.amax(dim=1), np.zeros(0), np.float32)
+    same(tg.zeros(2, 0, 3).amin(dim=(0, 2)), np.zeros(0), np.float32)
+    x.amax(dim=1).sum().backward()
+    assert x.grad.shape == (0, 3)
+
+
+@pytest.mark.parametrize("reduce", [lambda x: x.amax(dim=0), lambda x: x.amin(), lambda x: x.amax(dim=(0, 1))])
+def test_amax_amin_over_an_empty_dim_raise(reduce):
+    with pytest.raises(ValueError, match="over a dim of size 0"):
+        reduce(tg.zeros(0, 3))
+
+
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+def test_softmax_over_an_empty_dim_is_empty(fn):
+    x = tg.zeros(3, 0, requires_grad=True)
+    out = getattr(x, fn)(dim=1)
+    same(out, np.zeros((3, 0)), np.float32)
+    out.sum().backward()
+    assert x.grad.shape == (3, 0)
+    same(getattr(tg.zeros(0, 3), fn)(dim=1), np.zeros((0, 3)), np.float32)
+
+
+def test_logsumexp_over_an_empty_dim_is_minus_inf():
+    with np.errstate(divide="ignore"):  # log(0), as NumPy's log warns
+        same(tg.zeros(3, 0).logsumexp(1), [-np.inf] * 3, np.float32)
+    same(tg.zeros(0, 3).logsumexp(1), np.zeros(0), np.float32)
+
+
+def test_norm_p0_counts_nonzeros_and_has_a_zero_gradient():
+    x = tg.tensor([1.0, 0.0, -2.0, np.nan, np.inf], requires_grad=True)
+    out = x.norm(p=0)
+    same(out, 4.0, np.float32)  # NaN and inf are nonzero, as in PyTorch
+    out.backward()
+    same(x.grad, np.zeros(5), np.float32)
+    same(tg.tensor([[1.0, 0.0], [0.0, 0.0]]).norm(p=0, dim=1, keepdim=True), [[1.0], [0.0]], np.float32)
+    with pytest.raises(ValueError, match=">= 0"):
+        tg.tensor([1.0]).norm(p=-1)

@@ -835,10 +835,12 @@ class Tensor:
 
     def _reduce_extreme(self, op, dim, keepdim, axis, keepdims):
         axes, keep = _normalize_axis(axis, keepdim if keepdims is None else keepdims, dim, None, self.ndim)
-        if self.data.size == 0:
+        if self.data.size == 0 and (axes is None or 0 in [self.shape[a] for a in axes]):
+            # (over non-empty dims of an empty tensor, the result is empty, as in PyTorch)
             name = op.__name__.lower()
-            raise ArgumentError(f"{name}() of an empty tensor (shape {self.shape}): the {name}imum of no values is "
-                                f"undefined; check where it became empty, or reduce over a dim of nonzero size")
+            raise ArgumentError(f"{name}() of an empty tensor (shape {self.shape}) over a dim of size 0: the "
+                                f"{name}imum of no values is undefined; check where it became empty, or reduce "
+                                f"over a dim of nonzero size")
         return op.apply(self, axis=axes, keepdims=keep)
 
     @engine.named_call("var")
@@ -881,7 +883,7 @@ class Tensor:
         elif dim is _LAST_AXIS:
             dim = None
         axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
-        shift = self.data.max(axis=axes, keepdims=True)
+        shift = _shift(self.data, axes)
         shift = np.where(np.isfinite(shift), shift, 0)  # an all -inf row stays -inf, not nan
         out = (self - shift).exp().sum(axes, keepdims=True).log() + shift
         return out if keep else out.reshape(_reduced_shape(self.shape, axes))
@@ -891,7 +893,7 @@ class Tensor:
     def softmax(self, axis=None, *, dim=None):
         """exp(x) / sum(exp(x)) along ``axis`` (default: the last one), shifted by the maximum for stability."""
         ax = _one_axis(axis, dim, self.ndim)
-        e = (self - self.data.max(axis=ax, keepdims=True)).exp()
+        e = (self - _shift(self.data, ax)).exp()
         return e / e.sum(ax, keepdims=True)
 
     @engine.named_call("log_softmax")
@@ -900,20 +902,26 @@ class Tensor:
         """x - logsumexp(x) along ``axis`` (default: the last one), as (x - max) - log(sum(exp(x - max))):
         subtracting the maximum first keeps the digits that x - logsumexp(x) cancels for large logits."""
         ax = _one_axis(axis, dim, self.ndim)
-        shifted = self - self.data.max(axis=ax, keepdims=True)  # a row with +inf or all -inf is NaN, as in PyTorch
+        shifted = self - _shift(self.data, ax)  # a row with +inf or all -inf is NaN, as in PyTorch
+        if self.data.size == 0:  # nothing to normalise (the sum below would be a log(0))
+            return shifted
         return shifted - shifted.exp().sum(ax, keepdims=True).log()
 
     @engine.named_call("norm")
     @_float_reduction()
     def norm(self, p=2, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """The p-norm over ``dim`` (all elements by default): ``p`` = 2 (or ``"fro"``), 1, any
-        other p > 0, ``inf`` or ``-inf``. At an all-zero input the gradient is 0, as in PyTorch."""
+        other p > 0, ``inf``, ``-inf``, or 0: the number of nonzero elements (NaN counts), whose
+        gradient is 0. At an all-zero input the gradient is 0, as in PyTorch."""
         axes, keep = _normalize_axis(axis, keepdim if keepdims is None else keepdims, dim, None, self.ndim)
         p = 2 if p == "fro" else p
         if p in (np.inf, -np.inf):
             return self.abs().amax(axes, keep) if p > 0 else self.abs().amin(axes, keep)
-        if not isinstance(p, numbers.Real) or not p > 0:
-            raise ValueError(f"norm(): p must be a positive number, inf, -inf or 'fro', got {p!r}")
+        if not isinstance(p, numbers.Real) or isinstance(p, bool) or not p >= 0:
+            raise ValueError(f"norm(): p must be a number >= 0, inf, -inf or 'fro', got {p!r}")
+        if p == 0:  # a count: still in the graph (backward gives zeros, as in PyTorch), sign's gradient is 0
+            nonzero = Tensor._wrap((self.data != 0).astype(self.dtype), None)
+            return (self.sign() * 0.0 + nonzero).sum(axes, keep)
         if p == 1:
             return self.abs().sum(axes, keep)
         total = (self * self if p == 2 else self.abs() ** p).sum(axes, keep)
@@ -1863,6 +1871,15 @@ def _single(axes):
     if len(axes) != 1:
         raise ArgumentError(f"expected a single axis, got {axes}")
     return axes[0]
+
+
+def _shift(data: np.ndarray, axes):
+    """The maximum over ``axes`` (kept as size-1 dims), by which softmax and logsumexp shift their input:
+    0 over a dim of size 0 (whose result is empty, or -inf for logsumexp, as in PyTorch)."""
+    if data.size == 0:
+        return np.zeros([1 if axes is None or a in (axes if isinstance(axes, tuple) else (axes,)) else n
+                         for a, n in enumerate(data.shape)], data.dtype)
+    return data.max(axis=axes, keepdims=True)
 
 
 def _one_axis(axis, dim, ndim):

@@ -810,30 +810,14 @@ CASTS = [
 
 # ============================================================================ known differences from PyTorch
 # Each is a strict expected failure (see opinfo.KnownFailure): the note must go when the op is fixed.
-
-
-
-def _over_an_empty_dim(sample):
-    x = sample.arrays()[0]
-    return x.ndim > 0 and x.shape[sample.args[1] if len(sample.args) > 1 else -1] == 0
+# None is left: the last ones (max/min and softmax over empty dims, norm(p=0)) were fixed.
 
 
 def _known(*notes):
     return [opinfo.KnownFailure(*n[:2], **(n[2] if len(n) > 2 else {})) for n in notes]
 
 
-KNOWN = {
-    "amin": _known(*[(c, "max/min over a non-empty dimension of an empty tensor is empty in PyTorch; this raises",
-                      {"samples": lambda s: s.arrays()[0].size == 0}) for c in ("empty_and_0d", "dtype")]),
-    "amax": _known(*[(c, "max/min over a non-empty dimension of an empty tensor is empty in PyTorch; this raises",
-                      {"samples": lambda s: s.arrays()[0].size == 0}) for c in ("empty_and_0d", "dtype")]),
-    **{name: _known(*[(c, "softmax over an empty dimension must give an empty result; this raises",
-                       {"samples": _over_an_empty_dim}) for c in ("empty_and_0d", "dtype")])
-       for name in ("softmax", "log_softmax")},
-    "norm": _known(*[(c, "norm(p=0) (the count of nonzeros) is not supported",
-                      {"samples": lambda s: s.args[1:2] == (0,)})
-                     for c in ("forward", "dtype", "gradcheck", "gradgradcheck", "create_graph", "grad_dtypes")]),
-}
+KNOWN: dict = {}
 # ============================================================================ in place, outside the graph
 def _fill_samples(dtype):
     rng = np.random.default_rng(17)
