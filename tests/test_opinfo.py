@@ -131,7 +131,8 @@ NOT_OPS = {
                      "Tensor.__repr__", "Tensor.__doc__", "Tensor.__module__", "Tensor.__slots__",
                      "Tensor.__weakref__"], "protocol"),
     # autograd state and control (tests/test_engine.py)
-    **dict.fromkeys(["Tensor.backward", "Tensor.detach", "Tensor.grad", "Tensor.grad_fn", "Tensor.is_leaf",
+    **dict.fromkeys(["Tensor.backward", "Tensor.detach", "tinygrad_np.detach", "Tensor.grad", "Tensor.grad_fn",
+                     "Tensor.is_leaf",
                      "Tensor.requires_grad", "Tensor.requires_grad_", "Tensor.retain_grad", "Tensor.retains_grad",
                      "Tensor.register_hook", "tinygrad_np.grad", "tinygrad_np.no_grad", "tinygrad_np.enable_grad",
                      "tinygrad_np.inference_mode", "tinygrad_np.set_grad_enabled", "tinygrad_np.is_grad_enabled",

@@ -58,6 +58,9 @@ from .tensor import (
     isclose,
     lerp,
     logaddexp,
+    logical_and,
+    logical_or,
+    logical_xor,
     matmul,
     maximum,
     meshgrid,
@@ -134,6 +137,18 @@ roll, narrow, unflatten, index_select, masked_select, nonzero, argwhere = map(
 )
 scatter, scatter_add, scatter_reduce, index_add, cumprod, cummax, cummin, logcumsumexp = map(
     _unary, ["scatter", "scatter_add", "scatter_reduce", "index_add", "cumprod", "cummax", "cummin", "logcumsumexp"]
+)
+
+# function forms of methods PyTorch code calls as torch.name(t, ...)
+amax, amin, square, mm, mv, addmm, clone, detach, t, swapaxes, swapdims, movedim, moveaxis, ravel = map(
+    _unary, ["amax", "amin", "square", "mm", "mv", "addmm", "clone", "detach", "t", "swapaxes", "swapdims", "movedim",
+             "moveaxis", "ravel"]
+)
+eq, ne, lt, le, gt, ge, true_divide = map(_unary, ["eq", "ne", "lt", "le", "gt", "ge", "true_divide"])
+absolute = abs
+logical_not, count_nonzero = map(_unary, ["logical_not", "count_nonzero"])
+isposinf, isneginf, signbit, nan_to_num, nansum, nanmean = map(
+    _unary, ["isposinf", "isneginf", "signbit", "nan_to_num", "nansum", "nanmean"]
 )
 
 __version__ = "0.1.0"

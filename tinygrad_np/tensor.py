@@ -722,6 +722,41 @@ class Tensor:
     def isfinite(self):
         return Tensor._wrap(np.isfinite(self.data), None)
 
+    def isposinf(self):
+        return Tensor._wrap(np.isposinf(self.data) if self.data.dtype.kind == "f" else np.zeros(self.shape, bool), None)
+
+    def isneginf(self):
+        return Tensor._wrap(np.isneginf(self.data) if self.data.dtype.kind == "f" else np.zeros(self.shape, bool), None)
+
+    def signbit(self):
+        """True where the sign bit is set: negative values, -0.0 and NaN with the sign bit, as in PyTorch."""
+        return Tensor._wrap(np.signbit(self.data) if self.data.dtype != np.bool_ else np.zeros(self.shape, bool), None)
+
+    def logical_not(self):
+        return Tensor._wrap(np.logical_not(self.data), None)
+
+    def logical_and(self, other):
+        return logical_and(self, other)
+
+    def logical_or(self, other):
+        return logical_or(self, other)
+
+    def logical_xor(self, other):
+        return logical_xor(self, other)
+
+    def count_nonzero(self, dim=None, *, axis=None):
+        """How many elements are not zero (NaN counts), over ``dim`` (an int or a tuple; all by default), as int64."""
+        axes, _ = _normalize_axis(axis, False, dim, None, self.ndim)
+        return Tensor._wrap(np.asarray(np.count_nonzero(self.data, axis=axes), np.int64), None)
+
+    def nan_to_num(self, nan: float = 0.0, posinf=None, neginf=None):
+        """NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (by default the dtype's largest
+        and smallest values); the gradient passes where the input is finite, as in PyTorch."""
+        if self.data.dtype.kind != "f":
+            return self.clone()
+        replaced = np.nan_to_num(self.data, nan=nan, posinf=posinf, neginf=neginf)
+        return where(Tensor._wrap(np.isfinite(self.data), None), self, Tensor._wrap(replaced, None))
+
     def all(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         axes, keep = _normalize_axis(axis, keepdims, dim, keepdim, self.ndim)
         return _truth(self.data.all(axis=axes, keepdims=keep), self.data.dtype)
@@ -785,6 +820,24 @@ class Tensor:
         if dtype is not None:
             return self.astype(dtype)
         return self if self.data.dtype.kind == "f" else self.astype(np.int64)
+
+    def nansum(self, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
+        """``sum`` with NaN counted as zero (its gradient is 0 there)."""
+        x = self if self.data.dtype.kind != "f" else where(self.isnan(), 0.0, self)
+        return x.sum(axis, keepdims, dim=dim, keepdim=keepdim, dtype=dtype)
+
+    @engine.named_call("nanmean")
+    def nanmean(self, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
+        """The mean of the values that are not NaN (NaN where there are none). As in PyTorch it is
+        ``nansum / count`` in the input's dtype, so a float16 sum beyond float16's range gives inf."""
+        x = self if dtype is None else self.astype(dtype)
+        if x.data.dtype.kind != "f":
+            raise ArgumentTypeError(f"nanmean(): expected a floating-point tensor, got dtype {x.dtype}: convert it "
+                                    f"with .float() or pass dtype=, as in PyTorch")
+        kept = Tensor._wrap((~np.isnan(x.data)).astype(x.data.dtype), None)
+        with np.errstate(invalid="ignore", divide="ignore"):  # no values left: 0/0 = NaN
+            return x.nansum(axis, keepdims, dim=dim, keepdim=keepdim) / kept.sum(axis, keepdims, dim=dim,
+                                                                                  keepdim=keepdim)
 
     @engine.named_call("mean")
     @_float_reduction()
@@ -1021,6 +1074,29 @@ class Tensor:
         order[axis0], order[axis1] = order[axis1], order[axis0]
         return self.permute(*order)
 
+    swapdims = swapaxes
+
+    def movedim(self, source, destination):
+        """Move the dims ``source`` (an int or a tuple) to ``destination``, the others keeping their order."""
+        if isinstance(source, numbers.Integral) != isinstance(destination, numbers.Integral):
+            raise ArgumentTypeError(f"movedim(): source and destination must both be ints or both be tuples, got "
+                                    f"{source!r} and {destination!r}")
+        src, _ = _normalize_axis(source, False, None, None, self.ndim, allow_none=False)
+        dst, _ = _normalize_axis(destination, False, None, None, self.ndim, allow_none=False)
+        if len(src) != len(dst):
+            raise ArgumentError(f"movedim(): source {source} and destination {destination} name different numbers "
+                                f"of dims")
+        order = [d for d in range(self.ndim) if d not in src]
+        for d, s in sorted(zip(dst, src)):
+            order.insert(d, s)
+        return self.permute(*order)
+
+    moveaxis = movedim
+
+    def ravel(self):
+        """The elements as one dimension (``reshape(-1)``)."""
+        return self.reshape(-1)
+
     @property
     def T(self):
         return self.permute(*reversed(range(self.ndim)))
@@ -1153,6 +1229,28 @@ class Tensor:
             raise ArgumentError(f"bmm(): expects two 3-D tensors, got shapes {self.shape} and {np.shape(other)}")
         return matmul(self, other)
 
+    def mv(self, vec):
+        """Matrix-vector product of a 2-D and a 1-D tensor."""
+        if self.ndim != 2 or np.ndim(vec) != 1:
+            raise ArgumentError(f"mv(): expects a 2-D and a 1-D tensor, got shapes {self.shape} and {np.shape(vec)}")
+        return matmul(self, vec)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        """``beta * self + alpha * (mat1 @ mat2)`` for 2-D ``mat1`` and ``mat2``; with ``beta=0`` self is ignored
+        (NaN in it too), as in PyTorch."""
+        product = _tensor(mat1).mm(mat2)
+        product = product if alpha == 1 else product * alpha
+        try:
+            fits = np.broadcast_shapes(self.shape, product.shape) == product.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ArgumentError(f"addmm(): input of shape {self.shape} does not broadcast to the product's shape "
+                                f"{product.shape}")
+        if beta == 0:
+            return product
+        return (self if beta == 1 else self * beta) + product
+
     def t(self):
         """Transpose of a tensor with at most two dimensions (PyTorch's ``t()``)."""
         if self.ndim > 2:
@@ -1166,6 +1264,7 @@ class Tensor:
         return div(self, other, rounding_mode=rounding_mode)
     remainder, floor_divide = __mod__, __floordiv__
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+    true_divide = __truediv__
 
     def where(self, condition, other):
         return where(condition, self, other)
@@ -1804,6 +1903,23 @@ def _number_in(value, dtype: np.dtype, fn: str) -> np.ndarray:
     if not fits:
         raise ArgumentError(f"{fn}(): the value {value!r} cannot be converted to {dtype} without overflow")
     return converted
+
+
+def _array_of(x) -> np.ndarray:
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def logical_and(a, b) -> Tensor:
+    """Elementwise "both are nonzero" (NaN counts as nonzero), as a bool tensor outside the graph."""
+    return Tensor._wrap(np.logical_and(_array_of(a), _array_of(b)), None)
+
+
+def logical_or(a, b) -> Tensor:
+    return Tensor._wrap(np.logical_or(_array_of(a), _array_of(b)), None)
+
+
+def logical_xor(a, b) -> Tensor:
+    return Tensor._wrap(np.logical_xor(_array_of(a), _array_of(b)), None)
 
 
 def _tensor(x) -> Tensor:

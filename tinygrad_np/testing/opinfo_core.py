@@ -99,7 +99,7 @@ ELEMENTWISE = [
     OpInfo("positive", R.positive, unary_samples(), torch="torch.positive", dtypes=NO_BOOL,
            variants=("Tensor.__pos__",)),
     OpInfo("abs", np.abs, unary_samples(kinks=(0.0,)), torch="torch.abs", dtypes=NO_BOOL,
-           variants=("Tensor.abs", "Tensor.__abs__", "tinygrad_np.abs", "np.abs"),
+           variants=("Tensor.abs", "Tensor.__abs__", "tinygrad_np.abs", "tinygrad_np.absolute", "np.abs"),
            kink="abs'(0) = 0", kink_grads=[(Sample(f64(-1.5, 0.0, -0.0, 2.0)), g(-1, 0, 0, 1))]),
     OpInfo("relu", lambda x: np.maximum(x, 0), unary_samples(kinks=(0.0,)), torch="torch.relu", dtypes=NO_BOOL,
            variants=forms("relu", functional=True),
@@ -110,7 +110,7 @@ ELEMENTWISE = [
            torch="torch.nn.functional.leaky_relu", dtypes=FLOATS, variants=forms("leaky_relu", functional=True),
            kink="leaky_relu'(0) = negative_slope",
            kink_grads=[(Sample(f64(-1.0, 0.0, 2.0), 0.2), g(0.2, 0.2, 1))]),
-    OpInfo("square", np.square, unary_samples(), torch="torch.square", variants=("Tensor.square",),
+    OpInfo("square", np.square, unary_samples(), torch="torch.square", variants=forms("square"),
            dtype_rule=lambda x: np.dtype(np.int64) if x.dtype == np.bool_ else x.dtype),
 ]
 
@@ -235,7 +235,9 @@ ARITHMETIC = [
     OpInfo("mul", np.multiply, binary_samples(), torch="torch.mul", dtype_rule=promoted,
            variants=operator_forms("mul", "mul", numpy="multiply", inplace=True)),
     OpInfo("div", np.true_divide, binary_samples(b_away=(0.0,)), torch="torch.div", dtype_rule=float_promoted,
-           variants=operator_forms("div", "truediv", numpy="true_divide", inplace=True)[:-1] + ("Tensor.__itruediv__",),
+           variants=operator_forms("div", "truediv", numpy="true_divide", inplace=True)[:-1] + ("Tensor.__itruediv__",
+                                                                                                 "Tensor.true_divide",
+                                                                                                 "tinygrad_np.true_divide"),
            errors=[ErrorInput(Sample(f64(1.0, 2.0), f64(1.0, 2.0, 3.0)), RuntimeError, "")]),
     OpInfo("floor_divide", R.floor_divide,
            binary_samples(b_away=(0.0,), nonzero_int_divisor=True, grad_ok=_quotient_off_integers,
@@ -279,7 +281,7 @@ def _maximum(name, fn):
 
 def _comparison(name, dunder, ufunc):
     return OpInfo(name, ufunc, binary_samples(), torch=f"torch.{name}", dtype_rule=bool_result, grad_order=0,
-                  variants=(f"Tensor.{name}", f"Tensor.__{dunder}__", f"np.{ufunc.__name__}"))
+                  variants=(f"Tensor.{name}", f"Tensor.__{dunder}__", f"tinygrad_np.{name}", f"np.{ufunc.__name__}"))
 
 
 COMPARISONS = [_comparison("eq", "eq", np.equal), _comparison("ne", "ne", np.not_equal),
@@ -353,7 +355,7 @@ MATMUL = [
            errors=[ErrorInput(Sample(f64(1.0, 2.0), f64(1.0, 2.0, 3.0)), RuntimeError, ""),
                    ErrorInput(Sample(np.float64(1.0), f64(1.0)), RuntimeError, "")]),
     OpInfo("mm", np.matmul, lambda d: _matmul_samples(d, [((2, 3), (3, 4)), ((1, 1), (1, 2)), ((0, 2), (2, 3))]),
-           torch="torch.mm", dtypes=NO_BOOL, variants=("Tensor.mm",), dtype_rule=promoted,
+           torch="torch.mm", dtypes=NO_BOOL, variants=forms("mm"), dtype_rule=promoted,
            errors=[ErrorInput(Sample(f64(1.0, 2.0), f64(1.0, 2.0)), RuntimeError, "")]),
     OpInfo("bmm", np.matmul, lambda d: _matmul_samples(d, [((2, 2, 3), (2, 3, 4)), ((1, 0, 2), (1, 2, 3))]),
            torch="torch.bmm", dtypes=NO_BOOL, variants=forms("bmm"), dtype_rule=promoted,
@@ -445,11 +447,11 @@ REDUCTIONS = [
                             np.array([[0.0, 6.0, 0.0], [0.0, 0.0, 0.0]]))]),
     _reduction("mean", R.reduction(np.mean), numpy="mean", dtypes=FLOATS,
                errors=[ErrorInput(Sample(np.array([1, 2])), RuntimeError, "")]),
-    _reduction("amax", R.reduction(np.max), dtypes=NO_BOOL, function=False,
+    _reduction("amax", R.reduction(np.max), dtypes=NO_BOOL,
                samples=reduction_samples(distinct=True, empty_all=False),
                kink="ties share the gradient equally", kink_grads=TIE_GRADS,
                errors=[ErrorInput(Sample(np.zeros((0,))), RuntimeError, "")]),
-    _reduction("amin", R.reduction(np.min), dtypes=NO_BOOL, function=False,
+    _reduction("amin", R.reduction(np.min), dtypes=NO_BOOL,
                samples=reduction_samples(distinct=True, empty_all=False),
                kink="ties share the gradient equally", kink_grads=_min_ties(TIE_GRADS),
                errors=[ErrorInput(Sample(np.zeros((0,))), RuntimeError, "")]),
@@ -634,11 +636,11 @@ SHAPE_OPS = [
                     ((0, 2), (0, 1), {})), lambda s: len(s.args) != 3),  # NumPy's t.transpose() and t.transpose(perm)
               notes="t.transpose() reverses the dimensions and t.transpose(perm) permutes them, as in NumPy"),
     _shape_op("swapaxes", np.swapaxes, _samples_of(((2, 3, 4), (0, 2), {}), ((2, 3), (1, 0), {})),
-              torch="torch.swapaxes", variants=("Tensor.swapaxes", "np.swapaxes")),
+              torch="torch.swapaxes", variants=forms("swapaxes", numpy="swapaxes") + forms("swapdims")),
     _shape_op("T", lambda x: x.T, _samples_of(((2, 3), (), {}), ((2, 3, 4), (), {}), ((), (), {}), ((3,), (), {})),
               torch="Tensor.T", variants=("Tensor.T",)),
     _shape_op("t", lambda x: x.T, _samples_of(((2, 3), (), {}), ((3,), (), {}), ((), (), {})), torch="torch.t",
-              variants=("Tensor.t",), errors=[ErrorInput(Sample(np.ones((1, 2, 3))), RuntimeError, "")]),
+              variants=forms("t"), errors=[ErrorInput(Sample(np.ones((1, 2, 3))), RuntimeError, "")]),
     _shape_op("squeeze", R.squeeze, _samples_of(((1, 3, 1), (), {}), ((1, 3, 1), (0,), {}), ((1, 3, 1), (1,), {}),
                                                 ((), (0,), {}),
                                                 ((1, 3, 1), ((0, 2),), {}), ((1, 3), (), {"dim": -2}), ((), (), {}),
@@ -671,7 +673,7 @@ SHAPE_OPS = [
     _shape_op("unbind", R.unbind, _samples_of(((3, 2), (), {}), ((2, 3), (1,), {}), ((2, 3, 2), (-1,), {}),
                                               ((0, 2), (1,), {}))),
     _shape_op("clone", np.copy, _samples_of(((2, 3), (), {}), ((), (), {}), ((0,), (), {})),
-              variants=("Tensor.clone",)),
+              variants=forms("clone")),
 ]
 
 

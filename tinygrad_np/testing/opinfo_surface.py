@@ -21,6 +21,7 @@ from .opinfo import (
     integer_sum,
     make_array,
     promoted,
+    reduction_samples,
     same_dtype,
     special_values,
     unary_samples,
@@ -714,4 +715,106 @@ REPEATS_GRIDS_STATS = [
            variants=("tinygrad_np.std_mean",), dtype_rule=_pair_dtype, notes=STAT_MEAN_NOTE),
 ]
 
-OPS = ELEMENTWISE + BINARY + CLOSE_AND_CLAMP + BITWISE + MATRICES + SHAPES + SELECTING + RUNNING + REPEATS_GRIDS_STATS
+# ============================================================================ more PyTorch names
+def _int64(*args, **kwargs):
+    return np.dtype(np.int64)
+
+
+def _predicate(name, ref):
+    return OpInfo(name, ref, unary_samples(), torch=f"torch.{name}", variants=forms(name), dtype_rule=bool_result,
+                  grad_order=0)
+
+
+def _logical(name, ufunc):
+    return OpInfo(name, ufunc, binary_samples(scalars=(2, 0, True)), torch=f"torch.{name}", variants=forms(name),
+                  dtype_rule=bool_result, grad_order=0)
+
+
+def _nan_rows(dtype):
+    if dtype.kind != "f":
+        return []
+    x = np.array([[1.0, np.nan, 2.5], [np.nan, np.nan, np.nan], [-1.0, 0.5, 4.0]], dtype)
+    return [Sample(x, 1, name="NaN rows", grad=False), Sample(x, dim=0, keepdim=True, name="NaN columns", grad=False),
+            Sample(x, name="NaN, all", grad=False)]  # (finite differences are NaN at NaN: kink_grads check those)
+
+
+def _nan_reduction(name, ref, **kw):
+    return OpInfo(name, R.reduction(ref), reduction_samples(extra=_nan_rows), torch=f"torch.{name}",
+                  variants=forms(name), **kw)
+
+
+def _nanmean_ref(x, axis=None, keepdims=False):
+    """nansum / count in x's dtype, as PyTorch computes it (the sum accumulated in float64, then rounded)."""
+    total = np.nansum(x.astype(np.float64), axis=axis, keepdims=keepdims).astype(x.dtype)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        return total / np.sum(~np.isnan(x), axis=axis, keepdims=keepdims).astype(x.dtype)
+
+
+def _nan_to_num_ref(x, nan=0.0, posinf=None, neginf=None):
+    return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf) if x.dtype.kind == "f" else x.copy()
+
+
+def _nan_to_num_samples(dtype):
+    out = unary_samples()(dtype)
+    if dtype.kind == "f":
+        out.append(Sample(np.array([np.nan, np.inf, -np.inf, 1.5], dtype), nan=2.0, posinf=9.0, neginf=-9.0,
+                          name="replacements", grad=False))
+    return out
+
+
+def _movedim_ref(x, source, destination):
+    return np.moveaxis(x, source, destination) if x.ndim else x.copy()  # (dim 0 of a 0-d tensor is itself)
+
+
+def _count_nonzero_ref(x, dim=None):
+    return np.asarray(np.count_nonzero(x, axis=R.axes_of(dim, None, x.ndim)), np.int64)
+
+
+PYTORCH_NAMES = [
+    _predicate("isposinf", lambda x: np.isposinf(x) if x.dtype.kind == "f" else np.zeros(x.shape, bool)),
+    _predicate("isneginf", lambda x: np.isneginf(x) if x.dtype.kind == "f" else np.zeros(x.shape, bool)),
+    _predicate("signbit", lambda x: np.signbit(x) if x.dtype != np.bool_ else np.zeros(x.shape, bool)),
+    _predicate("logical_not", np.logical_not),
+    _logical("logical_and", np.logical_and),
+    _logical("logical_or", np.logical_or),
+    _logical("logical_xor", np.logical_xor),
+    OpInfo("count_nonzero", _count_nonzero_ref,
+           lambda d: [Sample(make_array((2, 3), d) * (np.arange(6) % 2).reshape(2, 3).astype(d)),
+                      Sample(make_array((2, 3), d), 1), Sample(make_array((2, 3, 2), d), (0, 2)),
+                      Sample(np.zeros((0, 3), d), 1), Sample(np.zeros((), d))],
+           torch="torch.count_nonzero", variants=forms("count_nonzero"), dtype_rule=_int64, grad_order=0),
+    OpInfo("nan_to_num", _nan_to_num_ref, _nan_to_num_samples, torch="torch.nan_to_num", variants=forms("nan_to_num"),
+           dtype_rule=same_dtype, ref_upcast=False,  # (the default replacements are the dtype's own extremes)
+           kink="the gradient passes where the input is finite, 0 at NaN and ±inf",
+           kink_grads=[(Sample(f64(1.0, np.nan, np.inf, -2.0)), g(1, 0, 0, 1))]),
+    _nan_reduction("nansum", np.nansum, dtype_rule=integer_sum, kink="the gradient is 0 at NaN",
+                   kink_grads=[(Sample(f64(1.0, np.nan, 2.0)), g(1, 0, 1))]),
+    _nan_reduction("nanmean", _nanmean_ref, dtypes=FLOATS, ref_upcast=False,
+                   kink="the gradient is 1/(number of values not NaN), 0 at NaN",
+                   kink_grads=[(Sample(f64(1.0, np.nan, 2.0)), g(0.5, 0, 0.5))]),
+    OpInfo(
+        "movedim", _movedim_ref,
+        lambda d: [Sample(make_array((2, 3, 4), d), 0, 2), Sample(make_array((2, 3, 4), d), (0, 1), (2, 0)),
+                   Sample(make_array((2, 3, 4), d), -1, 0), Sample(make_array((), d), 0, 0),
+                   Sample(make_array((0, 2), d), 1, 0)],
+        torch="torch.movedim", variants=forms("movedim") + forms("moveaxis"),
+        errors=[ErrorInput(Sample(np.ones((2, 3)), (0, 1), 0), TypeError, ""),
+                ErrorInput(Sample(np.ones((2, 3)), (0, 1), (1,)), RuntimeError, ""),
+                ErrorInput(Sample(np.ones((2, 3)), 2, 0), IndexError, "")]),
+    OpInfo("ravel", np.ravel, lambda d: [Sample(make_array((2, 3), d)), Sample(make_array((), d)),
+                                         Sample(np.zeros((0, 2), d))], torch="torch.ravel", variants=forms("ravel")),
+    OpInfo("mv", np.matmul, lambda d: [Sample(make_array((2, 3), d), make_array((3,), d)),
+                                       Sample(np.zeros((0, 2), d), make_array((2,), d))],
+           torch="torch.mv", dtypes=(np.float32, np.float64, np.int64), variants=forms("mv"), dtype_rule=promoted,
+           errors=[ErrorInput(Sample(np.ones((2, 3)), np.ones((3, 1))), RuntimeError, "")]),
+    OpInfo("addmm", lambda c, a, b, beta=1, alpha=1: (beta * c if beta else 0) + alpha * (a @ b),
+           lambda d: [Sample(make_array((2, 4), d), make_array((2, 3), d), make_array((3, 4), d)),
+                      Sample(make_array((4,), d), make_array((2, 3), d), make_array((3, 4), d), beta=2, alpha=3),
+                      Sample(make_array((2, 4), d), make_array((2, 3), d), make_array((3, 4), d), beta=0, grad=False)],
+           torch="torch.addmm", dtypes=(np.float32, np.float64, np.int64), variants=forms("addmm"),
+           dtype_rule=promoted, errors=[ErrorInput(Sample(np.ones((3, 3)), np.ones((2, 3)), np.ones((3, 4))),
+                                                   RuntimeError, "")]),
+]
+
+OPS = (ELEMENTWISE + BINARY + CLOSE_AND_CLAMP + BITWISE + MATRICES + SHAPES + SELECTING + RUNNING + REPEATS_GRIDS_STATS
+       + PYTORCH_NAMES)
