@@ -3,8 +3,9 @@
 ``python -m benchmarks.replay`` records each timed workload's step once with the ordinary API, then
 times, interleaved in one process with one BLAS thread: the expert NumPy step, the eager step
 (what the suite times), and a *replay* of the recorded graph. The replay runs each node's forward
-on the arrays of its parents, then each rule once, last node first, summing gradients in a list,
-and finishes with the same optimizer step. It makes no Tensor, no node, no promotion, no check.
+on the arrays of its parents, then each rule once, last node first, as one straight-line Python
+function generated from the graph on its first run, and finishes with the same optimizer step. It
+makes no Tensor, no node, no promotion, no check.
 
 So the three columns split the eager step's time in two: ``eager - replay`` is what recording and
 walking the graph cost, ``replay - expert`` is what running this library's ops one by one costs
