@@ -31,6 +31,7 @@ import tinygrad_np as tg
 import tinygrad_np.nn.functional as F
 from tinygrad_np import _memory
 from tinygrad_np.autograd.engine import Node, sum_to_shape
+from tinygrad_np.testing.reference import reachable_nodes
 
 _NODE, _TENSOR, _CONSTANT = 0, 1, 2
 
@@ -41,13 +42,7 @@ class Replay:
 
     def __init__(self, root):
         _memory.keep_freed_memory()  # as the engine's first backward does (see tinygrad_np/_memory.py)
-        nodes, todo = {}, [root.grad_fn]
-        while todo:
-            node = todo.pop()
-            if id(node) not in nodes:
-                nodes[id(node)] = node
-                todo += [e for e in node.next if type(e) is Node]
-        order = sorted(nodes.values(), key=lambda n: n.seq)  # inputs before the ops that read them
+        order = reachable_nodes([root])  # inputs before the ops that read them
         slot = {id(n): i for i, n in enumerate(order)}
         self.steps = [(n, n.op.forward, n.attrs, n.op.saves_inputs, n.op.saves_output, n.shape, n.dtype,
                        [(_NODE, slot[id(e)]) if type(e) is Node else (_TENSOR, e) if isinstance(e, tg.Tensor)

@@ -16,19 +16,25 @@ import numpy as np
 from ..autograd.engine import Node, sum_to_shape
 from ..tensor import Tensor
 
-__all__ = ["reference_grad"]
+__all__ = ["reference_grad", "reachable_nodes"]
+
+
+def reachable_nodes(outputs) -> list:
+    """Every node the Tensors ``outputs`` were made through, in creation order (inputs before the ops
+    that read them)."""
+    nodes, stack = {}, [out.grad_fn for out in outputs if out.grad_fn is not None]
+    while stack:
+        node = stack.pop()
+        if id(node) not in nodes:
+            nodes[id(node)] = node
+            stack.extend(edge for edge in node.next if type(edge) is Node)
+    return sorted(nodes.values(), key=lambda n: n.seq)
 
 
 def reference_grad(outputs, inputs, grad_outputs=None):
     """Gradients of ``outputs`` (Tensors) with respect to ``inputs`` (Tensors) as arrays (None where
     an input is not reached); ``grad_outputs`` default to ones. The graph is left as it was."""
     grad_outputs = grad_outputs or [np.ones_like(out.data) for out in outputs]
-    nodes, stack = {}, [out.grad_fn for out in outputs if out.grad_fn is not None]
-    while stack:  # every node the outputs reach
-        node = stack.pop()
-        if id(node) not in nodes:
-            nodes[id(node)] = node
-            stack.extend(edge for edge in node.next if type(edge) is Node)
     sums = {}  # id(node or leaf) -> the gradient summed so far
 
     def add(target, g):
@@ -38,7 +44,7 @@ def reference_grad(outputs, inputs, grad_outputs=None):
 
     for out, g in zip(outputs, grad_outputs):
         add(out.grad_fn or out, np.asarray(g, dtype=out.dtype))
-    for node in sorted(nodes.values(), key=lambda n: n.seq, reverse=True):
+    for node in reversed(reachable_nodes(outputs)):
         if id(node) not in sums:
             continue
         grads = node.op.backward(node, sums[id(node)])
