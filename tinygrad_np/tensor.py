@@ -1467,7 +1467,7 @@ class Tensor:
 
     def masked_select(self, mask):
         """The elements where the bool ``mask`` (broadcast with the tensor) is true, as a 1-D tensor."""
-        mask = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+        mask = _array_of(mask)
         if mask.dtype != np.bool_:
             raise ArgumentError(f"masked_select(): expected a bool mask, got {mask.dtype}")
         try:
@@ -1623,7 +1623,7 @@ _floor_divide, _maximum, _minimum = ops.FloorDivide.apply, ops.Maximum.apply, op
 
 
 def _scaled(other, alpha):
-    return (other.data if isinstance(other, Tensor) else np.asarray(other)) * alpha
+    return _array_of(other) * alpha
 
 
 def div(a, b, *, rounding_mode=None) -> Tensor:
@@ -1716,7 +1716,7 @@ def std_mean(input, dim=None, *, correction=None, keepdim: bool = False, unbiase
 
 def where(condition, a, b) -> Tensor:
     """``a`` where ``condition`` is true, else ``b`` (condition gets no gradient)."""
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = _array_of(condition)
     if cond.dtype != np.bool_:
         cond = cond.astype(bool)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
@@ -2219,7 +2219,7 @@ def _diagonal_places(rows: int, cols: int, offset: int):
 
 
 def _integer_index(index, name: str) -> np.ndarray:
-    index = index.data if isinstance(index, Tensor) else np.asarray(index)
+    index = _array_of(index)
     if index.dtype.kind not in "iu":
         raise ArgumentError(f"{name}(): the index must be an integer tensor, got dtype {index.dtype}")
     return index
